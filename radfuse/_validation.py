@@ -1,0 +1,131 @@
+"""Input checks shared by every radfuse entry point.
+
+Each check raises ``ValueError`` with a message that names the step and the
+offending columns, cases or values, so a user can find the culprit in their
+own table without a debugger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def preview(items: Sequence, limit: int = 10) -> str:
+    """Render at most ``limit`` items of a list for an error message."""
+    items = list(items)
+    shown = ", ".join(repr(item) for item in items[:limit])
+    if len(items) > limit:
+        shown += f", ... ({len(items) - limit} more)"
+    return f"[{shown}]"
+
+
+def feature_names_of(estimator, n_features: int) -> list[str]:
+    """Column names seen in ``fit``, or scikit-learn's ``x0, x1, ...`` default."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        return [str(name) for name in names]
+    return [f"x{i}" for i in range(n_features)]
+
+
+def check_finite_features(X: np.ndarray, feature_names: Sequence[str], step: str) -> None:
+    """Reject NaN or infinite values, naming every affected column."""
+    bad = ~np.isfinite(X).all(axis=0)
+    if bad.any():
+        columns = [feature_names[i] for i in np.flatnonzero(bad)]
+        raise ValueError(
+            f"{step}: input contains NaN or inf in {len(columns)} column(s) "
+            f"{preview(columns)}. Impute or drop these columns before this step."
+        )
+
+
+def check_no_features_left(support: np.ndarray, step: str, criterion: str) -> None:
+    """Fail loudly when a selection step would leave an empty feature table."""
+    if not np.any(support):
+        raise ValueError(
+            f"{step}: no feature passes {criterion}; all {support.size} input "
+            "features would be removed. Relax the threshold or disable this step."
+        )
+
+
+def _is_missing(values: np.ndarray) -> np.ndarray:
+    return pd.isna(pd.Series(values, dtype=object)).to_numpy()
+
+
+def check_binary_target(y, *, step: str, pos_label=None, name: str = "y"):
+    """Encode a two-class outcome as 0/1.
+
+    Numeric or boolean labels take the larger value as positive. String labels
+    (e.g. ``"benign"``/``"malignant"``) have no natural order, so ``pos_label``
+    must name the positive class.
+
+    Returns
+    -------
+    y01 : ndarray of int, shape (n_samples,)
+    pos_label : the label that was encoded as 1
+    """
+    values = np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(f"{step}: {name} must be one-dimensional; got shape {values.shape}.")
+    missing = _is_missing(values)
+    if missing.any():
+        raise ValueError(
+            f"{step}: {name} has {missing.sum()} missing value(s) at position(s) "
+            f"{preview(np.flatnonzero(missing).tolist())}."
+        )
+    classes = np.unique(values)
+    if classes.size != 2:
+        raise ValueError(
+            f"{step}: needs a binary outcome with exactly two classes; {name} has "
+            f"{classes.size} class(es) {preview(classes.tolist())}."
+        )
+    if pos_label is None:
+        if values.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{step}: {name} has string labels {preview(classes.tolist())}; pass "
+                "pos_label to say which one is the positive class."
+            )
+        pos_label = classes[1]
+    elif pos_label not in classes:
+        raise ValueError(
+            f"{step}: pos_label={pos_label!r} is not one of the classes "
+            f"{preview(classes.tolist())} in {name}."
+        )
+    return (values == pos_label).astype(np.int64), pos_label
+
+
+def check_scores(score, *, step: str, name: str = "y_score", n_samples: int | None = None):
+    """A finite one-dimensional float array of the expected length."""
+    values = np.asarray(score, dtype=np.float64)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(f"{step}: {name} must be one-dimensional; got shape {values.shape}.")
+    if n_samples is not None and values.size != n_samples:
+        raise ValueError(
+            f"{step}: {name} has {values.size} values but y_true has {n_samples}; "
+            "they must describe the same cases."
+        )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(
+            f"{step}: {name} contains NaN or inf at position(s) "
+            f"{preview(np.flatnonzero(bad).tolist())}."
+        )
+    return values
+
+
+def check_probabilities(prob, *, step: str, name: str = "y_prob", n_samples: int | None = None):
+    """Like :func:`check_scores`, and every value must lie in [0, 1]."""
+    values = check_scores(prob, step=step, name=name, n_samples=n_samples)
+    outside = (values < 0) | (values > 1)
+    if outside.any():
+        raise ValueError(
+            f"{step}: {name} must be probabilities in [0, 1]; "
+            f"{outside.sum()} value(s) lie outside, e.g. {values[outside][:3].tolist()}."
+        )
+    return values

@@ -1,0 +1,51 @@
+"""Shared machinery of radfuse's feature-selection transformers."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import (
+    check_binary_target,
+    check_finite_features,
+    check_no_features_left,
+    feature_names_of,
+)
+
+
+class FeatureFilter(SelectorMixin, BaseEstimator):
+    """Base class: validation at the top of ``fit`` and a stored support mask.
+
+    Subclasses call :meth:`_validate_training_data` first in ``fit`` and
+    :meth:`_set_support` last; ``get_support``, ``transform``,
+    ``get_feature_names_out`` and ``set_output`` come from ``SelectorMixin``.
+    """
+
+    def _validate_training_data(self, X, y):
+        """Return float X, 0/1-encoded y and the input column names.
+
+        NaN/inf columns and non-binary outcomes are rejected with the step and
+        column names in the message.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
+        names = feature_names_of(self, X.shape[1])
+        step = type(self).__name__
+        check_finite_features(X, names, step)
+        y01, _ = check_binary_target(y, step=step)
+        return X, y01, names
+
+    def _set_support(self, support, criterion: str) -> None:
+        support = np.asarray(support, dtype=bool)
+        check_no_features_left(support, type(self).__name__, criterion)
+        self.support_ = support
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "support_")
+        return self.support_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
