@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import numbers
+
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .._validation import preview
+from ._result import StatResult
 
 ICC_TYPES = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
 

@@ -1,0 +1,105 @@
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import Pipeline
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from radfuse.models import make_classifier
+from radfuse.pipeline import (
+    PROTOCOL_STEPS,
+    feature_counts,
+    fit_resample_transform,
+    make_radiomics_pipeline,
+)
+from radfuse.select.mrmr import MRMRSelector
+
+FAST = dict(mrmr={"n_features": 12}, lasso={"cv": StratifiedKFold(5)}, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def wdbc():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    # radiomics convention: 1 = malignant (scikit-learn codes malignant as 0)
+    return X, (1 - y).rename("malignant")
+
+
+def test_default_pipeline_follows_the_protocol_order():
+    pipeline = make_radiomics_pipeline("svm", random_state=0)
+    names = [name for name, _ in pipeline.steps]
+    assert names == [s for s in PROTOCOL_STEPS if s != "icc"] + ["clf"]
+    smote = pipeline.named_steps["smote"]
+    assert isinstance(smote, SMOTE) and smote.k_neighbors == 5
+    assert pipeline.named_steps["spearman"].threshold == 0.9
+    assert pipeline.named_steps["univariate"].alpha == 0.05
+    lasso_cv = pipeline.named_steps["lasso"].cv
+    assert lasso_cv.get_n_splits() == 200  # 20 repeats x 10 folds
+
+
+def test_steps_switch_off_take_parameters_or_estimators():
+    pipeline = make_radiomics_pipeline(
+        LogisticRegression(C=0.3),
+        smote=False,
+        univariate={"alpha": 0.01},
+        mrmr=MRMRSelector(n_features=7),
+        lasso=False,
+    )
+    assert [n for n, _ in pipeline.steps] == ["zscore", "univariate", "spearman", "mrmr", "clf"]
+    assert pipeline.named_steps["univariate"].alpha == 0.01
+    assert pipeline.named_steps["mrmr"].n_features == 7
+    assert pipeline.named_steps["clf"].C == 0.3
+
+
+def test_bad_step_configuration_names_the_step():
+    with pytest.raises(ValueError, match="'icc' step needs the repeated delineations"):
+        make_radiomics_pipeline(icc=True)
+    with pytest.raises(ValueError, match="step 'mrmr'.*n_feature"):
+        make_radiomics_pipeline(mrmr={"n_feature": 3})
+    with pytest.raises(TypeError, match="step 'spearman' must be True, False"):
+        make_radiomics_pipeline(spearman=0.9)
+
+
+def test_pipeline_is_fitted_inside_each_fold(wdbc):
+    X, y = wdbc
+    pipeline = make_radiomics_pipeline("lr", **FAST)
+    proba = cross_val_predict(pipeline, X, y, cv=StratifiedKFold(3), method="predict_proba")
+    manual = np.empty(len(y))
+    for train, test in StratifiedKFold(3).split(X, y):
+        fold_model = clone(pipeline).fit(X.iloc[train], y.iloc[train])
+        manual[test] = fold_model.predict_proba(X.iloc[test])[:, 1]
+    np.testing.assert_array_equal(proba[:, 1], manual)
+
+
+def test_shared_selection_equals_the_full_pipeline(wdbc):
+    X, y = wdbc
+    X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=1)
+    full = make_radiomics_pipeline("knn", **FAST).fit(X_train, y_train)
+    selection = clone(full[:-1])
+    Xt, yt = fit_resample_transform(selection, X_train, y_train)
+    assert len(yt) > len(y_train)  # SMOTE balanced the training data
+    classifier = make_classifier("knn").fit(Xt, yt)
+    np.testing.assert_array_equal(
+        classifier.predict_proba(selection.transform(X_test)), full.predict_proba(X_test)
+    )
+
+
+def test_feature_counts_track_every_selection_step(wdbc):
+    X, y = wdbc
+    fitted = make_radiomics_pipeline("lr", **FAST).fit(X, y)
+    counts = feature_counts(fitted, X.shape[1])
+    assert list(counts.index) == ["input", "univariate", "spearman", "mrmr", "lasso"]
+    assert counts["input"] == 30 and counts["mrmr"] == 12
+    assert (np.diff(counts.to_numpy()) <= 0).all()
+    assert counts["lasso"] == len(fitted[:-1].get_feature_names_out())
+
+
+def test_pandas_output_keeps_feature_names(wdbc):
+    X, y = wdbc
+    fitted = make_radiomics_pipeline("lr", **FAST).fit(X, y)
+    selected = fitted[:-1].transform(X)
+    assert isinstance(selected, pd.DataFrame)
+    assert set(selected.columns) <= set(X.columns)
