@@ -7,6 +7,7 @@ own table without a debugger.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,6 +52,10 @@ def check_no_features_left(support: np.ndarray, step: str, criterion: str) -> No
 
 
 def _is_missing(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind in "biu":
+        return np.zeros(values.shape, dtype=bool)
+    if values.dtype.kind == "f":
+        return np.isnan(values)
     return pd.isna(pd.Series(values, dtype=object)).to_numpy()
 
 
@@ -129,3 +134,13 @@ def check_probabilities(prob, *, step: str, name: str = "y_prob", n_samples: int
             f"{outside.sum()} value(s) lie outside, e.g. {values[outside][:3].tolist()}."
         )
     return values
+
+
+def check_alpha(alpha, *, step: str) -> float:
+    """``alpha`` (1 - confidence level) must be a number strictly between 0 and 1."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+        raise ValueError(
+            f"{step}: alpha must be a number strictly between 0 and 1 (0.05 gives 95% "
+            f"intervals); got {alpha!r}."
+        )
+    return float(alpha)

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 from scipy import stats
 
-from radfuse._validation import check_binary_target, check_probabilities
+from radfuse._validation import check_alpha, check_binary_target, check_probabilities
 from radfuse.stats._result import StatResult
 
 NRI_VARIANCES = ("hmisc", "pencina")
@@ -56,11 +56,6 @@ class IDIResult(StatResult):
     mean_change_nonevents: float
     n_events: int
     n_nonevents: int
-
-
-def _check_alpha(alpha: float, step: str) -> None:
-    if not 0 < alpha < 1:
-        raise ValueError(f"{step}: alpha must lie strictly between 0 and 1; got {alpha!r}.")
 
 
 def _check_inputs(y_true, p_new, p_old, step: str):
@@ -198,7 +193,7 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
     0.0
     """
     step = "nri"
-    _check_alpha(alpha, step)
+    check_alpha(alpha, step=step)
     if variance not in NRI_VARIANCES:
         raise ValueError(f"nri: variance must be one of {NRI_VARIANCES}; got {variance!r}.")
     events, p_new, p_old = _check_inputs(y_true, p_new, p_old, step)
@@ -297,7 +292,7 @@ def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
     (0.35, 0.55)
     """
     step = "idi"
-    _check_alpha(alpha, step)
+    check_alpha(alpha, step=step)
     events, p_new, p_old = _check_inputs(y_true, p_new, p_old, step)
     n_events, n_nonevents = int(events.sum()), int((~events).sum())
     if min(n_events, n_nonevents) < 2:
