@@ -165,7 +165,8 @@ def _check_reliability(reliability, feature_names, step):
             duplicated = labels[labels.duplicated()].unique().tolist()
             if duplicated:
                 raise ValueError(
-                    f"{step}: reliability[{i}] lists {kind}(s) {preview(duplicated)} more than once."
+                    f"{step}: reliability[{i}] lists {kind}(s) {preview(duplicated)} "
+                    "more than once."
                 )
 
     first = reliability[0]

@@ -1,0 +1,243 @@
+"""UnivariateFilter: the per-feature test rule against scipy, pingouin and statsmodels."""
+
+import doctest
+
+import numpy as np
+import pandas as pd
+import pingouin
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import Pipeline
+from scipy import stats
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import estimator_checks
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from statsmodels.stats.multitest import multipletests
+
+import radfuse.select.univariate as univariate_module
+from radfuse.select.univariate import UnivariateFilter
+
+SAME = 1e-12
+
+
+def reference_test(a, b, normality_alpha=0.05, levene_alpha=0.05):
+    """The published rule, one feature at a time with plain scipy calls."""
+    def normal(sample):
+        if len(sample) < 3 or np.ptp(sample) == 0:
+            return False
+        return stats.shapiro(sample).pvalue > normality_alpha
+
+    if normal(a) and normal(b):
+        if stats.levene(a, b).pvalue > levene_alpha:
+            return "student", stats.ttest_ind(a, b, equal_var=True).pvalue
+        return "welch", stats.ttest_ind(a, b, equal_var=False).pvalue
+    return "mann-whitney", stats.mannwhitneyu(a, b, alternative="two-sided").pvalue
+
+
+def reference_table(X, y, **kwargs):
+    X, y = np.asarray(X, float), np.asarray(y)
+    rows = [reference_test(X[y == 0, j], X[y == 1, j], **kwargs) for j in range(X.shape[1])]
+    return pd.DataFrame(rows, columns=["test", "pvalue"])
+
+
+@pytest.fixture(scope="module")
+def breast60():
+    """First 60 Wisconsin cases: Student, Welch and Mann-Whitney all occur."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X.iloc[:60], y.iloc[:60]
+
+
+@pytest.mark.parametrize("normality_alpha", [0.05, 0.01])
+def test_pvalues_and_tests_equal_per_feature_scipy_calls(breast60, normality_alpha):
+    X, y = breast60
+    selector = UnivariateFilter(normality_alpha=normality_alpha).fit(X, y)
+    expected = reference_table(X, y, normality_alpha=normality_alpha)
+    assert set(expected["test"]) == {"student", "welch", "mann-whitney"}
+    assert selector.tests_.tolist() == expected["test"].tolist()
+    np.testing.assert_allclose(selector.pvalues_, expected["pvalue"], rtol=SAME, atol=0)
+    np.testing.assert_array_equal(selector.get_support(), expected["pvalue"] < 0.05)
+
+
+def test_diagnostics_equal_pingouin(breast60):
+    X, y = breast60
+    selector = UnivariateFilter().fit(X, y)
+    for feature in X.columns:
+        a, b = X.loc[y == 0, feature], X.loc[y == 1, feature]
+        test = selector.tests_[feature]
+        if test == "mann-whitney":
+            expected = pingouin.mwu(a, b, alternative="two-sided")["p_val"].iloc[0]
+        else:
+            expected = pingouin.ttest(a, b, correction=test == "welch")["p_val"].iloc[0]
+            levene = pingouin.homoscedasticity([a.to_numpy(), b.to_numpy()], method="levene")
+            expected_levene = levene["pval"].iloc[0]
+            assert selector.levene_pvalues_[feature] == pytest.approx(expected_levene, rel=1e-10)
+        assert selector.pvalues_[feature] == pytest.approx(expected, rel=1e-10)
+        normality = [pingouin.normality(s, method="shapiro")["pval"].iloc[0] for s in (a, b)]
+        np.testing.assert_allclose(selector.normality_pvalues_.loc[feature], normality, rtol=1e-10)
+    assert selector.levene_pvalues_[selector.tests_ == "mann-whitney"].isna().all()
+
+
+def test_levene_alpha_moves_features_between_student_and_welch(breast60):
+    X, y = breast60
+    strict = UnivariateFilter(levene_alpha=1e-12).fit(X, y)
+    expected = reference_table(X, y, levene_alpha=1e-12)
+    assert strict.tests_.tolist() == expected["test"].tolist()
+    assert "welch" not in set(strict.tests_)
+
+
+def test_benjamini_hochberg_equals_statsmodels(breast60):
+    X, y = breast60
+    selector = UnivariateFilter(correction="fdr_bh", alpha=1e-9).fit(X, y)
+    reject, adjusted, _, _ = multipletests(selector.pvalues_, alpha=1e-9, method="fdr_bh")
+    np.testing.assert_allclose(selector.adjusted_pvalues_, adjusted, rtol=SAME)
+    np.testing.assert_array_equal(selector.get_support(), reject)
+    assert 0 < reject.sum() < UnivariateFilter(alpha=1e-9).fit(X, y).get_support().sum()
+
+
+def test_small_samples_choose_exact_or_asymptotic_mann_whitney_per_feature():
+    rng = np.random.default_rng(4)
+    y = np.repeat([0, 1], 6)
+    continuous = rng.normal(size=(12, 3)) + y[:, None]
+    tied = rng.integers(0, 4, size=(12, 3)).astype(float)
+    X = np.column_stack([continuous, tied])
+    selector = UnivariateFilter(alpha=1.0, normality_alpha=1.0).fit(X, y)
+    expected = [stats.mannwhitneyu(X[y == 0, j], X[y == 1, j]).pvalue for j in range(6)]
+    np.testing.assert_allclose(selector.pvalues_, expected, rtol=SAME)
+    exact = [
+        stats.mannwhitneyu(X[y == 0, j], X[y == 1, j], method="exact").pvalue for j in range(3)
+    ]
+    np.testing.assert_allclose(selector.pvalues_[:3], exact, rtol=SAME)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n0=st.integers(1, 9),
+    n1=st.integers(1, 9),
+    n_features=st.integers(1, 4),
+    levels=st.sampled_from([2, 5, None]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_rule_and_pvalues_hold_for_small_tied_and_constant_data(n0, n1, n_features, levels, seed):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], [n0, n1])
+    X = rng.normal(size=(n0 + n1, n_features)) + y[:, None]
+    if levels is not None:
+        X = np.floor(X * levels / 3)
+    selector = UnivariateFilter(alpha=1.01).fit(X, y)
+    expected = reference_table(X, y)
+    assert selector.tests_.tolist() == expected["test"].tolist()
+    np.testing.assert_allclose(selector.pvalues_, expected["pvalue"], rtol=SAME)
+    assert ((selector.pvalues_ >= 0) & (selector.pvalues_ <= 1)).all()
+
+
+def test_constant_feature_gets_p_one_and_is_dropped(breast60):
+    X, y = breast60
+    X = X.assign(flat=3.0)
+    selector = UnivariateFilter().fit(X, y)
+    assert selector.tests_["flat"] == "mann-whitney"
+    assert selector.pvalues_["flat"] == 1.0
+    assert selector.normality_pvalues_.loc["flat"].isna().all()
+    assert "flat" not in selector.get_feature_names_out()
+
+
+def test_numpy_input_gets_x_names(breast60):
+    X, y = breast60
+    selector = UnivariateFilter().fit(X.to_numpy(), y.to_numpy())
+    assert selector.pvalues_.index[:2].tolist() == ["x0", "x1"]
+    names = UnivariateFilter().fit(X, y).get_feature_names_out()
+    assert selector.get_feature_names_out().tolist() == [f"x{X.columns.get_loc(n)}" for n in names]
+
+
+def test_string_labels_need_pos_label_error(breast60):
+    X, y = breast60
+    with pytest.raises(ValueError, match="UnivariateFilter: y has string labels"):
+        UnivariateFilter().fit(X, y.map({0: "malignant", 1: "benign"}))
+
+
+def test_nan_column_is_named(breast60):
+    X, y = breast60
+    X = X.assign(**{"mean area": X["mean area"].where(X.index != 3)})
+    with pytest.raises(ValueError, match=r"UnivariateFilter: input contains NaN.*\['mean area'\]"):
+        UnivariateFilter().fit(X, y)
+
+
+def test_no_feature_left_names_step_and_threshold():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), np.repeat([0, 1], 20)
+    message = r"UnivariateFilter: no feature passes p < 1e-09 \(fdr_bh\)"
+    with pytest.raises(ValueError, match=message):
+        UnivariateFilter(alpha=1e-9, correction="fdr_bh").fit(X, y)
+
+
+def test_unknown_correction_is_named(breast60):
+    with pytest.raises(ValueError, match="UnivariateFilter: correction must be one of"):
+        UnivariateFilter(correction="bonferroni").fit(*breast60)
+
+
+def test_pipeline_with_smote_cross_validate_and_grid_search():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = X.iloc[:200], y.iloc[:200]
+    pipe = Pipeline(
+        [
+            ("smote", SMOTE(k_neighbors=5, random_state=0)),
+            ("zscore", StandardScaler()),
+            ("univariate", UnivariateFilter()),
+            ("clf", LogisticRegression(max_iter=500)),
+        ]
+    ).set_output(transform="pandas")
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    assert cross_validate(pipe, X, y, cv=cv, scoring="roc_auc")["test_score"].min() > 0.9
+    search = GridSearchCV(pipe, {"univariate__correction": [None, "fdr_bh"]}, cv=cv).fit(X, y)
+    step = search.best_estimator_.named_steps["univariate"]
+    transformed = search.best_estimator_[:-1].transform(X)
+    assert transformed.columns.tolist() == step.get_feature_names_out().tolist()
+    assert set(transformed.columns) <= set(X.columns)
+
+
+def test_docstring_example_runs():
+    assert doctest.testmod(univariate_module).failed == 0
+
+
+# scikit-learn's generic checks below fit on three- or four-class targets; the radfuse
+# selectors require a binary outcome by design and reject them with a clear error.
+MULTICLASS_TARGET_CHECKS = [
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_fit_returns_self",
+    "check_estimators_overwrite_params",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_predict1d",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+]
+BINARY_ONLY = "needs a binary outcome; this check fits on a multiclass y"
+
+
+@parametrize_with_checks(
+    [UnivariateFilter(alpha=1.0), UnivariateFilter(alpha=1.0, correction="fdr_bh")],
+    expected_failed_checks=lambda estimator: dict.fromkeys(MULTICLASS_TARGET_CHECKS, BINARY_ONLY),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+class ParityTargetFilter(UnivariateFilter):
+    """Folds a multiclass check target to two integer classes, so those checks still run."""
+
+    def fit(self, X, y):
+        return super().fit(X, np.asarray(y, dtype=np.int64) % 2)
+
+
+@pytest.mark.parametrize("check_name", MULTICLASS_TARGET_CHECKS)
+def test_expected_failures_pass_with_a_binary_target(check_name):
+    getattr(estimator_checks, check_name)("ParityTargetFilter", ParityTargetFilter(alpha=1.0))
