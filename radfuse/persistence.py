@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import skops.io as sio
+from sklearn.base import BaseEstimator
 
 from . import __version__
 from ._validation import preview
@@ -45,6 +46,59 @@ def _strip_training_data(model):
             if value is not None:
                 model.set_params(**{name: None})
     return model
+
+
+class _PandasState:
+    """A pandas Series or DataFrame as plain arrays and lists skops can store.
+
+    radfuse's selectors keep per-feature diagnostics (``pvalues_``, ``icc_``)
+    as pandas objects indexed by feature name; skops has no safe loader for
+    pandas internals, so model files carry this lossless plain form instead.
+    """
+
+    def __init__(self, obj):
+        self.is_frame = isinstance(obj, pd.DataFrame)
+        values = obj.to_numpy()
+        # skops stores numeric arrays natively but refuses object arrays.
+        self.values = values if values.dtype.kind in "biuf" else values.tolist()
+        self.index = obj.index.tolist()
+        self.index_name = obj.index.name
+        self.columns = obj.columns.tolist() if self.is_frame else None
+        self.name = None if self.is_frame else obj.name
+
+    def restore(self):
+        if self.is_frame:
+            frame = pd.DataFrame(self.values, index=self.index, columns=self.columns)
+        else:
+            frame = pd.Series(self.values, index=self.index, name=self.name)
+        frame.index.name = self.index_name
+        return frame
+
+
+def _map_model_state(obj, convert):
+    """Apply ``convert`` to every value inside estimators and their containers."""
+    converted = convert(obj)
+    if converted is not obj:
+        return converted
+    if isinstance(obj, BaseEstimator):
+        for key, value in vars(obj).items():
+            setattr(obj, key, _map_model_state(value, convert))
+        return obj
+    if isinstance(obj, list):
+        return [_map_model_state(item, convert) for item in obj]
+    if isinstance(obj, tuple):
+        return tuple(_map_model_state(item, convert) for item in obj)
+    if isinstance(obj, dict):
+        return {key: _map_model_state(value, convert) for key, value in obj.items()}
+    return obj
+
+
+def _encode_pandas(obj):
+    return _PandasState(obj) if isinstance(obj, (pd.Series, pd.DataFrame)) else obj
+
+
+def _decode_pandas(obj):
+    return obj.restore() if isinstance(obj, _PandasState) else obj
 
 
 @dataclass(frozen=True)
@@ -125,7 +179,7 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
                 "save_model: the model was not fitted on a DataFrame, so its feature "
                 "names are unknown; pass feature_names=[...]."
             )
-    payload = sio.dumps(_strip_training_data(model))
+    payload = sio.dumps(_map_model_state(_strip_training_data(model), _encode_pandas))
     bundle = {
         "format": _FORMAT,
         "estimator": payload,
@@ -186,6 +240,7 @@ def load_model(path) -> SavedModel:
             f"allow-list {preview(refused)}."
         )
     estimator = sio.loads(payload, trusted=sio.get_untrusted_types(data=payload))
+    estimator = _map_model_state(estimator, _decode_pandas)
     return SavedModel(
         estimator=estimator,
         feature_names=tuple(bundle["feature_names"]),

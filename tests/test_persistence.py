@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import skops.io as sio
 from sklearn.datasets import load_breast_cancer
@@ -10,6 +11,9 @@ from sklearn.preprocessing import StandardScaler
 
 from radfuse.models import make_classifier
 from radfuse.persistence import load_model, save_model
+from radfuse.select.correlation import CorrelationPruner
+from radfuse.select.icc import ICCFilter
+from radfuse.select.univariate import UnivariateFilter
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +41,24 @@ def test_round_trip_keeps_predictions_and_context(tmp_path, data, fitted):
     assert loaded.extraction_settings == {"binWidth": 25}
     assert loaded.metadata == {"study": "demo"}
     assert loaded.radfuse_version
+
+
+def test_selector_diagnostics_survive_and_training_tables_are_not_stored(tmp_path, data):
+    X, y = data
+    readers = [X.iloc[:60], X.iloc[:60] * 1.01 + 0.01]
+    model = Pipeline([
+        ("icc", ICCFilter(readers)),
+        ("univariate", UnivariateFilter()),
+        ("spearman", CorrelationPruner()),
+        ("clf", make_classifier("lr", max_iter=10000)),
+    ]).fit(X, y)
+    loaded = load_model(save_model(model, tmp_path / "m.skops")).estimator
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    pd.testing.assert_series_equal(loaded["univariate"].pvalues_, model["univariate"].pvalues_)
+    pd.testing.assert_series_equal(loaded["univariate"].tests_, model["univariate"].tests_)
+    pd.testing.assert_frame_equal(loaded["spearman"].correlation_, model["spearman"].correlation_)
+    assert loaded["icc"].reliability is None
+    assert model["icc"].reliability is readers
 
 
 def test_columns_are_matched_by_name(tmp_path, data, fitted):
