@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
+from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import (
@@ -48,4 +49,7 @@ class FeatureFilter(SelectorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        # Binary outcomes only; scikit-learn's estimator checks read this to
+        # pass two-class targets.
+        tags.classifier_tags = ClassifierTags(multi_class=False)
         return tags
