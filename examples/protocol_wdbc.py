@@ -31,7 +31,7 @@ def main(quick: bool = False, n_jobs: int = -1) -> pd.DataFrame:
     for name in PROTOCOL_CLASSIFIERS:
         started = time.perf_counter()
         model = make_radiomics_pipeline(
-            name, mrmr={"n_features": 15}, lasso={"cv": lasso_cv}, random_state=0
+            name, mrmr={"n_features": 10}, lasso={"cv": lasso_cv}, random_state=0
         )
         auc = cross_val_score(model, X, y, cv=outer, scoring="roc_auc", n_jobs=n_jobs)
         rows.append({
