@@ -2,8 +2,12 @@ import os
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# radfuse parallelises over folds and cases through joblib; BLAS threads on top
+# of that only oversubscribe CI's two cores (about 4x the CPU time in tests).
+threadpool_limits(1)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"

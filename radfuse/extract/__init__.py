@@ -1,0 +1,51 @@
+"""PyRadiomics feature extraction for multimodal cohorts.
+
+From a manifest of images and lesion masks (several modalities or MRI
+sequences per case, optionally several readers) to one feature table with
+columns ``<block>__<feature>``, in parallel through joblib, resumable through a
+content-addressed cache, with every failure reported and full provenance.
+
+Needs the ``extract`` extras (PyRadiomics, SimpleITK); they are imported only
+when used, so this package imports without them.
+
+References
+----------
+van Griethuysen, J. J. M., Fedorov, A., Parmar, C., et al. (2017).
+Computational radiomics system to decode the radiographic phenotype. Cancer
+Research, 77(21), e104-e107.
+"""
+
+from .checks import FAILURE_KINDS
+from .extractor import ExtractionError, extract_features
+from .manifest import read_manifest
+from .preprocess import (
+    IntensityWindow,
+    MapMaskToImage,
+    N4BiasFieldCorrection,
+    PercentileNormalization,
+    PreprocessingStep,
+    Resample,
+    ZScoreNormalization,
+    step_from_dict,
+)
+from .result import ExtractionResult, load_features
+from .settings import ExtractionParams, load_params
+
+__all__ = [
+    "FAILURE_KINDS",
+    "ExtractionError",
+    "ExtractionParams",
+    "ExtractionResult",
+    "IntensityWindow",
+    "MapMaskToImage",
+    "N4BiasFieldCorrection",
+    "PercentileNormalization",
+    "PreprocessingStep",
+    "Resample",
+    "ZScoreNormalization",
+    "extract_features",
+    "load_features",
+    "load_params",
+    "read_manifest",
+    "step_from_dict",
+]

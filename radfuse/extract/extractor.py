@@ -1,0 +1,423 @@
+"""``extract_features``: one feature table from a manifest, in parallel, resumable."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import numbers
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from .._validation import preview
+from . import _cache
+from ._dependencies import library_versions
+from .checks import InputProblem, check_geometry, check_mask, file_sha256, read_image
+from .manifest import primary_reader, read_manifest
+from .preprocess import PreprocessingStep
+from .result import ExtractionResult
+from .settings import ExtractionParams, load_params
+
+_STEP = "extract_features"
+_ON_ERROR = ("raise", "record")
+
+
+class ExtractionError(ValueError):
+    """A work item failed while ``on_error="raise"``; the message names case, block and file."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkItem:
+    """Everything a worker needs to extract one (case, block, reader) delineation."""
+
+    case_id: str
+    block: str
+    reader: str
+    image: str
+    mask: str
+    label: int
+    params: ExtractionParams
+    steps: tuple[PreprocessingStep, ...]
+    min_voxels: int
+    geometry_tolerance: float
+    cache_dir: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemOutcome:
+    """What came back for one work item: its values, or why it failed."""
+
+    case_id: str
+    block: str
+    reader: str
+    status: str
+    values: dict
+    kind: str | None = None
+    reason: str | None = None
+    image_sha256: str | None = None
+    mask_sha256: str | None = None
+    seconds: float = 0.0
+
+
+def extract_features(
+    manifest,
+    params=None,
+    *,
+    preprocessing=None,
+    n_jobs=None,
+    cache_dir=None,
+    on_error="raise",
+    progress=None,
+    include_diagnostics=False,
+    min_voxels=10,
+    geometry_tolerance=1e-4,
+) -> ExtractionResult:
+    """Extract PyRadiomics features for every case and block of a manifest.
+
+    Each manifest row (case, block, reader) is one work item: its files are
+    hashed, looked up in the cache, read with SimpleITK, preprocessed, checked
+    and passed to PyRadiomics' ``RadiomicsFeatureExtractor.execute``. Items
+    run in parallel through joblib, so ``joblib.parallel_config(backend="dask")``
+    moves them to a ``dask.distributed`` cluster unchanged.
+
+    Parameters
+    ----------
+    manifest : str, path-like or DataFrame
+        See :func:`read_manifest`.
+    params : None, str, path-like or dict
+        PyRadiomics parameters, shared or per block; see :func:`load_params`.
+    preprocessing : sequence of PreprocessingStep, or dict of block to sequence
+        Steps applied in order before extraction, to every block or per block
+        (blocks left out get none).
+    n_jobs : int, optional
+        Parallel workers; None means 1 unless inside a
+        ``joblib.parallel_config`` context, -1 means all cores.
+    cache_dir : str or path-like, optional
+        Folder for per-item results keyed by a content hash of image bytes,
+        mask bytes, label, parameters, preprocessing, check thresholds and
+        PyRadiomics and SimpleITK versions. A re-run (e.g. after a crash or kill) reads what
+        is there and extracts only the rest. Failures are not cached.
+    on_error : {"raise", "record"}
+        "raise" stops at the first failed item with an :class:`ExtractionError`
+        naming case, block, reader and file; "record" lists failures in
+        ``result.failures`` and carries on.
+    progress : bool, optional
+        Show a tqdm progress bar; None shows it only on a terminal.
+    include_diagnostics : bool
+        Add PyRadiomics' ``diagnostics_*`` entries as columns of ``features``.
+    min_voxels : int
+        Smallest number of voxels with the lesion label for a valid mask.
+    geometry_tolerance : float
+        Allowed image/mask disagreement in origin (times the spacing),
+        spacing (relative) and direction cosines; sizes must match.
+
+    Returns
+    -------
+    ExtractionResult
+        ``features`` (one row per case, columns ``<block>__<feature>``, from
+        the primary reader, i.e. the reader listed first), ``failures``,
+        ``reader_tables()``, ``work_items`` and ``provenance``.
+        A case is in ``features`` when all its blocks were extracted and
+        otherwise in ``failures``, one row per failed block; no case is
+        dropped silently.
+
+    Raises
+    ------
+    ExtractionError
+        With ``on_error="raise"``, for the first item that fails a check:
+        missing or unreadable file, block missing for a case, failing
+        preprocessing, image/mask geometry mismatch, empty mask, label absent
+        (labels present listed), fewer than ``min_voxels`` voxels, or an error
+        inside PyRadiomics.
+
+    Notes
+    -----
+    Features follow the definitions of the Image Biomarker Standardisation
+    Initiative as implemented by PyRadiomics (van Griethuysen et al., 2017;
+    Zwanenburg et al., 2020); radfuse adds no feature of its own.
+
+    References
+    ----------
+    van Griethuysen, J. J. M., Fedorov, A., Parmar, C., et al. (2017).
+    Computational radiomics system to decode the radiographic phenotype.
+    Cancer Research, 77(21), e104-e107.
+
+    Zwanenburg, A., Vallieres, M., Abdalah, M. A., et al. (2020). The Image
+    Biomarker Standardization Initiative: standardized quantitative radiomics
+    for high-throughput image-based phenotyping. Radiology, 295(2), 328-338.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from radfuse.datasets.imaging import make_imaging_cohort
+    >>> from radfuse.extract import extract_features
+    >>> folder = tempfile.mkdtemp()
+    >>> manifest, labels = make_imaging_cohort(folder, n_cases=4, modalities=("US",))
+    >>> params = {"featureClass": {"firstorder": [], "shape2D": []}}
+    >>> result = extract_features(manifest, params, progress=False)
+    >>> result.features.shape
+    (4, 27)
+    >>> result.features.columns[0]
+    'US__original_shape2D_Elongation'
+    """
+    if on_error not in _ON_ERROR:
+        raise ValueError(f"{_STEP}: on_error must be one of {list(_ON_ERROR)}; got {on_error!r}.")
+    if not isinstance(min_voxels, numbers.Integral) or min_voxels < 1:
+        raise ValueError(f"{_STEP}: min_voxels must be a positive integer; got {min_voxels!r}.")
+    if not geometry_tolerance >= 0:
+        raise ValueError(
+            f"{_STEP}: geometry_tolerance must be non-negative; got {geometry_tolerance!r}."
+        )
+    table = read_manifest(manifest)
+    blocks = list(dict.fromkeys(table["block"]))
+    block_params = load_params(params, blocks)
+    block_steps = _steps_per_block(preprocessing, blocks)
+    items = [
+        WorkItem(
+            case_id=row.case_id,
+            block=row.block,
+            reader=row.reader,
+            image=row.image,
+            mask=row.mask,
+            label=block_params[row.block].label if pd.isna(row.label) else int(row.label),
+            params=block_params[row.block],
+            steps=block_steps[row.block],
+            min_voxels=int(min_voxels),
+            geometry_tolerance=float(geometry_tolerance),
+            cache_dir=None if cache_dir is None else str(cache_dir),
+        )
+        for row in table.itertuples(index=False)
+    ]
+    gaps = _missing_blocks(table, blocks)
+    if gaps and on_error == "raise":
+        raise ExtractionError(_describe(gaps[0]))
+    outcomes = _run(items, n_jobs=n_jobs, on_error=on_error, progress=progress) + gaps
+    provenance = _provenance(
+        table,
+        items,
+        outcomes,
+        block_params,
+        block_steps,
+        checks={"min_voxels": int(min_voxels), "geometry_tolerance": float(geometry_tolerance)},
+    )
+    return ExtractionResult(
+        outcomes,
+        cases=list(dict.fromkeys(table["case_id"])),
+        blocks=blocks,
+        readers=list(dict.fromkeys(table["reader"])),
+        delineated=set(zip(table["block"], table["reader"])),
+        provenance=provenance,
+        include_diagnostics=include_diagnostics,
+    )
+
+
+def _provenance(table, items, outcomes, block_params, block_steps, checks) -> dict:
+    """Everything needed to reproduce or audit the table, JSON-ready."""
+    blocks = list(block_params)
+    hashes = {
+        (o.case_id, o.block, o.reader): {
+            "image_sha256": o.image_sha256,
+            "mask_sha256": o.mask_sha256,
+        }
+        for o in outcomes
+    }
+    return {
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "primary_reader": primary_reader(table),
+        "params": {block: block_params[block].to_dict() for block in blocks},
+        "preprocessing": {
+            block: [step.to_dict() for step in block_steps[block]] for block in blocks
+        },
+        "checks": checks,
+        "inputs": [
+            {
+                "case_id": item.case_id,
+                "block": item.block,
+                "reader": item.reader,
+                "image": item.image,
+                "mask": item.mask,
+                "label": item.label,
+                **hashes[(item.case_id, item.block, item.reader)],
+            }
+            for item in items
+        ],
+    }
+
+
+def _steps_per_block(preprocessing, blocks: list[str]) -> dict[str, tuple]:
+    if preprocessing is None:
+        return {block: () for block in blocks}
+    if isinstance(preprocessing, Mapping):
+        unknown = [block for block in preprocessing if block not in blocks]
+        if unknown:
+            raise ValueError(
+                f"{_STEP}: preprocessing names block(s) {preview(unknown)} that are not in the "
+                f"manifest (blocks: {preview(blocks)})."
+            )
+        per_block = {block: preprocessing.get(block, ()) for block in blocks}
+    else:
+        per_block = {block: preprocessing for block in blocks}
+    for block, steps in per_block.items():
+        if isinstance(steps, PreprocessingStep) or not isinstance(steps, Sequence):
+            raise TypeError(
+                f"{_STEP}: preprocessing for block {block!r} must be a list of steps; "
+                f"got {type(steps).__name__}."
+            )
+        wrong = [type(step).__name__ for step in steps if not isinstance(step, PreprocessingStep)]
+        if wrong:
+            raise TypeError(
+                f"{_STEP}: preprocessing for block {block!r} holds non-steps {preview(wrong)}; "
+                "use radfuse.extract steps such as Resample or MapMaskToImage."
+            )
+    return {block: tuple(steps) for block, steps in per_block.items()}
+
+
+def _missing_blocks(table, blocks: list[str]) -> list[ItemOutcome]:
+    reader = primary_reader(table)
+    present = set(zip(table["case_id"], table["block"]))
+    return [
+        ItemOutcome(
+            case_id=case,
+            block=block,
+            reader=reader,
+            status="failed",
+            values={},
+            kind="block_missing",
+            reason=f"the manifest has no {block!r} row for this case",
+        )
+        for case in dict.fromkeys(table["case_id"])
+        for block in blocks
+        if (case, block) not in present
+    ]
+
+
+def _run(items: list[WorkItem], *, n_jobs, on_error: str, progress) -> list[ItemOutcome]:
+    outcomes = []
+    bar = tqdm(
+        total=len(items),
+        desc="radfuse extract",
+        unit="item",
+        disable=None if progress is None else not progress,
+    )
+    with bar:
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(run_work_item)(item) for item in items
+        )
+        for outcome in results:
+            bar.update()
+            if outcome.status == "failed" and on_error == "raise":
+                raise ExtractionError(_describe(outcome))
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _describe(outcome: ItemOutcome) -> str:
+    return (
+        f"{_STEP}: case {outcome.case_id!r}, block {outcome.block!r}, reader {outcome.reader!r}: "
+        f"{outcome.reason} [{outcome.kind}]. Fix the input, or pass on_error='record' to list "
+        "failures in result.failures and extract the rest."
+    )
+
+
+def run_work_item(item: WorkItem) -> ItemOutcome:
+    """Hash, look up, read, preprocess, check and extract one work item.
+
+    Every input problem comes back as a failed outcome with its kind and
+    reason rather than an exception, so one bad file never stops a worker.
+    """
+    start = time.perf_counter()
+    identity = {"case_id": item.case_id, "block": item.block, "reader": item.reader}
+    hashes = {}
+    try:
+        hashes = {"image_sha256": file_sha256(item.image)}
+        hashes["mask_sha256"] = file_sha256(item.mask)
+        material = _key_material(item, hashes)
+        key = _cache.cache_key(material)
+        values = _cache.load(item.cache_dir, key) if item.cache_dir is not None else None
+        status = "cached"
+        if values is None:
+            values = _extract(item)
+            status = "extracted"
+            if item.cache_dir is not None:
+                _cache.store(item.cache_dir, key, values, material)
+    except InputProblem as problem:
+        return ItemOutcome(
+            **identity,
+            **hashes,
+            status="failed",
+            values={},
+            kind=problem.kind,
+            reason=problem.reason,
+            seconds=time.perf_counter() - start,
+        )
+    return ItemOutcome(
+        **identity, **hashes, status=status, values=values, seconds=time.perf_counter() - start
+    )
+
+
+def _key_material(item: WorkItem, hashes: dict) -> dict:
+    versions = _extraction_versions()
+    return {
+        **hashes,
+        "label": item.label,
+        "params": item.params.to_dict(),
+        "preprocessing": [step.to_dict() for step in item.steps],
+        # A cache hit skips the checks, so stricter checks must miss the cache.
+        "checks": {"min_voxels": item.min_voxels, "geometry_tolerance": item.geometry_tolerance},
+        **versions,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _extraction_versions() -> dict:
+    """Versions on the worker itself, which may differ from the client's on a cluster."""
+    versions = library_versions()
+    return {"pyradiomics": versions["pyradiomics"], "SimpleITK": versions["SimpleITK"]}
+
+
+def _extract(item: WorkItem) -> dict:
+    image = read_image(item.image)
+    mask = read_image(item.mask)
+    for step in item.steps:
+        try:
+            image, mask = step.apply(image, mask)
+        except (ValueError, RuntimeError) as error:
+            raise InputProblem(
+                "preprocessing_error",
+                f"preprocessing step {type(step).__name__} failed on {item.image!r}: {error}",
+            ) from error
+    check_geometry(image, mask, tolerance=item.geometry_tolerance, mask_path=item.mask)
+    check_mask(mask, label=item.label, min_voxels=item.min_voxels, mask_path=item.mask)
+    try:
+        values = _compute_features(item.params, image, mask, item.label)
+    except Exception as error:
+        raise InputProblem(
+            "extraction_error",
+            f"PyRadiomics failed on image {item.image!r} with mask {item.mask!r}: "
+            f"{type(error).__name__}: {error}",
+        ) from error
+    return {name: _plain_value(name, value) for name, value in values.items()}
+
+
+def _compute_features(params: ExtractionParams, image, mask, label: int) -> dict:
+    """PyRadiomics' own ``execute`` on already loaded SimpleITK images."""
+    return params.radiomics_extractor().execute(image, mask, label=label)
+
+
+def _plain_value(name: str, value):
+    """Features as float; diagnostics as a JSON scalar or their string form."""
+    if not name.startswith("diagnostics_"):
+        return float(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value if isinstance(value, str) else str(value)

@@ -1,0 +1,236 @@
+"""``ExtractionResult``: the feature table, the failure report and provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .._validation import preview
+
+FAILURE_COLUMNS = ("case_id", "block", "reader", "kind", "reason")
+_TABLE_SUFFIXES = (".parquet", ".csv")
+
+
+class ExtractionResult:
+    """What :func:`extract_features` returns.
+
+    Attributes
+    ----------
+    features : DataFrame
+        One row per case (index ``case_id``), columns ``<block>__<feature>``,
+        from the primary reader (the reader named first in the manifest).
+        Only cases whose every block was extracted appear here.
+    failures : DataFrame
+        One row per failed work item: ``case_id``, ``block``, ``reader``,
+        ``kind`` (missing_file, unreadable_file, block_missing,
+        preprocessing_error, geometry_mismatch, empty_mask, label_absent,
+        too_few_voxels, extraction_error) and ``reason``.
+    work_items : DataFrame
+        One row per work item with its ``status`` ("extracted", "cached" or
+        "failed"), wall-clock ``seconds`` and the SHA-256 of image and mask.
+    provenance : dict
+        Library versions, parameters and preprocessing per block, check
+        thresholds, and every input file with its hashes.
+    cases, blocks, readers : list of str
+        As listed in the manifest, in order of first appearance.
+    primary_reader : str
+        The reader whose delineations fill ``features``.
+    """
+
+    def __init__(
+        self,
+        outcomes,
+        *,
+        cases,
+        blocks,
+        readers,
+        delineated,
+        provenance,
+        include_diagnostics=False,
+    ):
+        self.cases = list(cases)
+        self.blocks = list(blocks)
+        self.readers = list(readers)
+        self.primary_reader = self.readers[0]
+        self._delineated = set(delineated)
+        self._values = {
+            (o.case_id, o.block, o.reader): o.values for o in outcomes if o.status != "failed"
+        }
+        self.failures = pd.DataFrame(
+            [
+                [o.case_id, o.block, o.reader, o.kind, o.reason]
+                for o in outcomes
+                if o.status == "failed"
+            ],
+            columns=list(FAILURE_COLUMNS),
+        )
+        self.work_items = pd.DataFrame(
+            [
+                {
+                    "case_id": o.case_id,
+                    "block": o.block,
+                    "reader": o.reader,
+                    "status": o.status,
+                    "seconds": o.seconds,
+                    "image_sha256": o.image_sha256,
+                    "mask_sha256": o.mask_sha256,
+                }
+                for o in outcomes
+            ]
+        )
+        self.provenance = provenance
+        self.features = self._wide_table(
+            self.primary_reader, self.blocks, diagnostics=include_diagnostics
+        )
+
+    def __repr__(self) -> str:
+        status = self.work_items["status"].value_counts() if len(self.work_items) else {}
+        return (
+            f"ExtractionResult(cases={len(self.features)}/{len(self.cases)}, "
+            f"blocks={self.blocks}, columns={self.features.shape[1]}, "
+            f"failures={len(self.failures)}, extracted={int(status.get('extracted', 0))}, "
+            f"cached={int(status.get('cached', 0))})"
+        )
+
+    def reader_tables(self, blocks=None) -> list[pd.DataFrame]:
+        """Per-reader feature tables for an inter-reader reliability (ICC) filter.
+
+        Parameters
+        ----------
+        blocks : list of str, optional
+            Blocks to include; by default those every reader delineated.
+
+        Returns
+        -------
+        list of DataFrame
+            One table per reader, in manifest order, all with the same case
+            index (the cases every reader delineated successfully in all the
+            blocks) and the same ``<block>__<feature>`` columns.
+
+        Raises
+        ------
+        ValueError
+            With fewer than two readers, no block shared by all readers, or
+            no case extracted for every reader.
+        """
+        if len(self.readers) < 2:
+            raise ValueError(
+                f"reader_tables: the manifest names one reader ({self.primary_reader!r}); "
+                "repeated delineations need a 'reader' column with two or more readers."
+            )
+        shared = [
+            block
+            for block in self.blocks
+            if all((block, reader) in self._delineated for reader in self.readers)
+        ]
+        if blocks is None:
+            blocks = shared
+        unknown = [block for block in blocks if block not in shared]
+        if not blocks or unknown:
+            raise ValueError(
+                "reader_tables: every reader must delineate the requested blocks; blocks "
+                f"shared by readers {preview(self.readers)}: {preview(shared)}, asked for "
+                f"{preview(list(blocks))}."
+            )
+        tables = [self._wide_table(reader, blocks, diagnostics=False) for reader in self.readers]
+        common = [case for case in self.cases if all(case in table.index for table in tables)]
+        if not common:
+            raise ValueError(
+                f"reader_tables: no case was extracted for every reader {preview(self.readers)} "
+                f"in blocks {preview(list(blocks))}; see result.failures."
+            )
+        return [table.loc[common, tables[0].columns] for table in tables]
+
+    def save(self, path) -> tuple[Path, Path]:
+        """Write ``features`` to Parquet or CSV (by suffix) plus a JSON sidecar.
+
+        The sidecar ``<path>.provenance.json`` holds the provenance and the
+        failure report, so a saved table always travels with what was left out.
+
+        Returns
+        -------
+        (table_path, sidecar_path)
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in _TABLE_SUFFIXES:
+            raise ValueError(
+                f"ExtractionResult.save: cannot tell the format of {str(path)!r}; use a "
+                f"{' or '.join(_TABLE_SUFFIXES)} suffix."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".parquet":
+            self.features.to_parquet(path)
+        else:
+            self.features.to_csv(path)
+        sidecar = provenance_path(path)
+        record = {**self.provenance, "failures": self.failures.to_dict(orient="records")}
+        sidecar.write_text(json.dumps(record, indent=2, default=str))
+        return path, sidecar
+
+    def _wide_table(self, reader: str, blocks, *, diagnostics: bool) -> pd.DataFrame:
+        """Cases with every block extracted for ``reader``, one column per block feature."""
+        names = {}
+        rows = {}
+        for case in self.cases:
+            found = [self._values.get((case, block, reader)) for block in blocks]
+            if any(values is None for values in found):
+                continue
+            row = {}
+            for block, values in zip(blocks, found):
+                kept = [n for n in values if diagnostics or not n.startswith("diagnostics_")]
+                expected = names.setdefault(block, (case, kept))
+                if kept != expected[1]:
+                    raise ValueError(
+                        f"ExtractionResult: block {block!r} gave different features for cases "
+                        f"{expected[0]!r} and {case!r} (e.g. "
+                        f"{preview(sorted(set(kept) ^ set(expected[1])), limit=3)}). "
+                        "Images of one block must share dimensionality and parameters."
+                    )
+                row.update({f"{block}__{name}": values[name] for name in kept})
+            rows[case] = row
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.index = pd.Index(list(rows), dtype=object, name="case_id")
+        return table
+
+
+def provenance_path(table_path) -> Path:
+    """The JSON sidecar written next to a saved feature table."""
+    table_path = Path(table_path)
+    return table_path.with_name(table_path.name + ".provenance.json")
+
+
+def load_features(path) -> tuple[pd.DataFrame, dict]:
+    """Read a table written by :meth:`ExtractionResult.save` and its provenance.
+
+    Returns
+    -------
+    features : DataFrame
+        Indexed by ``case_id`` (strings), values exactly as saved.
+    provenance : dict
+        The sidecar's content, including ``failures``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        raise ValueError(
+            f"load_features: cannot tell the format of {str(path)!r}; use a "
+            f"{' or '.join(_TABLE_SUFFIXES)} suffix."
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"load_features: {str(path)!r} does not exist.")
+    if suffix == ".parquet":
+        features = pd.read_parquet(path)
+    else:
+        features = pd.read_csv(
+            path, index_col="case_id", dtype={"case_id": str}, float_precision="round_trip"
+        )
+    sidecar = provenance_path(path)
+    if not sidecar.is_file():
+        raise FileNotFoundError(
+            f"load_features: the provenance sidecar {str(sidecar)!r} is missing; the table's "
+            "settings and failures cannot be verified."
+        )
+    return features, json.loads(sidecar.read_text())
