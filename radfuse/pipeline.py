@@ -177,10 +177,30 @@ def fit_resample_transform(pipeline, X, y):
         if step is None or step == "passthrough":
             continue
         if hasattr(step, "fit_resample"):
-            X, y = step.fit_resample(X, y)
+            X, y = _fit_resample_float_frame(step, X, y)
         else:
             X = step.fit_transform(X, y)
     return X, y
+
+
+def _fit_resample_float_frame(sampler, X, y):
+    """``sampler.fit_resample`` with a float DataFrame rebuilt in one call.
+
+    imbalanced-learn restores a DataFrame output column by column (one
+    ``astype`` per column), which costs several times SMOTE itself on wide
+    radiomic tables (0.26 of 0.29 s CPU at 151 cases x 3,000 features).
+    Resampling the float array and rebuilding the frame at once gives the
+    same values, memory layout, columns, index and labels.
+    """
+    if not (isinstance(X, pd.DataFrame) and (X.dtypes == np.float64).all()):
+        return sampler.fit_resample(X, y)
+    X_resampled, y_resampled = sampler.fit_resample(X.to_numpy(), np.asarray(y))
+    # Column-major, as imbalanced-learn's column-wise rebuild leaves it: later
+    # steps then sum in the same order and give bit-identical results.
+    X_resampled = pd.DataFrame(np.asfortranarray(X_resampled), columns=X.columns)
+    if isinstance(y, pd.Series):
+        y_resampled = pd.Series(y_resampled, dtype=y.dtype, name=y.name)
+    return X_resampled, y_resampled
 
 
 def feature_counts(pipeline, n_features_in: int) -> pd.Series:

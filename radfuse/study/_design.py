@@ -1,0 +1,238 @@
+"""Turn a Study's arguments into checked data: cases, feature sets, split, folds.
+
+Everything here runs before any model is fitted, so a bad table, an unknown
+block or an impossible cross-validation fails in seconds with a message that
+names the cases, columns or keys involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, train_test_split
+from sklearn.utils import check_random_state
+
+from .._validation import check_binary_target, check_finite_features, preview
+from ..blocks import block_columns, list_blocks
+
+STEP = "Study"
+
+
+def resolve_seed(random_state) -> int:
+    """The one integer seed of a study: ``random_state`` itself when it is an int.
+
+    Every fold's pipeline, the splitters and SMOTE are seeded with this
+    integer, so a fold's result depends only on the seed and its data, never
+    on which process runs it or in what order.
+    """
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _duplicated(index: pd.Index) -> list:
+    return index[index.duplicated()].unique().tolist()
+
+
+def check_cases(features, labels, *, pos_label=None, name: str = "features"):
+    """Align labels to a case-indexed table; return the table and 0/1 labels.
+
+    Duplicated or unmatched case ids are errors listing the cases: matching on
+    the index is the only safe join, and dropping cases silently would change
+    the cohort.
+    """
+    if not isinstance(features, pd.DataFrame):
+        raise TypeError(
+            f"{STEP}: {name} must be a pandas DataFrame indexed by case id; got "
+            f"{type(features).__name__}."
+        )
+    if not isinstance(labels, pd.Series):
+        raise TypeError(
+            f"{STEP}: the labels of {name} must be a pandas Series indexed by the same "
+            f"case ids; got {type(labels).__name__}."
+        )
+    for table_name, index in ((name, features.index), (f"labels of {name}", labels.index)):
+        duplicated = _duplicated(index)
+        if duplicated:
+            raise ValueError(
+                f"{STEP}: {table_name} has duplicated case id(s) {preview(duplicated)}; "
+                "every case must appear once."
+            )
+    only_features = features.index.difference(labels.index, sort=False).tolist()
+    only_labels = labels.index.difference(features.index, sort=False).tolist()
+    if only_features or only_labels:
+        raise ValueError(
+            f"{STEP}: the case ids of {name} and its labels differ: "
+            f"{len(only_features)} case(s) without a label {preview(only_features)}, "
+            f"{len(only_labels)} label(s) without features {preview(only_labels)}."
+        )
+    y01, pos_label = check_binary_target(
+        labels.loc[features.index], step=STEP, pos_label=pos_label, name=f"labels of {name}"
+    )
+    return pd.Series(y01, index=features.index, name="y"), pos_label
+
+
+def resolve_entries(features: pd.DataFrame, entries, owner: str) -> list[str]:
+    """Columns of a list of block names and column names, order kept, no repeats."""
+    columns = [str(column) for column in features.columns]
+    blocks = list_blocks(columns)
+    selected = []
+    for entry in [entries] if isinstance(entries, str) else entries:
+        if entry in columns:
+            selected.append(entry)
+        elif entry in blocks:
+            selected += block_columns(columns, entry)
+        else:
+            raise ValueError(
+                f"{STEP}: {owner} names {entry!r}, which is neither a block nor a column of "
+                f"the feature table; blocks present: {preview(blocks)}."
+            )
+    if not selected:
+        raise ValueError(f"{STEP}: {owner} is empty; list at least one block or column.")
+    return list(dict.fromkeys(selected))
+
+
+def resolve_feature_sets(features: pd.DataFrame, feature_sets) -> dict[str, list[str]]:
+    """Map each feature-set name to its columns (blocks expanded, order kept)."""
+    if not isinstance(feature_sets, Mapping) or not feature_sets:
+        raise TypeError(
+            f"{STEP}: feature_sets must be a non-empty dict of name -> list of blocks or "
+            f"columns, e.g. {{'radiomics': ['US', 'MG']}}; got {feature_sets!r}."
+        )
+    resolved = {}
+    for name, entries in feature_sets.items():
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(f"{STEP}: feature-set names must be strings without '/'; got {name!r}.")
+        resolved[name] = resolve_entries(features, entries, f"feature set {name!r}")
+    return resolved
+
+
+def check_feature_values(features: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    """Numeric and finite, with the offending columns named."""
+    table = features.loc[:, list(columns)]
+    non_numeric = [c for c, dtype in table.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+    if non_numeric:
+        raise ValueError(
+            f"{STEP}: {name} has non-numeric column(s) {preview(non_numeric)}; encode or "
+            "drop them before the study."
+        )
+    check_finite_features(table.to_numpy(dtype=np.float64), list(table.columns), f"{STEP} ({name})")
+
+
+def split_cases(features, y, split, seed, *, pos_label=None):
+    """Training and test tables from a hold-out fraction, test ids or an external set.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test, description
+    """
+    if isinstance(split, tuple) and len(split) == 2:
+        X_test, y_test = split
+        y_test, _ = check_cases(X_test, y_test, pos_label=pos_label, name="the external test set")
+        shared = features.index.intersection(X_test.index).tolist()
+        if shared:
+            raise ValueError(
+                f"{STEP}: case id(s) {preview(shared)} appear in both the training table "
+                "and the external test set; a case may be in only one of them."
+            )
+        missing = [c for c in features.columns if c not in X_test.columns]
+        if missing:
+            raise ValueError(
+                f"{STEP}: the external test set lacks column(s) {preview(missing)} of the "
+                "training table."
+            )
+        return features, y, X_test.loc[:, features.columns], y_test, "external test set"
+    if isinstance(split, Real) and not isinstance(split, bool):
+        if not 0 < split < 1:
+            raise ValueError(f"{STEP}: split as a test fraction must lie in (0, 1); got {split!r}.")
+        train_ids, test_ids = train_test_split(
+            features.index, test_size=split, stratify=y, random_state=seed
+        )
+        description = f"stratified random hold-out, test fraction {split:g}"
+    elif isinstance(split, (Sequence, pd.Index, np.ndarray)) and not isinstance(split, str):
+        test_ids = pd.Index(split)
+        unknown = test_ids.difference(features.index, sort=False).tolist()
+        if unknown or test_ids.has_duplicates:
+            raise ValueError(
+                f"{STEP}: split lists test case id(s) absent from the table "
+                f"{preview(unknown)} or listed twice {preview(_duplicated(test_ids))}."
+            )
+        train_ids = features.index.difference(test_ids, sort=False)
+        description = "given test cases"
+    else:
+        raise TypeError(
+            f"{STEP}: split must be a test fraction (e.g. 0.3), a list of test case ids or "
+            f"an external test set (X_test, y_test); got {type(split).__name__}."
+        )
+    train_ids = features.index[features.index.isin(train_ids)]
+    test_ids = features.index[features.index.isin(test_ids)]
+    for part, ids in (("training", train_ids), ("test", test_ids)):
+        if y.loc[ids].nunique() < 2:
+            raise ValueError(
+                f"{STEP}: the {part} set ({ids.size} cases) holds a single class; it needs "
+                "cases of both classes."
+            )
+    return features.loc[train_ids], y.loc[train_ids], features.loc[test_ids], y.loc[test_ids], description
+
+
+def make_outer_cv(cv, seed):
+    """The protocol's 20 x 5 repeated stratified CV unless a splitter is given."""
+    if cv is None:
+        return RepeatedStratifiedKFold(n_splits=5, n_repeats=20, random_state=seed)
+    if isinstance(cv, Integral) and not isinstance(cv, bool):
+        return StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    if not hasattr(cv, "split"):
+        raise TypeError(
+            f"{STEP}: cv must be None, an int or a scikit-learn splitter; got {cv!r}."
+        )
+    return cv
+
+
+def outer_folds(cv, X_train, y_train):
+    """Materialise the folds, each with its repeat number, and check both classes.
+
+    A new repeat starts when a validation case comes back, so any splitter
+    that partitions the cases repeatedly (``RepeatedStratifiedKFold``,
+    ``StratifiedKFold``) gets the right grouping.
+    """
+    counts = y_train.value_counts().to_dict()
+    try:
+        splits = list(cv.split(X_train, y_train))
+    except ValueError as error:
+        raise ValueError(
+            f"{STEP}: cannot split the training set (class counts {counts}) with {cv!r}: "
+            f"{error} Use fewer folds or more cases."
+        ) from error
+    y_values = y_train.to_numpy()
+    folds, repeat, seen = [], 0, np.zeros(len(y_values), dtype=bool)
+    for number, (train, test) in enumerate(splits):
+        for part, positions in (("training", train), ("validation", test)):
+            if np.unique(y_values[positions]).size < 2:
+                raise ValueError(
+                    f"{STEP}: fold {number} of {cv!r} has a single class in its {part} part; "
+                    f"the training set has class counts {counts}. Use fewer folds or more cases."
+                )
+        if seen[test].any():
+            repeat, seen[:] = repeat + 1, False
+        seen[test] = True
+        folds.append((repeat, train, test))
+    if len(folds) < 2:
+        raise ValueError(f"{STEP}: cv yields {len(folds)} fold; at least two are needed.")
+    return folds
+
+
+def class_balance(y_train: pd.Series, y_test: pd.Series) -> pd.DataFrame:
+    """Cases and class counts per split: the balance check of a hold-out design."""
+    rows = {}
+    for part, y in (("train", y_train), ("test", y_test)):
+        positives = int(y.sum())
+        rows[part] = {
+            "n": int(y.size),
+            "n_positive": positives,
+            "n_negative": int(y.size - positives),
+            "prevalence": positives / y.size,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split")

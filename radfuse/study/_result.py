@@ -1,0 +1,437 @@
+"""StudyResult: the tables, predictions and fitted models of a finished Study."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._validation import preview
+from ..stats.diagnostic import diagnostic_metrics
+from ..stats.reclassification import idi, nri
+from ..stats.resampling import corrected_resampled_ci, corrected_resampled_ttest
+from ..stats.roc import auc_ci, delong_test
+
+#: Metrics of every table, in the order papers report them.
+METRICS = (
+    "auc", "accuracy", "sensitivity", "specificity", "ppv", "npv",
+    "precision", "recall", "f1", "threshold",
+)
+SPLITS = ("cv", "train", "test")
+_ALIASES = {"precision": "ppv", "recall": "sensitivity"}
+
+
+def _threshold_metric_rows(y, prob, threshold) -> dict[str, tuple]:
+    """``metric -> (estimate, ci_lower, ci_upper, note)`` at one threshold."""
+    table = diagnostic_metrics(y, prob, threshold).to_frame().set_index("metric")
+    rows = {
+        metric: tuple(table.loc[_ALIASES.get(metric, metric), ["estimate", "ci_lower", "ci_upper", "note"]])
+        for metric in METRICS
+        if metric not in ("auc", "threshold")
+    }
+    return rows
+
+
+class StudyResult:
+    """Everything a :class:`~radfuse.study.Study` produced.
+
+    Models are identified by ``(feature_set, classifier)`` tuples or
+    ``"feature_set/classifier"`` strings; fusion models use the fusion name as
+    their feature set.
+
+    Attributes
+    ----------
+    predictions : DataFrame
+        Every predicted probability, long format: ``feature_set``,
+        ``classifier``, ``split`` (``"cv"``: out-of-fold, ``"train"``: final
+        model on its own training cases, ``"test"``), ``repeat``, ``fold``
+        (-1 outside CV), ``case_id``, ``y_true`` (0/1), ``probability``.
+    y_train, y_test : Series
+        0/1 outcome of the training and test cases, indexed by case id.
+    pos_label : the original label encoded as 1.
+    thresholds : Series
+        Youden threshold per model, indexed by (feature_set, classifier);
+        chosen on the out-of-fold training probabilities (see ``Study``).
+    models_ : dict
+        The final models refitted on the whole training set, keyed by
+        (feature_set, classifier).
+    class_balance : DataFrame
+        Cases and class counts per split.
+    baseline : DataFrame or None
+        ``radfuse.stats.baseline.baseline_table`` of the clinical variables by
+        split, when the Study was given ``clinical``.
+    tuning : DataFrame or None
+        Nested tuning only: best parameters and inner CV score per outer fold
+        (``fold = -1``: the final refit) and model.
+    settings : dict
+        The resolved design (seed, CV scheme, split, tuning scheme, feature-set
+        columns, classifiers, pipeline, library versions) for methods text.
+    """
+
+    def __init__(
+        self,
+        *,
+        predictions,
+        y_train,
+        y_test,
+        pos_label,
+        thresholds,
+        models,
+        feature_counts,
+        selections,
+        class_balance,
+        baseline,
+        tuning,
+        settings,
+    ):
+        self.predictions = predictions
+        self.y_train = y_train
+        self.y_test = y_test
+        self.pos_label = pos_label
+        self.thresholds = thresholds
+        self.models_ = models
+        self._feature_counts = feature_counts
+        self._selections = selections
+        self.class_balance = class_balance
+        self.baseline = baseline
+        self.tuning = tuning
+        self.settings = settings
+        self._metrics_cache: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        feature_sets = list(dict.fromkeys(key[0] for key in self.models))
+        return (
+            f"StudyResult({len(self.models)} models, feature sets {feature_sets}, "
+            f"{self.settings['n_folds']} CV folds, {self.y_train.size} training / "
+            f"{self.y_test.size} test cases)"
+        )
+
+    # ------------------------------------------------------------------ models
+    @property
+    def models(self) -> list[tuple[str, str]]:
+        """Every (feature_set, classifier) of the study, in run order."""
+        return list(self.models_)
+
+    def _key(self, model) -> tuple[str, str]:
+        key = tuple(model.split("/", 1)) if isinstance(model, str) else tuple(model)
+        if key not in self.models_:
+            raise ValueError(
+                f"StudyResult: unknown model {model!r}; models are "
+                f"{preview(['/'.join(k) for k in self.models_])}."
+            )
+        return key
+
+    def probabilities(self, model, split: str = "test") -> pd.Series | pd.DataFrame:
+        """Predicted probabilities of one model.
+
+        ``split="test"`` or ``"train"``: a Series indexed by case id. ``"cv"``:
+        the out-of-fold probabilities as a cases x repeats DataFrame.
+        """
+        feature_set, classifier = self._key(model)
+        if split not in SPLITS:
+            raise ValueError(f"StudyResult: split must be one of {SPLITS}; got {split!r}.")
+        rows = self.predictions.query(
+            "feature_set == @feature_set and classifier == @classifier and split == @split"
+        )
+        if split == "cv":
+            return rows.pivot(index="case_id", columns="repeat", values="probability")
+        return rows.set_index("case_id")["probability"].rename("/".join((feature_set, classifier)))
+
+    def _outcome(self, split: str) -> pd.Series:
+        return self.y_test if split == "test" else self.y_train
+
+    # ----------------------------------------------------------------- metrics
+    def metrics(self, split: str = "test") -> pd.DataFrame:
+        """Every metric of every model, as a tidy table.
+
+        Parameters
+        ----------
+        split : {"test", "train", "cv"}
+            ``"test"``: the final models on the test set; ``"train"``: the
+            final models on their own training cases (resubstitution, for the
+            training-cohort columns of papers); ``"cv"``: repeated
+            cross-validation on the training set.
+
+        Returns
+        -------
+        DataFrame
+            One row per (feature_set, classifier, metric), metrics in
+            :data:`METRICS` order. For ``"test"``/``"train"``: ``estimate``,
+            ``ci_lower``, ``ci_upper`` (AUC: DeLong; proportions: Wilson; F1:
+            bootstrap) and ``note``. For ``"cv"``: ``mean``, ``sd`` over folds
+            and ``ci_lower``, ``ci_upper`` from the corrected resampled t
+            interval, ``n_folds`` (folds where the metric is defined: PPV and
+            NPV are undefined in a fold where no case, or every case, reaches
+            the threshold). Thresholds are the study's Youden thresholds and
+            carry no interval: their ``ci`` columns (and ``sd`` in CV) are NaN.
+        """
+        if split not in SPLITS:
+            raise ValueError(f"StudyResult.metrics: split must be one of {SPLITS}; got {split!r}.")
+        if split not in self._metrics_cache:
+            builder = self._cv_metrics if split == "cv" else self._fixed_metrics
+            self._metrics_cache[split] = builder(split)
+        return self._metrics_cache[split].copy()
+
+    def _fixed_metrics(self, split: str) -> pd.DataFrame:
+        y = self._outcome(split)
+        rows = []
+        for feature_set, classifier in self.models:
+            prob = self.probabilities((feature_set, classifier), split).loc[y.index]
+            threshold = float(self.thresholds[(feature_set, classifier)])
+            auc = auc_ci(y, prob)
+            values = {"auc": (auc.auc, *auc.ci, ""), "threshold": (threshold, np.nan, np.nan, "")}
+            values.update(_threshold_metric_rows(y, prob, threshold))
+            rows += [
+                (feature_set, classifier, metric, *values[metric]) for metric in METRICS
+            ]
+        columns = ["feature_set", "classifier", "metric", "estimate", "ci_lower", "ci_upper", "note"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def fold_scores(self) -> pd.DataFrame:
+        """Per-fold metrics of the repeated CV (the input of the CV summaries).
+
+        Returns
+        -------
+        DataFrame with ``feature_set``, ``classifier``, ``repeat``, ``fold`` and
+        one column per metric (NaN where undefined in that fold).
+        """
+        cv = self.predictions[self.predictions["split"] == "cv"]
+        rows = []
+        for (feature_set, classifier, repeat, fold), part in cv.groupby(
+            ["feature_set", "classifier", "repeat", "fold"], sort=False
+        ):
+            threshold = float(self.thresholds[(feature_set, classifier)])
+            y, prob = part["y_true"].to_numpy(), part["probability"].to_numpy()
+            with warnings.catch_warnings():
+                # Only point estimates are kept: an undefined PPV/NPV in a fold is
+                # counted in n_folds, and a zero DeLong variance does not matter.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                values = {m: v[0] for m, v in _threshold_metric_rows(y, prob, threshold).items()}
+                auc = auc_ci(y, prob).auc
+            rows.append(
+                {
+                    "feature_set": feature_set, "classifier": classifier,
+                    "repeat": repeat, "fold": fold,
+                    "auc": auc, **values, "threshold": threshold,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _cv_metrics(self, split: str) -> pd.DataFrame:
+        scores = self.fold_scores()
+        n_train, n_test = self.settings["mean_fold_train_size"], self.settings["mean_fold_test_size"]
+        rows = []
+        for (feature_set, classifier), part in scores.groupby(["feature_set", "classifier"], sort=False):
+            for metric in METRICS:
+                values = part[metric].dropna().to_numpy()
+                if metric == "threshold":
+                    rows.append((feature_set, classifier, metric, values[0], np.nan, np.nan, np.nan, values.size))
+                    continue
+                summary = corrected_resampled_ci(values, n_train, n_test)
+                rows.append(
+                    (feature_set, classifier, metric, summary.mean, summary.sd, *summary.ci, values.size)
+                )
+        columns = ["feature_set", "classifier", "metric", "mean", "sd", "ci_lower", "ci_upper", "n_folds"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def best(self, metric: str = "auc", split: str = "test") -> tuple[str, str]:
+        """The (feature_set, classifier) with the highest ``metric``.
+
+        Ties go to the model listed first (feature sets, then classifiers, in
+        the Study's order).
+        """
+        if metric not in METRICS or metric == "threshold":
+            raise ValueError(
+                f"StudyResult.best: metric must be one of {[m for m in METRICS if m != 'threshold']}; "
+                f"got {metric!r}."
+            )
+        table = self.metrics(split)
+        column = "mean" if split == "cv" else "estimate"
+        rows = table[table["metric"] == metric].reset_index(drop=True)
+        best = rows.loc[rows[column].idxmax()]
+        return best["feature_set"], best["classifier"]
+
+    def compare(self, a, b, split: str = "test") -> pd.DataFrame:
+        """Compare model ``a`` (new) with model ``b`` (reference).
+
+        ``split="test"``: the DeLong test of the two AUCs on the test set, the
+        category-free NRI and the IDI of ``a`` over ``b``. ``split="cv"``: the
+        corrected resampled t-test of their per-fold AUCs (the models share
+        the folds).
+
+        Returns
+        -------
+        DataFrame indexed by test (``delong``, ``nri``, ``idi``, or
+        ``corrected_t``) with ``estimate`` (AUC difference a - b, NRI, IDI),
+        ``ci_lower``, ``ci_upper``, ``statistic``, ``pvalue``; ``attrs`` name
+        the models.
+        """
+        key_a, key_b = self._key(a), self._key(b)
+        if split == "cv":
+            scores = self.fold_scores().set_index(["feature_set", "classifier"])
+            settings = self.settings
+            result = corrected_resampled_ttest(
+                scores.loc[key_a, "auc"].to_numpy(), scores.loc[key_b, "auc"].to_numpy(),
+                settings["mean_fold_train_size"], settings["mean_fold_test_size"],
+            )
+            tests = {"corrected_t": (result.mean_difference, *result.ci, result.statistic, result.pvalue)}
+        elif split == "test":
+            y = self.y_test
+            prob_a = self.probabilities(key_a).loc[y.index]
+            prob_b = self.probabilities(key_b).loc[y.index]
+            delong = delong_test(y, prob_a, prob_b)
+            reclassified = nri(y, prob_a, prob_b)
+            integrated = idi(y, prob_a, prob_b)
+            tests = {
+                "delong": (delong.difference, *delong.ci, delong.statistic, delong.pvalue),
+                "nri": (reclassified.nri, *reclassified.ci, reclassified.statistic, reclassified.pvalue),
+                "idi": (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue),
+            }
+        else:
+            raise ValueError(f"StudyResult.compare: split must be 'test' or 'cv'; got {split!r}.")
+        table = pd.DataFrame.from_dict(
+            tests, orient="index", columns=["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]
+        ).rename_axis("test")
+        table.attrs.update(a="/".join(key_a), b="/".join(key_b), split=split)
+        return table
+
+    # ---------------------------------------------------------- feature tables
+    def feature_counts(self) -> pd.DataFrame:
+        """Features left after each selection step: the papers' feature-count table.
+
+        Returns
+        -------
+        DataFrame with ``feature_set``, ``classifier``, ``step`` (``input``,
+        then each selecting step), ``final`` (the refit on the whole training
+        set) and ``fold_mean``, ``fold_sd``, ``fold_min``, ``fold_max`` over
+        the CV folds. With the default pipeline every classifier of a feature
+        set shares one selection, so their rows are equal. Fusion models fit
+        their selections inside the fusion estimator and have no rows.
+        """
+        counts = self._feature_counts
+        keys = ["feature_set", "classifier", "step"]
+        folds = counts[counts["fold"] >= 0].groupby(keys, sort=False)["n_features"]
+        summary = folds.agg(fold_mean="mean", fold_sd="std", fold_min="min", fold_max="max")
+        final = counts[counts["fold"] < 0].set_index(keys)["n_features"].rename("final")
+        return pd.concat([final, summary], axis=1).reset_index()
+
+    def selected_features(self) -> pd.DataFrame:
+        """Features kept by the final refit, with their LASSO coefficients.
+
+        Returns
+        -------
+        DataFrame with ``feature_set``, ``classifier``, ``feature``,
+        ``coefficient`` (NaN when the last selection step is not a
+        :class:`~radfuse.select.lasso.LassoSelector`), ordered by decreasing
+        absolute coefficient within each model.
+        """
+        frames = []
+        for (feature_set, classifier), details in self._selections.items():
+            if "selected" not in details:
+                continue
+            coef = details["selected"]
+            order = np.argsort(-np.abs(coef.to_numpy()), kind="stable")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "feature_set": feature_set,
+                        "classifier": classifier,
+                        "feature": coef.index[order],
+                        "coefficient": coef.to_numpy()[order],
+                    }
+                )
+            )
+        columns = ["feature_set", "classifier", "feature", "coefficient"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    def lasso_path(self, model) -> dict:
+        """Data of the LASSO figures for the final refit of one model.
+
+        ``model`` may be a feature-set name (its first classifier's selection,
+        shared by all of them with the default pipeline).
+
+        Returns
+        -------
+        dict with ``alphas`` (decreasing), ``cv_mean``, ``cv_se`` (CV error per
+        alpha), ``alpha`` (chosen), ``rule``, ``model``, ``coef`` (Series over
+        the LASSO's input features), ``intercept`` and ``coef_path`` (features
+        x alphas DataFrame; None for ``model="logistic"``).
+        """
+        if isinstance(model, str) and "/" not in model:
+            matches = [key for key in self._selections if key[0] == model]
+            if not matches:
+                raise ValueError(
+                    f"StudyResult.lasso_path: no model of feature set {model!r}; feature sets "
+                    f"with a selection are {preview(sorted({k[0] for k in self._selections}))}."
+                )
+            model = matches[0]
+        key = self._key(model)
+        details = self._selections.get(key, {})
+        if "lasso" not in details:
+            raise ValueError(
+                f"StudyResult.lasso_path: model {'/'.join(key)!r} has no LassoSelector as its "
+                "last selection step (or is a tuned or fusion model)."
+            )
+        return dict(details["lasso"])
+
+    # ----------------------------------------------------------------- export
+    def to_dict(self) -> dict[str, pd.DataFrame]:
+        """All tables by name (what :meth:`save_tables` writes)."""
+        tables = {
+            "metrics_test": self.metrics("test"),
+            "metrics_train": self.metrics("train"),
+            "metrics_cv": self.metrics("cv"),
+            "fold_scores": self.fold_scores(),
+            "feature_counts": self.feature_counts(),
+            "selected_features": self.selected_features(),
+            "thresholds": self.thresholds.rename("threshold").reset_index(),
+            "class_balance": self.class_balance.reset_index(),
+            "predictions": self.predictions,
+        }
+        for feature_set in dict.fromkeys(key[0] for key, d in self._selections.items() if "lasso" in d):
+            path = self.lasso_path(feature_set)
+            tables[f"lasso_cv_{feature_set}"] = pd.DataFrame(
+                {
+                    "alpha": path["alphas"], "cv_mean": path["cv_mean"], "cv_se": path["cv_se"],
+                    "chosen": path["alphas"] == path["alpha"],
+                }
+            )
+        if self.tuning is not None:
+            tables["tuning"] = self.tuning
+        if self.baseline is not None:
+            tables["baseline"] = self.baseline.reset_index()
+        return tables
+
+    def save(self, directory, **options) -> Path:
+        """Write tables, figures, the HTML report and the models.
+
+        See :func:`radfuse.report.save_study` for ``options``; returns the
+        path of the HTML report.
+        """
+        from ..report import save_study  # matplotlib only when a report is wanted
+
+        return save_study(self, directory, **options)
+
+    def save_tables(self, directory) -> list[Path]:
+        """Write every table of :meth:`to_dict` as ``<name>.csv``; return the paths."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, table in self.to_dict().items():
+            path = directory / f"{name}.csv"
+            table.to_csv(path, index=False)
+            paths.append(path)
+        return paths
+
+    def save(self, directory, **options) -> Path:
+        """Write tables, figures, final models, methods text and a self-contained HTML report.
+
+        See :func:`radfuse.report.save_study` for the layout and ``options``
+        (``comparisons``, ``extraction_settings``, ``title``, ``save_models``).
+        Returns the path of ``report.html``.
+        """
+        from ..report import save_study
+
+        return save_study(self, directory, **options)

@@ -1,0 +1,524 @@
+"""Study: the whole protocol -- feature sets x classifiers x repeated CV, then hold-out test."""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+from collections.abc import Mapping
+from importlib import metadata
+from numbers import Integral
+
+import joblib
+import numpy as np
+import pandas as pd
+from joblib import Memory, Parallel, delayed
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
+from tqdm.auto import tqdm
+
+from .. import __version__
+from .._validation import preview
+from ..models import PROTOCOL_CLASSIFIERS, make_classifier, search_space
+from ..pipeline import make_radiomics_pipeline
+from ..stats.diagnostic import youden_threshold
+from . import _design
+from ._result import StudyResult
+from ._units import FusionModels, SharedSelection, TunedModels, run_task, split_pipeline
+
+FUSION_STRATEGIES = ("early", "ensemble", "stacking")
+_TUNING_KEYS = ("cv", "scoring", "param_grid")
+
+
+def protocol_pipeline(classifier, random_state):
+    """The default pipeline factory: the published protocol with its defaults."""
+    return make_radiomics_pipeline(classifier, random_state=random_state)
+
+
+def _versions() -> dict[str, str]:
+    packages = ("numpy", "scipy", "pandas", "scikit-learn", "imbalanced-learn", "xgboost", "lightgbm")
+    versions = {"python": platform.python_version(), "radfuse": __version__}
+    for package in packages:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+class Study:
+    """A radiomics study: feature sets x classifiers, repeated CV and a hold-out test.
+
+    For every feature set (and fusion strategy) and every classifier, the
+    pipeline is evaluated by repeated stratified cross-validation on the
+    training set, then refitted on the whole training set and applied to the
+    test set. Every data-dependent step (SMOTE, scaling, selection, tuning) is
+    fitted inside the training part of each fold.
+
+    **Shared selection.** The classifier-free steps of the protocol do not
+    depend on the classifier. In each fold they are fitted once per feature
+    set, and every classifier is fitted on the shared selected table -- the
+    very table its own full pipeline would have passed it, so the results are
+    identical to one pipeline per classifier. Classifiers whose pipelines
+    differ before the classifier (a custom factory) get their own selection.
+    Tuned and fusion models share inner-fold selections through a temporary
+    joblib cache.
+
+    **Thresholds.** Each model's cut-off maximises Youden's J on its
+    out-of-fold training probabilities, averaged per case over the CV repeats;
+    the test set never influences it. The same cut-off gives the threshold
+    metrics of the CV, the training and the test tables.
+
+    **Determinism.** All randomness flows from one integer seed
+    (``random_state``, or an integer drawn from it once): the hold-out split,
+    the outer folds and every pipeline (SMOTE, LASSO's CV, tie-breaking,
+    classifiers) are seeded with it explicitly. A fold's result depends only
+    on the seed and its data, so results are bit-identical whatever
+    ``n_jobs`` and joblib backend (e.g. ``joblib.parallel_config("dask")``).
+
+    Parameters
+    ----------
+    features : DataFrame
+        One row per case (index: case id), columns ``<block>__<feature>``.
+    labels : Series
+        Binary outcome indexed by the same case ids.
+    feature_sets : dict of str to list of str
+        Named feature sets; each entry is a block name (all its columns) or a
+        column, e.g. ``{"radiomics": ["US", "MG"], "deep": ["cnn"],
+        "combined": ["US", "MG", "cnn"]}``.
+    pipeline : callable, default=None
+        ``pipeline(classifier, random_state) -> estimator``; typically an
+        imbalanced-learn ``Pipeline`` whose last step is the classifier. By
+        default :func:`radfuse.pipeline.make_radiomics_pipeline` with the
+        protocol's settings.
+    classifiers : sequence of str, default=PROTOCOL_CLASSIFIERS
+        Classifier names passed to ``pipeline``: the eight of the protocol.
+    fusion : dict, default=None
+        Fusion models by name: ``{"stacking": {"blocks": ["radiomics",
+        "deep"], "final_estimator": "lr"}, "ensemble": {"blocks": [...]},
+        "early": {"blocks": [...]}}``. The strategy is the name, or the
+        ``"strategy"`` key (``"early"``, ``"ensemble"``, ``"stacking"``).
+        ``blocks`` are feature-set names, blocks or columns; ``"early"``
+        concatenates them into one more feature set; ``"ensemble"`` and
+        ``"stacking"`` fit :class:`~radfuse.fusion.WeightedEnsemble` /
+        :class:`~radfuse.fusion.StackingFusion` with one pipeline per block
+        for each classifier; other keys go to those estimators (a
+        ``final_estimator`` name is built by
+        :func:`~radfuse.models.make_classifier`).
+    split : float, sequence of case ids or (X_test, y_test), default=0.3
+        Stratified random hold-out fraction, the test case ids, or an external
+        test set (e.g. a second centre) with its labels.
+    cv : int or splitter, default=None
+        Outer CV on the training set; None: ``RepeatedStratifiedKFold(5, 20)``.
+    tuning : None, True or dict, default=None
+        Nested tuning (Varma & Simon 2006): within each outer training part,
+        ``GridSearchCV`` over the full pipeline with inner CV. A dict may set
+        ``cv`` (int or splitter, default 3), ``scoring`` (default
+        ``"roc_auc"``) and ``param_grid`` (classifier -> grid of pipeline
+        parameters; default :func:`radfuse.models.search_space`).
+    clinical : DataFrame, default=None
+        Clinical variables of the same cases, for a baseline table by split
+        (:func:`radfuse.stats.baseline.baseline_table`).
+    pos_label : label, default=None
+        The positive class when ``labels`` are strings.
+    random_state : int, RandomState or None, default=0
+    n_jobs : int, default=None
+        Parallel (fold, feature set) tasks through joblib.
+    progress : bool, default=True
+        Show a progress bar.
+
+    References
+    ----------
+    .. [1] Varma, S., & Simon, R. (2006). Bias in error estimation when using
+       cross-validation for model selection. BMC Bioinformatics, 7, 91.
+    .. [2] Nadeau, C., & Bengio, Y. (2003). Inference for the generalization
+       error. Machine Learning, 52(3), 239-281.
+    .. [3] Youden, W. J. (1950). Index for rating diagnostic tests. Cancer,
+       3(1), 32-35.
+    .. [4] The mammography + MRI radiomics and deep-learning study of
+       axillary lymph-node metastasis in breast cancer that radfuse's
+       protocol follows: 7:3 stratified split with a baseline balance
+       check, SMOTE, z-score, univariate tests, Spearman pruning, mRMR,
+       LASSO with 20 x 10-fold CV, eight classifiers with 20 x 5-fold CV,
+       DeLong, NRI and IDI.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import RepeatedStratifiedKFold
+    >>> from radfuse.datasets.wdbc import load_wdbc_blocks
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = load_wdbc_blocks(return_X_y=True)
+    >>> def quick(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, mrmr={"n_features": 5},
+    ...                                    lasso={"cv": 3}, random_state=random_state)
+    >>> study = Study(X, y, {"mean": ["mean"], "all": ["mean", "se", "worst"]},
+    ...               pipeline=quick, classifiers=["lr", "nb"],
+    ...               cv=RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0),
+    ...               progress=False)
+    >>> result = study.run()
+    >>> result.best("auc")
+    ('all', 'lr')
+    >>> result.metrics("test").query("metric == 'auc'").shape
+    (4, 7)
+    """
+
+    def __init__(
+        self,
+        features,
+        labels,
+        feature_sets,
+        *,
+        pipeline=None,
+        classifiers=PROTOCOL_CLASSIFIERS,
+        fusion=None,
+        split=0.3,
+        cv=None,
+        tuning=None,
+        clinical=None,
+        pos_label=None,
+        random_state=0,
+        n_jobs=None,
+        progress=True,
+    ):
+        self.features = features
+        self.labels = labels
+        self.feature_sets = feature_sets
+        self.pipeline = pipeline
+        self.classifiers = classifiers
+        self.fusion = fusion
+        self.split = split
+        self.cv = cv
+        self.tuning = tuning
+        self.clinical = clinical
+        self.pos_label = pos_label
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.progress = progress
+
+    def __repr__(self) -> str:
+        n_cases, n_features = getattr(self.features, "shape", ("?", "?"))
+        return (
+            f"Study({n_cases} cases x {n_features} features, feature sets "
+            f"{list(self.feature_sets or [])}, classifiers {list(self.classifiers)})"
+        )
+
+    # ------------------------------------------------------------ validation
+    def _factory(self):
+        factory = protocol_pipeline if self.pipeline is None else self.pipeline
+        if not callable(factory):
+            raise TypeError(
+                f"Study: pipeline must be a callable (classifier, random_state) -> estimator; "
+                f"got {type(factory).__name__}."
+            )
+        return factory
+
+    def _classifier_names(self) -> list[str]:
+        names = [self.classifiers] if isinstance(self.classifiers, str) else list(self.classifiers)
+        if not names or len(set(names)) != len(names):
+            raise ValueError(
+                f"Study: classifiers must be a non-empty list of distinct names; got {names!r}."
+            )
+        return names
+
+    def _templates(self, factory, names, seed) -> dict:
+        templates = {}
+        for name in names:
+            try:
+                estimator = factory(name, seed)
+            except ValueError as error:
+                raise ValueError(f"Study: cannot build the pipeline of classifier {name!r}: {error}") from error
+            if not hasattr(split_pipeline(estimator)[2], "predict_proba"):
+                raise ValueError(
+                    f"Study: the pipeline of classifier {name!r} ends in "
+                    f"{type(split_pipeline(estimator)[2]).__name__}, which has no predict_proba."
+                )
+            templates[name] = estimator
+        return templates
+
+    def _resolve_fusion(self, feature_sets) -> tuple[dict, dict]:
+        """Early fusions as extra feature sets; late fusions as name -> (strategy, blocks, params)."""
+        if self.fusion is None:
+            return {}, {}
+        if not isinstance(self.fusion, Mapping):
+            raise TypeError(f"Study: fusion must be a dict of name -> settings; got {self.fusion!r}.")
+        early, late = {}, {}
+        for name, spec in self.fusion.items():
+            spec = dict(spec)
+            strategy = spec.pop("strategy", name)
+            if strategy not in FUSION_STRATEGIES:
+                raise ValueError(
+                    f"Study: fusion {name!r} has unknown strategy {strategy!r}; use one of "
+                    f"{FUSION_STRATEGIES} as its name or its 'strategy' key."
+                )
+            if name in feature_sets:
+                raise ValueError(f"Study: fusion {name!r} has the name of a feature set; rename it.")
+            entries = spec.pop("blocks", None)
+            if not entries or isinstance(entries, str) or len(entries) < 2:
+                raise ValueError(
+                    f"Study: fusion {name!r} needs 'blocks': a list of at least two feature "
+                    f"sets or blocks; got {entries!r}."
+                )
+            blocks = {
+                entry: feature_sets[entry]
+                if entry in feature_sets
+                else _design.resolve_entries(self.features, entry, f"fusion {name!r}")
+                for entry in entries
+            }
+            if strategy == "early":
+                if spec:
+                    raise ValueError(f"Study: early fusion {name!r} takes only 'blocks'; got {sorted(spec)}.")
+                early[name] = list(dict.fromkeys(c for columns in blocks.values() for c in columns))
+            else:
+                late[name] = (strategy, blocks, spec)
+        return early, late
+
+    def _tuning_settings(self, seed):
+        if self.tuning is None or self.tuning is False:
+            return None
+        settings = {} if self.tuning is True else self.tuning
+        if not isinstance(settings, Mapping):
+            raise TypeError(f"Study: tuning must be None, True or a dict; got {self.tuning!r}.")
+        unknown = [key for key in settings if key not in _TUNING_KEYS]
+        if unknown:
+            raise ValueError(f"Study: unknown tuning key(s) {unknown}; allowed: {list(_TUNING_KEYS)}.")
+        inner = settings.get("cv", 3)
+        if isinstance(inner, Integral):
+            inner = StratifiedKFold(n_splits=inner, shuffle=True, random_state=seed)
+        return inner, settings.get("scoring", "roc_auc"), dict(settings.get("param_grid") or {})
+
+    # ------------------------------------------------------------------ units
+    def _build_units(self, feature_sets, late, templates, factory, seed, memory) -> list:
+        tuning = self._tuning_settings(seed)
+        units = []
+        for name, columns in feature_sets.items():
+            if tuning is None:
+                units += _shared_selection_units(name, columns, templates)
+            else:
+                units.append(_tuned_unit(name, columns, templates, tuning, memory))
+        for name, (strategy, blocks, params) in late.items():
+            units.append(_fusion_unit(name, strategy, blocks, params, templates, factory, seed, memory))
+        return units
+
+    # -------------------------------------------------------------------- run
+    def run(self) -> StudyResult:
+        """Fit and evaluate every model; see the class docstring.
+
+        Returns
+        -------
+        StudyResult
+        """
+        seed = _design.resolve_seed(self.random_state)
+        factory = self._factory()
+        names = self._classifier_names()
+        y, pos_label = _design.check_cases(self.features, self.labels, pos_label=self.pos_label)
+        feature_sets = _design.resolve_feature_sets(self.features, self.feature_sets)
+        early, late = self._resolve_fusion(feature_sets)
+        feature_sets.update(early)
+        late_columns = [cols for _, blocks, _ in late.values() for cols in blocks.values()]
+        used = list(dict.fromkeys(c for cols in [*feature_sets.values(), *late_columns] for c in cols))
+        X_train, y_train, X_test, y_test, split_description = _design.split_cases(
+            self.features.loc[:, used], y, self.split, seed, pos_label=self.pos_label
+        )
+        for part, table in (("the training table", X_train), ("the test table", X_test)):
+            _design.check_feature_values(table, used, part)
+        cv = _design.make_outer_cv(self.cv, seed)
+        folds = _design.outer_folds(cv, X_train, y_train)
+        templates = self._templates(factory, names, seed)
+        balance = _design.class_balance(y_train, y_test)
+        baseline = self._baseline(y_train, y_test, seed)
+
+        with tempfile.TemporaryDirectory(prefix="radfuse-study-") as cache:
+            memory = Memory(cache, verbose=0)
+            units = self._build_units(feature_sets, late, templates, factory, seed, memory)
+            tasks = [(unit, None) for unit in units] + [
+                (unit, (number, *fold)) for number, fold in enumerate(folds) for unit in units
+            ]
+            calls = (
+                delayed(run_task)(unit, X_train, y_train, None, None, X_test)
+                if fold is None
+                else delayed(run_task)(unit, X_train, y_train, fold[2], fold[3])
+                for unit, fold in tasks
+            )
+            outcomes = Parallel(n_jobs=self.n_jobs, return_as="generator")(calls)
+            outcomes = list(tqdm(outcomes, total=len(tasks), desc="Study", disable=not self.progress))
+
+        settings = {
+            "seed": seed,
+            "cv": repr(cv),
+            "n_folds": len(folds),
+            "n_repeats": folds[-1][0] + 1,
+            "mean_fold_train_size": float(np.mean([len(f[1]) for f in folds])),
+            "mean_fold_test_size": float(np.mean([len(f[2]) for f in folds])),
+            "split": split_description,
+            "threshold": "Youden's J on out-of-fold training probabilities (mean over repeats)",
+            "tuning": _tuning_description(self._tuning_settings(seed)),
+            "feature_sets": feature_sets,
+            "fusion": {name: (s, list(b), p) for name, (s, b, p) in late.items()},
+            "classifiers": names,
+            "pipeline": {name: repr(template) for name, template in templates.items()},
+            "n_jobs": self.n_jobs,
+            "joblib_backend": type(joblib.parallel.get_active_backend()[0]).__name__,
+            "versions": _versions(),
+        }
+        return _assemble_result(
+            tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings
+        )
+
+    def _baseline(self, y_train, y_test, seed):
+        if self.clinical is None:
+            return None
+        from ..stats.baseline import baseline_table
+
+        clinical = self.clinical
+        if not isinstance(clinical, pd.DataFrame):
+            raise TypeError(f"Study: clinical must be a DataFrame; got {type(clinical).__name__}.")
+        ids = y_train.index.append(y_test.index)
+        missing = ids.difference(clinical.index, sort=False).tolist()
+        if missing:
+            raise ValueError(f"Study: clinical lacks case(s) {preview(missing)}.")
+        # "test" alone would clash with the table's own "test" column.
+        groups = pd.Series(["training set"] * y_train.size + ["test set"] * y_test.size, index=ids)
+        table = clinical.loc[ids].assign(split=groups)
+        return baseline_table(table, "split", random_state=seed)
+
+
+def _tuning_description(tuning) -> str:
+    if tuning is None:
+        return "none: default hyper-parameters"
+    inner_cv, scoring, _ = tuning
+    return (
+        f"nested: grid search maximising {scoring} over inner CV {inner_cv!r}, refitted "
+        "within each outer training part; the outer folds only estimate performance"
+    )
+
+
+def _shared_selection_units(name, columns, templates) -> list[SharedSelection]:
+    """One unit per group of classifiers whose classifier-free steps are identical."""
+    groups: dict[str, SharedSelection] = {}
+    for clf_name, template in templates.items():
+        selection, _, classifier = split_pipeline(template)
+        key = joblib.hash(selection)
+        if key not in groups:
+            groups[key] = SharedSelection(name, columns, template, {})
+        groups[key].classifiers[clf_name] = classifier
+    return list(groups.values())
+
+
+def _with_memory(estimator, memory):
+    if hasattr(estimator, "steps") and "memory" in estimator.get_params(deep=False):
+        estimator.set_params(memory=memory)
+    return estimator
+
+
+def _tuned_unit(name, columns, templates, tuning, memory) -> TunedModels:
+    inner_cv, scoring, grids = tuning
+    pipelines, param_grids = {}, {}
+    for clf_name, template in templates.items():
+        _, step_name, _ = split_pipeline(template)
+        if clf_name in grids:
+            param_grids[clf_name] = grids[clf_name]
+        else:
+            try:
+                param_grids[clf_name] = search_space(clf_name, prefix=f"{step_name}__" if step_name else "")
+            except ValueError as error:
+                raise ValueError(
+                    f"Study: no default tuning grid for classifier {clf_name!r}; give one in "
+                    f"tuning={{'param_grid': {{{clf_name!r}: {{...}}}}}}."
+                ) from error
+        pipelines[clf_name] = _with_memory(clone(template), memory)
+    return TunedModels(name, columns, pipelines, param_grids, inner_cv, scoring)
+
+
+def _fusion_unit(name, strategy, blocks, params, templates, factory, seed, memory) -> FusionModels:
+    from ..fusion import StackingFusion, WeightedEnsemble
+
+    params = dict(params)
+    if isinstance(params.get("final_estimator"), str):
+        params["final_estimator"] = make_classifier(params["final_estimator"], random_state=seed)
+    fusion_class = StackingFusion if strategy == "stacking" else WeightedEnsemble
+    columns = list(dict.fromkeys(c for cols in blocks.values() for c in cols))
+    estimators = {}
+    for clf_name in templates:
+        base = {block: _with_memory(factory(clf_name, seed), memory) for block in blocks}
+        try:
+            estimators[clf_name] = fusion_class(base, block_columns=dict(blocks), **params)
+        except TypeError as error:
+            raise ValueError(f"Study: fusion {name!r}: {error}") from error
+    return FusionModels(name, columns, estimators)
+
+
+def _youden_thresholds(predictions, y_train) -> pd.Series:
+    """Youden cut-off per model from its out-of-fold probabilities (mean over repeats)."""
+    out_of_fold = predictions[predictions["split"] == "cv"].groupby(
+        ["feature_set", "classifier", "case_id"], sort=False
+    )["probability"].mean()
+    thresholds = {}
+    for key, part in out_of_fold.groupby(level=["feature_set", "classifier"], sort=False):
+        cases = part.index.get_level_values("case_id")
+        thresholds[key] = youden_threshold(y_train.loc[cases], part.to_numpy()).threshold
+    index = pd.MultiIndex.from_tuples(thresholds, names=["feature_set", "classifier"])
+    return pd.Series(list(thresholds.values()), index=index, name="threshold")
+
+
+def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings):
+    """Collect the task outcomes into tidy tables and a StudyResult."""
+    frames, models, selections, counts, tuning = [], {}, {}, [], []
+
+    def add(unit, clf_name, split, ids, y, prob, repeat=-1, fold=-1):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "feature_set": unit.name, "classifier": clf_name, "split": split,
+                    "repeat": repeat, "fold": fold, "case_id": ids,
+                    "y_true": y.to_numpy(), "probability": prob,
+                }
+            )
+        )
+
+    for (unit, fold), outcome in zip(tasks, outcomes):
+        number, repeat, _, validation = (-1, -1, None, None) if fold is None else fold
+        for clf_name, probs in outcome.probabilities.items():
+            key = (unit.name, clf_name)
+            if fold is None:
+                add(unit, clf_name, "train", X_train.index, y_train, probs[0])
+                add(unit, clf_name, "test", X_test.index, y_test, probs[1])
+                models[key] = outcome.models[clf_name]
+                selections[key] = outcome.selection.get(clf_name, {})
+            else:
+                ids = X_train.index[validation]
+                add(unit, clf_name, "cv", ids, y_train.loc[ids], probs[0], repeat, number)
+            if clf_name in outcome.feature_counts:
+                series = outcome.feature_counts[clf_name]
+                counts.append(
+                    pd.DataFrame(
+                        {
+                            "feature_set": unit.name, "classifier": clf_name, "fold": number,
+                            "step": series.index, "n_features": series.to_numpy(),
+                        }
+                    )
+                )
+            if clf_name in outcome.best_params:
+                tuning.append({"feature_set": unit.name, "classifier": clf_name, "fold": number,
+                               **outcome.best_params[clf_name]})
+
+    predictions = pd.concat(frames, ignore_index=True)
+    thresholds = _youden_thresholds(predictions, y_train).loc[list(models)]
+    feature_counts = (
+        pd.concat(counts, ignore_index=True)
+        if counts
+        else pd.DataFrame(columns=["feature_set", "classifier", "fold", "step", "n_features"])
+    )
+    return StudyResult(
+        predictions=predictions,
+        y_train=y_train,
+        y_test=y_test,
+        pos_label=pos_label,
+        thresholds=thresholds,
+        models=models,
+        feature_counts=feature_counts,
+        selections=selections,
+        class_balance=balance,
+        baseline=baseline,
+        tuning=pd.DataFrame(tuning) if tuning else None,
+        settings=settings,
+    )

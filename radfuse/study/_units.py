@@ -1,0 +1,241 @@
+"""The models one study task fits on one training part, and what it returns.
+
+A *unit* groups the models that can share work on the same data:
+
+* :class:`SharedSelection` -- classifiers whose classifier-free pipeline steps
+  are identical. Those steps are fitted once and every classifier is fitted on
+  the shared selected (and SMOTE-resampled) table. Each classifier sees exactly
+  the data it would see inside its own full pipeline, so the predictions are
+  identical to fitting one pipeline per classifier, at a fraction of the cost.
+* :class:`TunedModels` -- nested tuning: a ``GridSearchCV`` over the full
+  pipeline per classifier, so selection is refitted inside every inner fold.
+* :class:`FusionModels` -- ensemble or stacking estimators over blocks.
+
+The last two run their pipelines with a joblib ``Memory`` shared by all tasks
+of a study, so a selection fitted on the same inner-fold data with the same
+parameters is computed once and reused across grid points, classifiers and
+fusion strategies.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.linear_model import lasso_path
+from sklearn.model_selection import GridSearchCV
+
+from ..pipeline import feature_counts, fit_resample_transform
+from ..select.lasso import LassoSelector
+
+
+@dataclass
+class UnitOutcome:
+    """What a unit returns for one training part.
+
+    ``probabilities[classifier]`` holds one array of positive-class
+    probabilities per evaluated table; ``feature_counts`` and ``best_params``
+    are keyed by classifier; ``models`` and ``selection`` are filled only for
+    the final refit on the whole training set.
+    """
+
+    probabilities: dict[str, list[np.ndarray]]
+    feature_counts: dict[str, pd.Series] = field(default_factory=dict)
+    best_params: dict[str, dict] = field(default_factory=dict)
+    models: dict[str, object] = field(default_factory=dict)
+    selection: dict[str, dict] = field(default_factory=dict)
+
+
+def split_pipeline(estimator):
+    """``(classifier-free steps or None, final step name, classifier)``."""
+    steps = getattr(estimator, "steps", None)
+    if steps is None or len(steps) < 2:
+        return None, None, estimator
+    return estimator[:-1], steps[-1][0], steps[-1][1]
+
+
+def _positive_probability(model, X) -> np.ndarray:
+    return np.asarray(model.predict_proba(X), dtype=np.float64)[:, 1]
+
+
+def _lasso_summary(lasso: LassoSelector, X_in: pd.DataFrame, y_in) -> dict:
+    """The data of the LASSO figures: CV error curve, chosen penalty, coefficients."""
+    names = list(X_in.columns)
+    summary = {
+        "alphas": lasso.alphas_,
+        "cv_mean": lasso.cv_mean_,
+        "cv_se": lasso.cv_se_,
+        "alpha": lasso.alpha_,
+        "coef": pd.Series(lasso.coef_, index=names, name="coefficient"),
+        "intercept": lasso.intercept_,
+        "model": lasso.model,
+        "rule": lasso.rule,
+        "coef_path": None,
+    }
+    if lasso.model == "linear":
+        # The refit centres X and y for its intercept; the path does the same.
+        X = np.asarray(X_in, dtype=np.float64)
+        y = np.asarray(y_in, dtype=np.float64)
+        _, path, _ = lasso_path(
+            X - X.mean(axis=0), y - y.mean(), alphas=lasso.alphas_, max_iter=lasso.max_iter, tol=lasso.tol
+        )
+        summary["coef_path"] = pd.DataFrame(path, index=names, columns=lasso.alphas_)
+    return summary
+
+
+def _fit_selection(selection, X, y, *, describe: bool):
+    """Fit the classifier-free steps once; optionally keep the LASSO's figure data."""
+    last = selection.steps[-1][1]
+    if not (describe and isinstance(last, LassoSelector)):
+        Xt, yt = fit_resample_transform(selection, X, y)
+        return Xt, yt, {}
+    X_in, y_in = fit_resample_transform(selection[:-1], X, y) if len(selection) > 1 else (X, y)
+    Xt, yt = fit_resample_transform(selection[-1:], X_in, y_in)
+    return Xt, yt, {"lasso": _lasso_summary(last, X_in, y_in)}
+
+
+def _selected_features(selection) -> pd.Series:
+    names = list(selection.get_feature_names_out())
+    last = selection.steps[-1][1]
+    if isinstance(last, LassoSelector):
+        coef = pd.Series(last.coef_[last.get_support()], index=names, name="coefficient")
+    else:
+        coef = pd.Series(np.nan, index=names, name="coefficient")
+    return coef
+
+
+def without_cache(estimator):
+    """Detach a fitted model from the study's temporary joblib cache."""
+    params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
+    cached = {
+        key: None
+        for key, value in params.items()
+        if (key == "memory" or key.endswith("__memory")) and value is not None
+    }
+    if cached:
+        estimator.set_params(**cached)
+    parts = getattr(estimator, "estimators_", None)
+    for part in parts.values() if isinstance(parts, dict) else parts or ():
+        without_cache(part)
+    return estimator
+
+
+@dataclass
+class SharedSelection:
+    """Classifiers sharing one fit of the classifier-free steps of ``template``."""
+
+    name: str
+    columns: list[str]
+    template: object
+    classifiers: dict[str, object]
+
+    def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
+        X = X.loc[:, self.columns]
+        selection, step_name, _ = split_pipeline(clone(self.template))
+        if selection is None:
+            Xt, yt, details = X, y, {}
+            evaluated = [table.loc[:, self.columns] for table in tables]
+        else:
+            Xt, yt, details = _fit_selection(selection, X, y, describe=final)
+            evaluated = [selection.transform(table.loc[:, self.columns]) for table in tables]
+        outcome = UnitOutcome(probabilities={})
+        counts = feature_counts(selection, len(self.columns)) if selection is not None else None
+        if final and selection is not None:
+            details["selected"] = _selected_features(selection)
+        for clf_name, classifier in self.classifiers.items():
+            model = clone(classifier).fit(Xt, yt)
+            outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in evaluated]
+            if counts is not None:
+                outcome.feature_counts[clf_name] = counts
+            if final:
+                outcome.selection[clf_name] = details
+                outcome.models[clf_name] = self._assemble(selection, step_name, model)
+        return outcome
+
+    def _assemble(self, selection, step_name, model):
+        """A fitted full pipeline per classifier, its own copy of the shared steps."""
+        if selection is None:
+            return model
+        pipeline = clone(self.template)
+        pipeline.steps = copy.deepcopy(selection.steps) + [(step_name, model)]
+        return pipeline
+
+
+@dataclass
+class TunedModels:
+    """Nested tuning: per classifier, a grid search over the full pipeline."""
+
+    name: str
+    columns: list[str]
+    pipelines: dict[str, object]
+    param_grids: dict[str, dict]
+    cv: object
+    scoring: str
+
+    def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
+        X = X.loc[:, self.columns]
+        evaluated = [table.loc[:, self.columns] for table in tables]
+        outcome = UnitOutcome(probabilities={})
+        for clf_name, pipeline in self.pipelines.items():
+            search = GridSearchCV(
+                clone(pipeline),
+                self.param_grids[clf_name],
+                scoring=self.scoring,
+                cv=self.cv,
+                refit=True,
+                error_score="raise",
+            ).fit(X, y)
+            model = search.best_estimator_
+            outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in evaluated]
+            outcome.best_params[clf_name] = dict(search.best_params_, inner_score=search.best_score_)
+            selection, _, _ = split_pipeline(model)
+            if selection is not None:
+                outcome.feature_counts[clf_name] = feature_counts(selection, len(self.columns))
+            if final:
+                outcome.models[clf_name] = without_cache(model)
+                if selection is not None:
+                    outcome.selection[clf_name] = {"selected": _selected_features(selection)}
+        return outcome
+
+
+@dataclass
+class FusionModels:
+    """A fusion estimator (ensemble, stacking) per classifier."""
+
+    name: str
+    columns: list[str]
+    estimators: dict[str, object]
+
+    def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
+        X = X.loc[:, self.columns]
+        evaluated = [table.loc[:, self.columns] for table in tables]
+        outcome = UnitOutcome(probabilities={})
+        for clf_name, estimator in self.estimators.items():
+            model = clone(estimator).fit(X, y)
+            outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in evaluated]
+            if final:
+                outcome.models[clf_name] = without_cache(model)
+        return outcome
+
+
+def run_task(unit, X_train, y_train, train, evaluate, X_test=None):
+    """Fit ``unit`` on the rows ``train`` of the training set.
+
+    For a CV fold, ``evaluate`` are the validation rows; for the final refit
+    (``train is None``) the unit is fitted on every training case and
+    evaluated on the training and test sets.
+    """
+    try:
+        if train is None:
+            return unit.fit_evaluate(X_train, y_train, [X_train, X_test], final=True)
+        return unit.fit_evaluate(
+            X_train.iloc[train], y_train.iloc[train], [X_train.iloc[evaluate]], final=False
+        )
+    except ValueError as error:
+        where = "the final refit on the whole training set" if train is None else (
+            f"a CV fold ({len(train)} training cases)"
+        )
+        raise ValueError(f"Study: {unit.name!r}, {where}: {error}") from error

@@ -1,0 +1,341 @@
+"""Study / StudyResult: equal to one pipeline per classifier, deterministic, leak-free.
+
+References are independent computations: full imbalanced-learn pipelines fitted
+fold by fold, scikit-learn's metrics and ``roc_curve``, ``GridSearchCV``,
+``StackingFusion`` fitted directly, and the corrected t formula written with
+scipy. Equalities of predictions are exact (same arithmetic, same seeds);
+tolerances are written where floating-point summation may differ.
+"""
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
+
+from radfuse.datasets.multimodal import make_multimodal_table
+from radfuse.fusion import StackingFusion
+from radfuse.pipeline import feature_counts, make_radiomics_pipeline
+from radfuse.study import Study
+
+# Small folds leave fewer relevant features than mRMR asks for; it says so and keeps them all.
+pytestmark = pytest.mark.filterwarnings("ignore:MRMRSelector:UserWarning")
+
+SEED = 0
+CLASSIFIERS = ["lr", "nb", "knn"]
+FEATURE_SETS = {"radiomics": ["US", "MG"], "deep": ["cnn"]}
+
+
+def quick_pipeline(classifier, random_state):
+    return make_radiomics_pipeline(
+        classifier, mrmr={"n_features": 8}, lasso={"cv": 3}, random_state=random_state
+    )
+
+
+def outer_cv():
+    return RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=SEED)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return make_multimodal_table(
+        100, {"US": 15, "MG": 15}, n_embedding=12, class_sep={"US": 1.5, "MG": 1.5, "cnn": 2.5},
+        random_state=1, return_X_y=True,
+    )
+
+
+def make_study(cohort, **overrides):
+    X, y = cohort
+    feature_sets = overrides.pop("feature_sets", FEATURE_SETS)
+    settings = dict(
+        pipeline=quick_pipeline, classifiers=CLASSIFIERS, cv=outer_cv(),
+        random_state=SEED, progress=False,
+    )
+    settings.update(overrides)
+    return Study(X, y, feature_sets, **settings)
+
+
+@pytest.fixture(scope="module")
+def result(cohort):
+    return make_study(cohort).run()
+
+
+def test_shared_selection_equals_one_full_pipeline_per_classifier(cohort, result):
+    X, _ = cohort
+    X_train, y_train = X.loc[result.y_train.index], result.y_train
+    X_test = X.loc[result.y_test.index]
+    columns = [c for c in X.columns if c.split("__")[0] in ("US", "MG")]
+    folds = list(outer_cv().split(X_train, y_train))
+    for classifier in CLASSIFIERS:
+        stored = result.predictions.query(
+            "feature_set == 'radiomics' and classifier == @classifier and split == 'cv'"
+        )
+        for number, (train, validation) in enumerate(folds):
+            model = quick_pipeline(classifier, SEED).fit(X_train.iloc[train][columns], y_train.iloc[train])
+            expected = model.predict_proba(X_train.iloc[validation][columns])[:, 1]
+            got = stored[stored["fold"] == number].set_index("case_id")["probability"]
+            np.testing.assert_array_equal(got.loc[X_train.index[validation]].to_numpy(), expected)
+        final = quick_pipeline(classifier, SEED).fit(X_train[columns], y_train)
+        np.testing.assert_array_equal(
+            result.probabilities(("radiomics", classifier)).loc[X_test.index].to_numpy(),
+            final.predict_proba(X_test[columns])[:, 1],
+        )
+
+
+def test_cv_predictions_cover_every_training_case_once_per_repeat(result):
+    cv = result.predictions.query("split == 'cv' and feature_set == 'deep' and classifier == 'nb'")
+    per_repeat = cv.groupby("repeat")["case_id"].apply(sorted)
+    assert len(per_repeat) == 2
+    for cases in per_repeat:
+        assert cases == sorted(result.y_train.index)
+
+
+def test_fitted_models_reproduce_the_stored_test_probabilities(cohort, result):
+    X, _ = cohort
+    X_test = X.loc[result.y_test.index]
+    for (feature_set, classifier), model in result.models_.items():
+        columns = result.settings["feature_sets"][feature_set]
+        np.testing.assert_array_equal(
+            model.predict_proba(X_test[columns])[:, 1],
+            result.probabilities((feature_set, classifier)).to_numpy(),
+        )
+
+
+def test_youden_threshold_comes_from_out_of_fold_training_predictions(result):
+    for model in result.models:
+        oof = result.probabilities(model, "cv").mean(axis=1)
+        fpr, tpr, cutoffs = roc_curve(result.y_train.loc[oof.index], oof, drop_intermediate=False)
+        assert result.thresholds[model] == cutoffs[np.argmax(tpr - fpr)]
+
+
+def test_test_metrics_apply_the_training_threshold_and_equal_sklearn(result):
+    table = result.metrics("test").set_index(["feature_set", "classifier", "metric"])["estimate"]
+    y = result.y_test
+    for model in result.models:
+        prob = result.probabilities(model).loc[y.index]
+        predicted = (prob >= result.thresholds[model]).astype(int)
+        expected = {
+            "auc": roc_auc_score(y, prob),
+            "accuracy": accuracy_score(y, predicted),
+            "sensitivity": recall_score(y, predicted),
+            "specificity": recall_score(y, predicted, pos_label=0),
+            "ppv": precision_score(y, predicted, zero_division=np.nan),
+            "npv": precision_score(y, predicted, pos_label=0, zero_division=np.nan),
+            "precision": precision_score(y, predicted, zero_division=np.nan),
+            "recall": recall_score(y, predicted),
+            "f1": f1_score(y, predicted),
+            "threshold": result.thresholds[model],
+        }
+        for metric, value in expected.items():
+            assert table[(*model, metric)] == pytest.approx(value, abs=1e-12, nan_ok=True), metric
+
+
+def test_cv_summary_is_mean_sd_and_nadeau_bengio_interval_of_fold_aucs(result):
+    cv = result.predictions.query("split == 'cv' and feature_set == 'radiomics' and classifier == 'lr'")
+    aucs = np.array([roc_auc_score(p["y_true"], p["probability"]) for _, p in cv.groupby("fold")])
+    folds = list(outer_cv().split(np.zeros(result.y_train.size), result.y_train))
+    n_train = np.mean([len(train) for train, _ in folds])
+    n_test = np.mean([len(test) for _, test in folds])
+    se = np.sqrt((1 / aucs.size + n_test / n_train) * aucs.var(ddof=1))
+    lower, upper = stats.t.interval(0.95, aucs.size - 1, loc=aucs.mean(), scale=se)
+    row = result.metrics("cv").query("feature_set == 'radiomics' and classifier == 'lr' and metric == 'auc'")
+    row = row.iloc[0]
+    assert row["mean"] == pytest.approx(aucs.mean(), abs=1e-12)
+    assert row["sd"] == pytest.approx(aucs.std(ddof=1), abs=1e-12)
+    assert (row["ci_lower"], row["ci_upper"]) == pytest.approx((lower, upper), abs=1e-12)
+    assert row["n_folds"] == 6
+
+
+def test_compare_reports_delong_nri_idi_on_the_test_set(result):
+    from radfuse.stats.reclassification import idi, nri
+    from radfuse.stats.roc import delong_test
+
+    table = result.compare("radiomics/lr", ("deep", "lr"))
+    y = result.y_test
+    a = result.probabilities("radiomics/lr").loc[y.index]
+    b = result.probabilities("deep/lr").loc[y.index]
+    assert table.loc["delong", "estimate"] == pytest.approx(roc_auc_score(y, a) - roc_auc_score(y, b), abs=1e-12)
+    assert table.loc["delong", "pvalue"] == delong_test(y, a, b).pvalue
+    assert table.loc["nri", "estimate"] == nri(y, a, b).nri
+    assert table.loc["idi", "estimate"] == idi(y, a, b).idi
+    assert table.attrs == {"a": "radiomics/lr", "b": "deep/lr", "split": "test"}
+
+
+def test_best_model_has_the_highest_test_auc(result):
+    aucs = {m: roc_auc_score(result.y_test, result.probabilities(m).loc[result.y_test.index]) for m in result.models}
+    assert result.best("auc") == max(aucs, key=aucs.get)
+
+
+def test_feature_counts_and_lasso_coefficients_match_the_final_pipeline(cohort, result):
+    counts = result.feature_counts().query("feature_set == 'radiomics' and classifier == 'lr'")
+    model = result.models_[("radiomics", "lr")]
+    expected = feature_counts(model[:-1], 30)
+    assert counts.set_index("step")["final"].to_dict() == expected.to_dict()
+    assert counts.set_index("step").loc["input", "fold_min"] == 30
+
+    lasso = model.named_steps["lasso"]
+    selected = result.selected_features().query("feature_set == 'radiomics' and classifier == 'lr'")
+    kept = lasso.get_feature_names_out()
+    assert sorted(selected["feature"]) == sorted(kept)
+    coef = pd.Series(lasso.coef_, index=lasso.feature_names_in_)
+    np.testing.assert_array_equal(selected.set_index("feature")["coefficient"], coef[selected["feature"]])
+
+
+def test_lasso_path_data_agree_with_sklearn_lasso(cohort, result):
+    path = result.lasso_path("radiomics")
+    assert path["alpha"] == path["alphas"][np.argmin(path["cv_mean"])]
+    # The path at the chosen alpha equals sklearn's Lasso refit inside the selector; both
+    # are coordinate descent stopped at tol=1e-4 from different starts, hence atol=1e-3.
+    lasso = result.models_[("radiomics", "lr")].named_steps["lasso"]
+    chosen = path["coef_path"][path["alpha"]]
+    np.testing.assert_allclose(chosen.to_numpy(), lasso.coef_, atol=1e-3)
+    assert list(chosen.index) == list(lasso.feature_names_in_)
+
+
+def test_determinism_across_n_jobs_and_dask_backend(cohort, result):
+    parallel = make_study(cohort, n_jobs=2).run()
+    pd.testing.assert_frame_equal(parallel.predictions, result.predictions, check_exact=True)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster:
+        with distributed.Client(cluster), joblib.parallel_config(backend="dask"):
+            on_dask = make_study(cohort, classifiers=["nb"], feature_sets={"deep": ["cnn"]}).run()
+    subset = result.predictions.query("feature_set == 'deep' and classifier == 'nb'").reset_index(drop=True)
+    pd.testing.assert_frame_equal(on_dask.predictions, subset, check_exact=True)
+
+
+def test_nested_tuning_matches_grid_search_inside_the_outer_fold(cohort):
+    X, y = cohort
+    grid = {"lr": {"clf__C": [0.1, 10.0]}}
+    study = make_study(
+        cohort, classifiers=["lr"], feature_sets={"radiomics": ["US", "MG"]}, cv=StratifiedKFold(2),
+        tuning={"cv": 2, "param_grid": grid},
+    )
+    tuned = study.run()
+    assert tuned.settings["tuning"].startswith("nested")
+    assert set(tuned.tuning["fold"]) == {-1, 0, 1}
+    assert set(tuned.tuning["clf__C"]) <= {0.1, 10.0}
+
+    X_train, y_train = X.loc[tuned.y_train.index, [c for c in X if not c.startswith("cnn__")]], tuned.y_train
+    train, validation = next(StratifiedKFold(2).split(X_train, y_train))
+    search = GridSearchCV(
+        quick_pipeline("lr", SEED), grid["lr"], scoring="roc_auc",
+        cv=StratifiedKFold(2, shuffle=True, random_state=SEED),
+    ).fit(X_train.iloc[train], y_train.iloc[train])
+    stored = tuned.predictions.query("split == 'cv' and fold == 0").set_index("case_id")["probability"]
+    np.testing.assert_array_equal(
+        stored.loc[X_train.index[validation]].to_numpy(),
+        search.predict_proba(X_train.iloc[validation])[:, 1],
+    )
+    assert tuned.tuning.query("fold == 0")["clf__C"].item() == search.best_params_["clf__C"]
+
+
+def test_fusion_models_equal_fusion_estimators_fitted_directly(cohort):
+    X, y = cohort
+    fused = make_study(
+        cohort, classifiers=["nb"], cv=StratifiedKFold(2),
+        fusion={"stacking": {"blocks": ["radiomics", "deep"]}, "early": {"blocks": ["radiomics", "deep"]}},
+    ).run()
+    assert {m[0] for m in fused.models} == {"radiomics", "deep", "early", "stacking"}
+    assert len(fused.settings["feature_sets"]["early"]) == X.shape[1]
+
+    blocks = {"radiomics": [c for c in X if not c.startswith("cnn__")], "deep": [c for c in X if c.startswith("cnn__")]}
+    X_train, y_train = X.loc[fused.y_train.index], fused.y_train
+    train, validation = next(StratifiedKFold(2).split(X_train, y_train))
+    direct = StackingFusion(
+        {name: quick_pipeline("nb", SEED) for name in blocks}, block_columns=blocks
+    ).fit(X_train.iloc[train], y_train.iloc[train])
+    stored = fused.predictions.query("feature_set == 'stacking' and split == 'cv' and fold == 0")
+    np.testing.assert_array_equal(
+        stored.set_index("case_id")["probability"].loc[X_train.index[validation]].to_numpy(),
+        direct.predict_proba(X_train.iloc[validation])[:, 1],
+    )
+    cached = fused.models_[("stacking", "nb")].estimators_["radiomics"]
+    assert cached.memory is None
+
+
+def test_tables_are_written_and_read_back(result, tmp_path):
+    paths = result.save_tables(tmp_path)
+    names = {path.stem for path in paths}
+    assert {"metrics_test", "metrics_cv", "predictions", "feature_counts", "lasso_cv_radiomics"} <= names
+    written = pd.read_csv(tmp_path / "metrics_test.csv", keep_default_na=False, na_values=[""])
+    pd.testing.assert_frame_equal(
+        written.drop(columns="note"), result.metrics("test").drop(columns="note"), check_dtype=False
+    )
+    assert result.class_balance.loc["test", "n"] == 30
+    assert result.class_balance["n"].sum() == 100
+
+
+def test_external_test_set_and_given_test_ids(cohort):
+    X, y = cohort
+    external = make_study(
+        (X.iloc[:70], y.iloc[:70]), classifiers=["nb"], feature_sets={"deep": ["cnn"]},
+        split=(X.iloc[70:], y.iloc[70:]), cv=StratifiedKFold(2),
+    ).run()
+    assert list(external.y_test.index) == list(X.index[70:])
+    clinical = pd.DataFrame(
+        {"age": np.linspace(40.0, 70.0, y.size), "side": np.where(np.arange(y.size) % 2, "L", "R")},
+        index=X.index,
+    )
+    given = make_study(
+        cohort, classifiers=["nb"], feature_sets={"deep": ["cnn"]}, split=list(X.index[:30]),
+        cv=StratifiedKFold(2), clinical=clinical,
+    ).run()
+    assert sorted(given.y_test.index) == sorted(X.index[:30])
+    assert given.settings["split"] == "given test cases"
+    # The first 30 cases form the test set: the baseline table must summarise exactly them.
+    q1, median, q3 = np.percentile(clinical["age"].iloc[:30], [25, 50, 75])
+    assert given.baseline.loc[("age", "median [Q1, Q3]"), "test set"] == f"{median:.2f} [{q1:.2f}, {q3:.2f}]"
+    assert given.baseline.loc[("n", ""), "test set"] == "30"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda X, y: (X, y.iloc[:-3]), r"3 case\(s\) without a label \['case_0098'"),
+        (lambda X, y: (pd.concat([X, X.iloc[:1]]), y), r"duplicated case id\(s\) \['case_0001'\]"),
+        (lambda X, y: (X, y.rename(lambda c: c.replace("case", "id"))), "label\\(s\\) without features"),
+    ],
+)
+def test_mismatched_or_duplicated_case_ids_are_listed(cohort, change, message):
+    X, y = change(*cohort)
+    with pytest.raises(ValueError, match=message):
+        make_study((X, y)).run()
+
+
+def test_unknown_block_is_named_with_the_blocks_present(cohort):
+    with pytest.raises(ValueError, match=r"feature set 'mri' names 'MRI'.*\['US', 'MG', 'cnn'\]"):
+        make_study(cohort, feature_sets={"mri": ["MRI"]}).run()
+
+
+def test_unknown_classifier_is_named(cohort):
+    with pytest.raises(ValueError, match=r"classifier 'randomforest'.*unknown classifier"):
+        make_study(cohort, classifiers=["lr", "randomforest"]).run()
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_too_few_cases_for_the_cv_is_explained(cohort):
+    X, y = cohort
+    small = y.index[(y == 0).to_numpy()][:20].append(y.index[(y == 1).to_numpy()][:4])
+    with pytest.raises(ValueError, match="single class in its validation part"):
+        make_study((X.loc[small], y.loc[small]), cv=StratifiedKFold(5), split=0.25).run()
+
+
+def test_unknown_model_and_fusion_strategy_are_named(cohort, result):
+    with pytest.raises(ValueError, match="unknown model 'radiomics/svm'"):
+        result.probabilities("radiomics/svm")
+    with pytest.raises(ValueError, match="unknown strategy 'voting'"):
+        make_study(cohort, fusion={"voting": {"blocks": ["US", "MG"]}}).run()
+
+
+def test_study_repr_and_result_repr_name_the_design(cohort, result):
+    assert "feature sets ['radiomics', 'deep']" in repr(make_study(cohort))
+    assert "6 CV folds, 70 training / 30 test cases" in repr(result)
