@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/protocol_wdbc.py --quick
+	$(VENV)/bin/radfuse demo --out radfuse-demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

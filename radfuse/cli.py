@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-_COMMAND_MODULES = ("radfuse.extract._cli",)
+_COMMAND_MODULES = ("radfuse.extract._cli", "radfuse._cli_study")
 
 
 def build_parser() -> argparse.ArgumentParser:

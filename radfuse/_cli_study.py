@@ -1,0 +1,251 @@
+"""``radfuse run | compare | predict | demo``: studies, comparisons and predictions from the shell."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def register(subparsers) -> None:
+    """Add the ``run``, ``compare``, ``predict`` and ``demo`` sub-commands."""
+    run = subparsers.add_parser(
+        "run",
+        help="run the study a YAML file describes and write its report",
+        description="Validate a YAML study file, run the protocol and write tables, figures, "
+        "models, methods.md and report.html to the output folder.",
+    )
+    run.add_argument("study", help="YAML study file; relative paths are read from its folder")
+    run.add_argument("--jobs", type=int, default=None, help="parallel jobs (overrides n_jobs of the file)")
+    run.add_argument("--out", default=None, help="output folder (overrides output of the file)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    run.set_defaults(func=run_study_command)
+
+    compare = subparsers.add_parser(
+        "compare",
+        help="DeLong, NRI and IDI of two models' predictions",
+        description="Compare two models' predicted probabilities on the same cases: DeLong's test "
+        "of the AUCs, the category-free NRI and the IDI of model A over model B.",
+    )
+    compare.add_argument("predictions", help="CSV (or Parquet) with one row per case")
+    compare.add_argument("--a", required=True, help="column of the new model's probabilities")
+    compare.add_argument("--b", required=True, help="column of the reference model's probabilities")
+    compare.add_argument("--label", required=True, help="column of the true outcome")
+    compare.add_argument("--pos-label", default=None, help="the positive outcome (needed for text labels)")
+    compare.add_argument("-o", "--output", default=None, help="also write the table to this CSV")
+    compare.set_defaults(func=compare_command)
+
+    predict = subparsers.add_parser(
+        "predict",
+        help="apply a saved model to a feature table or to new images",
+        description="Predict with a model saved by radfuse (.skops). The feature table must have "
+        "exactly the model's training columns (use --subset to pick them from a wider table); "
+        "with --manifest, new images are extracted with the model's saved extraction settings.",
+    )
+    predict.add_argument("model", help="model file written by radfuse (models/*.skops of a study)")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--features", help="feature table (CSV or Parquet), one row per case")
+    source.add_argument("--manifest", help="manifest CSV of new images and masks to extract first")
+    predict.add_argument("--id-column", default="case_id", help="case id column of the table")
+    predict.add_argument(
+        "--subset", action="store_true", help="ignore columns the model was not trained on"
+    )
+    predict.add_argument("--jobs", type=int, default=1, help="parallel extraction workers")
+    predict.add_argument("-o", "--output", default=None, help="CSV of predictions (default: print)")
+    predict.set_defaults(func=predict_command)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="the whole pipeline on a synthetic imaging cohort",
+        description="Generate a synthetic multimodal imaging cohort, extract radiomic features, add "
+        "a CNN-embedding block, run the protocol with eight classifiers and three fusion strategies, "
+        "and write the report.",
+    )
+    demo.add_argument("--out", default="radfuse-demo", help="output folder (default: radfuse-demo)")
+    demo.add_argument("--jobs", type=int, default=2, help="parallel jobs (default: 2)")
+    demo.add_argument("--quick", action="store_true", help="a smaller cohort and CV for a fast check")
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    demo.set_defaults(func=demo_command)
+
+
+# ------------------------------------------------------------------ run
+def _print_best(result, stream=sys.stdout) -> None:
+    auc = result.metrics("test").query("metric == 'auc'")
+    top = auc.sort_values("estimate", ascending=False).head(5)
+    print("Best test AUCs (95% DeLong CI):", file=stream)
+    for row in top.itertuples(index=False):
+        print(
+            f"  {row.feature_set}/{row.classifier:<10} {row.estimate:.3f} ({row.ci_lower:.3f}-{row.ci_upper:.3f})",
+            file=stream,
+        )
+
+
+def run_study_command(args) -> int:
+    """Handler of ``radfuse run``."""
+    from .config import run_study_file
+
+    result, report = run_study_file(
+        args.study, n_jobs=args.jobs, output=args.out, progress=not args.no_progress
+    )
+    _print_best(result)
+    print(f"radfuse run: report -> {report}")
+    return 0
+
+
+# ------------------------------------------------------------------ compare
+def read_table(path, id_column=None) -> pd.DataFrame:
+    """A CSV or Parquet table, indexed by ``id_column`` when given."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file at {path}.")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        table = pd.read_parquet(path)
+    elif suffix == ".csv":
+        table = pd.read_csv(path, float_precision="round_trip", dtype={id_column: str} if id_column else None)
+    else:
+        raise ValueError(f"cannot read {path.name}: use a .csv or .parquet file.")
+    if id_column is not None:
+        if id_column not in table.columns:
+            if table.index.name == id_column:
+                return table
+            raise ValueError(
+                f"{path.name} has no column {id_column!r}; name the case id column with --id-column."
+            )
+        table = table.set_index(id_column)
+    return table
+
+
+def _outcome(values: pd.Series, pos_label) -> np.ndarray:
+    """0/1 outcome; ``pos_label`` from the command line is compared as text."""
+    from ._validation import check_binary_target
+
+    name = f"column {values.name!r}"
+    if pos_label is None:
+        return check_binary_target(values.to_numpy(), step="the predictions file", name=name)[0]
+    text = values.astype(str).to_numpy()
+    return check_binary_target(text, step="the predictions file", pos_label=str(pos_label), name=name)[0]
+
+
+def compare_predictions(table: pd.DataFrame, a: str, b: str, label: str, pos_label=None) -> pd.DataFrame:
+    """DeLong's test, and NRI and IDI when both columns are probabilities, of ``a`` over ``b``.
+
+    Returns
+    -------
+    DataFrame indexed by test (``delong``, then ``nri`` and ``idi``) with
+    ``estimate`` (AUC difference a - b, NRI, IDI), ``ci_lower``,
+    ``ci_upper``, ``statistic``, ``pvalue``. ``attrs`` hold both AUCs, the
+    case counts and, when NRI and IDI were left out because a column holds
+    scores outside [0, 1], the reason.
+    """
+    from .stats.reclassification import idi, nri
+    from .stats.roc import delong_test
+
+    missing = [column for column in (a, b, label) if column not in table.columns]
+    if missing:
+        raise ValueError(
+            f"column(s) {missing} not in the predictions file; it has {list(table.columns)}."
+        )
+    y = _outcome(table[label], pos_label)
+    score_a, score_b = table[a].to_numpy(dtype=float), table[b].to_numpy(dtype=float)
+    delong = delong_test(y, score_a, score_b)
+    rows = {"delong": (delong.difference, *delong.ci, delong.statistic, delong.pvalue)}
+    outside = [name for name, score in ((a, score_a), (b, score_b)) if ((score < 0) | (score > 1)).any()]
+    if not outside:
+        reclassified, integrated = nri(y, score_a, score_b), idi(y, score_a, score_b)
+        rows["nri"] = (reclassified.nri, *reclassified.ci, reclassified.statistic, reclassified.pvalue)
+        rows["idi"] = (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue)
+    result = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]
+    ).rename_axis("test")
+    result.attrs.update(auc_a=delong.auc_a, auc_b=delong.auc_b, n=int(y.size), n_positive=int(y.sum()))
+    if outside:
+        result.attrs["skipped"] = (
+            f"NRI and IDI left out: they compare predicted risks, and column(s) {outside} hold "
+            "values outside [0, 1]. Pass probabilities to get them."
+        )
+    return result
+
+
+def compare_command(args) -> int:
+    """Handler of ``radfuse compare``."""
+    table = read_table(args.predictions)
+    result = compare_predictions(table, args.a, args.b, args.label, args.pos_label)
+    attrs = result.attrs
+    print(
+        f"{args.a} (A) vs {args.b} (B): {attrs['n']} cases, {attrs['n_positive']} positive; "
+        f"AUC A = {attrs['auc_a']:.4f}, AUC B = {attrs['auc_b']:.4f}"
+    )
+    print("delong: AUC A - AUC B; nri: category-free NRI of A over B; idi: IDI of A over B")
+    print(result.to_string(float_format=lambda value: f"{value:.4f}"))
+    if "skipped" in attrs:
+        print(attrs["skipped"])
+    if args.output:
+        result.to_csv(args.output)
+    return 0
+
+
+# ------------------------------------------------------------------ predict
+def _features_from_manifest(model, manifest, n_jobs) -> pd.DataFrame:
+    from .config import preprocessing_steps
+    from .extract import extract_features
+
+    settings = model.extraction_settings
+    if not settings:
+        raise ValueError(
+            "the model was saved without extraction settings, so new images cannot "
+            "be processed the same way; extract them yourself and use --features."
+        )
+    result = extract_features(
+        manifest,
+        settings["params"],
+        preprocessing=preprocessing_steps(settings.get("preprocessing")),
+        n_jobs=n_jobs,
+        on_error="record",
+    )
+    if len(result.failures):
+        print(
+            f"radfuse predict: {len(result.failures)} image(s) failed and get no prediction:\n"
+            + result.failures.to_string(index=False),
+            file=sys.stderr,
+        )
+    return result.features
+
+
+def predict_command(args) -> int:
+    """Handler of ``radfuse predict``."""
+    from .persistence import load_model
+
+    model = load_model(args.model)
+    if args.manifest:
+        features = _features_from_manifest(model, args.manifest, args.jobs)
+        subset = True
+    else:
+        features = read_table(args.features, args.id_column)
+        subset = args.subset
+    if subset:
+        # Only the extra columns go; missing ones are still named by the model's column check.
+        trained = set(model.feature_names)
+        features = features.loc[:, [column for column in features.columns if column in trained]]
+    probability = model.predict_proba(features)[:, 1]
+    predictions = pd.DataFrame({"probability": probability}, index=features.index.rename("case_id"))
+    threshold = model.metadata.get("threshold")
+    if threshold is not None:
+        predictions["predicted"] = (probability >= threshold).astype(int)
+    if args.output:
+        predictions.to_csv(args.output)
+        print(f"radfuse predict: {len(predictions)} case(s) -> {args.output}")
+    else:
+        print(predictions.to_csv(), end="")
+    return 0
+
+
+# ------------------------------------------------------------------ demo
+def demo_command(args) -> int:
+    """Handler of ``radfuse demo``."""
+    from .demo import run_demo
+
+    run_demo(args.out, n_jobs=args.jobs, quick=args.quick, progress=not args.no_progress)
+    return 0

@@ -1,0 +1,278 @@
+"""Figures: the plotted data equal independent computations of the same quantities."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
+from sklearn.linear_model import lasso_path
+from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score, roc_curve
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+
+from radfuse.datasets.multimodal import make_multimodal_table
+from radfuse.pipeline import make_radiomics_pipeline
+from radfuse.plots import (
+    _NEGATIVE_COLOUR,
+    _POSITIVE_COLOUR,
+    plot_calibration,
+    plot_confusion_matrices,
+    plot_cv_roc,
+    plot_decision_curve,
+    plot_lasso_coefficients,
+    plot_lasso_cv,
+    plot_lasso_path,
+    plot_roc,
+    plot_study_calibration,
+    plot_study_confusion_matrices,
+    plot_study_decision_curve,
+    plot_study_lasso,
+    plot_study_lasso_coefficients,
+    plot_study_roc,
+    plot_study_waterfall,
+    plot_waterfall,
+)
+from radfuse.study import Study
+
+
+@pytest.fixture(scope="module")
+def predictions():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 120)
+    logits = {"strong": 2.5 * y - 1.2, "weak": 0.8 * y - 0.4, "noise": np.zeros(120)}
+    probs = {name: 1 / (1 + np.exp(-(shift + rng.normal(0, 1, 120)))) for name, shift in logits.items()}
+    return y, probs
+
+
+@pytest.fixture(scope="module")
+def study_result():
+    X, y = make_multimodal_table(
+        n_cases=100, blocks={"US": 20, "MG": 20}, n_embedding=16, class_sep=1.5, return_X_y=True, random_state=0
+    )
+
+    def pipeline(classifier, random_state):
+        return make_radiomics_pipeline(
+            classifier, univariate=False, mrmr={"n_features": 6}, lasso={"cv": 3}, random_state=random_state
+        )
+
+    study = Study(
+        X, y, {"radiomics": ["US", "MG"], "deep": ["cnn"]}, pipeline=pipeline, classifiers=["lr", "nb"],
+        cv=RepeatedStratifiedKFold(n_splits=2, n_repeats=2, random_state=0), progress=False,
+    )
+    return study.run()
+
+
+def _legend_labels(ax) -> list[str]:
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def _assert_labelled(figure: Figure) -> None:
+    for ax in figure.axes:
+        if ax.axison:
+            assert ax.get_xlabel() and ax.get_ylabel(), "every axes needs both axis labels"
+            assert ax.get_title(), "every axes needs a title"
+
+
+def test_roc_lines_are_sklearn_roc_curves_and_legend_aucs(predictions):
+    y, probs = predictions
+    figure = plot_roc(y, probs, title="Test set")
+    ax = figure.axes[0]
+    _assert_labelled(figure)
+    labels = _legend_labels(ax)
+    assert [label.split(" (")[0] for label in labels] == list(probs)
+    for line, label, (name, prob) in zip(ax.get_lines(), labels, probs.items()):
+        fpr, tpr, _ = roc_curve(y, prob)
+        np.testing.assert_array_equal(line.get_xdata(), fpr)
+        np.testing.assert_array_equal(line.get_ydata(), tpr)
+        shown = float(re.search(r"AUC ([0-9.]+)", label).group(1))
+        assert shown == pytest.approx(roc_auc_score(y, prob), abs=5e-4)
+
+
+def test_cv_roc_legend_is_mean_and_sd_of_fold_aucs(predictions):
+    y, probs = predictions
+    folds = {name: [] for name in probs}
+    for _, test in StratifiedKFold(4, shuffle=True, random_state=0).split(y, y):
+        for name, prob in probs.items():
+            folds[name].append((y[test], prob[test]))
+    figure = plot_cv_roc(folds)
+    ax = figure.axes[0]
+    _assert_labelled(figure)
+    for line, label, (name, parts) in zip(ax.get_lines(), _legend_labels(ax), folds.items()):
+        aucs = np.array([roc_auc_score(y_fold, s) for y_fold, s in parts])
+        mean, sd = (float(v) for v in re.search(r"AUC ([0-9.]+) \u00b1 ([0-9.]+)", label).groups())
+        assert mean == pytest.approx(aucs.mean(), abs=5e-4)
+        assert sd == pytest.approx(aucs.std(ddof=1), abs=5e-4)
+        # Vertical averaging on a 101-point grid: the area under the mean curve
+        # is the mean AUC up to interpolation error.
+        assert np.trapezoid(line.get_ydata(), line.get_xdata()) == pytest.approx(aucs.mean(), abs=0.02)
+
+
+def test_calibration_points_equal_sklearn_calibration_curve(predictions):
+    y, probs = predictions
+    figure = plot_calibration(y, probs, n_bins=5, strategy="uniform")
+    ax = figure.axes[0]
+    _assert_labelled(figure)
+    for line, label, prob in zip(ax.get_lines(), _legend_labels(ax), probs.values()):
+        observed, predicted = calibration_curve(y, prob, n_bins=5, strategy="uniform")
+        np.testing.assert_allclose(line.get_xdata(), predicted, rtol=1e-12)
+        np.testing.assert_allclose(line.get_ydata(), observed, rtol=1e-12)
+        brier = float(re.search(r"Brier ([0-9.]+)", label).group(1))
+        assert brier == pytest.approx(brier_score_loss(y, prob), abs=5e-4)
+
+
+def test_decision_curve_net_benefit_follows_the_formula(predictions):
+    y, probs = predictions
+    thresholds = np.linspace(0.05, 0.6, 12)
+    figure = plot_decision_curve(y, probs, thresholds=thresholds)
+    ax = figure.axes[0]
+    _assert_labelled(figure)
+    assert _legend_labels(ax) == [*probs, "Treat all", "Treat none"]
+    lines = ax.get_lines()
+    n, odds = y.size, thresholds / (1 - thresholds)
+    for line, prob in zip(lines, probs.values()):
+        treated = prob[:, None] >= thresholds
+        tp = (treated & (y[:, None] == 1)).sum(axis=0)
+        fp = (treated & (y[:, None] == 0)).sum(axis=0)
+        np.testing.assert_allclose(line.get_ydata(), tp / n - fp / n * odds, atol=1e-12)
+    prevalence = y.mean()
+    np.testing.assert_allclose(lines[len(probs)].get_ydata(), prevalence - (1 - prevalence) * odds, atol=1e-12)
+    np.testing.assert_array_equal(lines[len(probs) + 1].get_ydata(), 0.0)
+
+
+def test_waterfall_bars_are_sorted_probabilities_coloured_by_class(predictions):
+    y, probs = predictions
+    prob, threshold = probs["strong"], 0.4
+    figure = plot_waterfall(y, prob, threshold, class_names=("benign", "malignant"))
+    ax = figure.axes[0]
+    _assert_labelled(figure)
+    bars = sorted(ax.patches, key=lambda bar: bar.get_x())
+    tops = np.array([bar.get_y() + bar.get_height() for bar in bars])
+    np.testing.assert_allclose(tops, np.sort(prob)[::-1], atol=1e-12)
+    assert all(bar.get_y() == pytest.approx(threshold) for bar in bars)
+    colours = [bar.get_facecolor() for bar in bars]
+    order = np.argsort(-prob, kind="stable")
+    expected = [to_rgba(_POSITIVE_COLOUR if label else _NEGATIVE_COLOUR) for label in y[order]]
+    assert colours == expected
+    assert any("threshold 0.400" in label for label in _legend_labels(ax))
+
+
+def test_confusion_matrix_counts_equal_sklearn(predictions):
+    y, probs = predictions
+    thresholds = {"strong": 0.5, "weak": 0.45, "noise": 0.55}
+    figure = plot_confusion_matrices(y, probs, thresholds)
+    for ax, (name, prob) in zip(figure.axes, probs.items()):
+        expected = confusion_matrix(y, (prob >= thresholds[name]).astype(int))
+        shown = np.zeros((2, 2), dtype=int)
+        for text in ax.texts:
+            row, column = round(text.get_position()[1]), round(text.get_position()[0])
+            shown[row, column] = int(text.get_text().split("\n")[0])
+        np.testing.assert_array_equal(shown, expected)
+        assert ax.get_xlabel() == "Predicted" and ax.get_ylabel() == "True"
+        assert name in ax.get_title()
+
+
+@pytest.fixture(scope="module")
+def lasso_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 6))
+    y = X[:, 0] - 0.5 * X[:, 1] + rng.normal(0, 0.5, 80)
+    alphas, path, _ = lasso_path(X, y - y.mean(), alphas=30)
+    names = [f"US__feature_{i}" for i in range(6)]
+    return alphas, pd.DataFrame(path, index=names, columns=alphas)
+
+
+def test_lasso_cv_plots_mean_and_se_against_log_lambda(lasso_data):
+    alphas, _ = lasso_data
+    mean, se = np.linspace(1.0, 0.4, alphas.size), np.full(alphas.size, 0.05)
+    figure = plot_lasso_cv(alphas, mean, se, alphas[20])
+    ax = figure.axes[0]
+    _assert_labelled(figure)
+    errorbar = ax.containers[0]
+    np.testing.assert_allclose(errorbar.lines[0].get_xdata(), np.log(alphas))
+    np.testing.assert_allclose(errorbar.lines[0].get_ydata(), mean)
+    segments = errorbar.lines[2][0].get_segments()
+    np.testing.assert_allclose([segment[1, 1] - segment[0, 1] for segment in segments], 2 * se)
+    chosen = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert chosen[0].get_xdata()[0] == pytest.approx(np.log(alphas[20]))
+
+
+def test_lasso_path_lines_equal_the_coefficient_path(lasso_data):
+    alphas, path = lasso_data
+    figure = plot_lasso_path(path, alphas[25])
+    ax = figure.axes[0]
+    _assert_labelled(figure)
+    lines = ax.get_lines()[: len(path)]
+    for line, (_, coefficients) in zip(lines, path.iterrows()):
+        np.testing.assert_allclose(line.get_xdata(), np.log(alphas))
+        np.testing.assert_allclose(line.get_ydata(), coefficients.to_numpy())
+    at_choice = path.iloc[:, 25]
+    named = [label for label in _legend_labels(ax) if not label.startswith("chosen")]
+    assert set(named) == set(at_choice[at_choice != 0].index)
+
+
+def test_lasso_coefficients_show_only_nonzero_sorted():
+    coef = pd.Series([0.4, 0.0, -0.2, 0.1], index=["a", "b", "c", "d"])
+    figure = plot_lasso_coefficients(coef)
+    ax = figure.axes[0]
+    widths = [bar.get_width() for bar in sorted(ax.patches, key=lambda bar: bar.get_y())]
+    assert widths == [-0.2, 0.1, 0.4]
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["c", "d", "a"]
+    assert ax.get_xlabel() == "LASSO coefficient"
+    with pytest.raises(ValueError, match="every coefficient is zero"):
+        plot_lasso_coefficients(pd.Series([0.0, 0.0], index=["a", "b"]))
+
+
+def test_saved_png_and_svg_are_non_empty(predictions, tmp_path):
+    y, probs = predictions
+    figure = plot_roc(y, probs)
+    figure.savefig(tmp_path / "roc.png")
+    figure.savefig(tmp_path / "roc.svg")
+    assert (tmp_path / "roc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "roc.png").stat().st_size > 10_000
+    svg = (tmp_path / "roc.svg").read_text()
+    assert "<svg" in svg and "strong" in svg
+
+
+def test_bad_predictions_name_the_model(predictions):
+    y, probs = predictions
+    with pytest.raises(ValueError, match="predictions of 'short'"):
+        plot_roc(y, {"short": probs["strong"][:10]})
+    with pytest.raises(ValueError, match="probabilities in \\[0, 1\\]"):
+        plot_calibration(y, {"scores": probs["strong"] * 3})
+    with pytest.raises(TypeError, match="dict of model name"):
+        plot_decision_curve(y, probs["strong"])
+
+
+def test_study_roc_panels_show_cv_and_test_curves(study_result):
+    figure = plot_study_roc(study_result, "radiomics")
+    cv_ax, test_ax = figure.axes
+    _assert_labelled(figure)
+    assert [label.split(" (")[0] for label in _legend_labels(test_ax)] == ["LR", "NB"]
+    assert [label.split(" (")[0] for label in _legend_labels(cv_ax)] == ["LR", "NB"]
+    y = study_result.y_test
+    prob = study_result.probabilities("radiomics/nb").loc[y.index]
+    fpr, tpr, _ = roc_curve(y, prob)
+    np.testing.assert_array_equal(test_ax.get_lines()[1].get_xdata(), fpr)
+    np.testing.assert_array_equal(test_ax.get_lines()[1].get_ydata(), tpr)
+    folds = study_result.fold_scores().query("feature_set == 'radiomics' and classifier == 'lr'")
+    mean = float(re.search(r"AUC ([0-9.]+)", _legend_labels(cv_ax)[0]).group(1))
+    assert mean == pytest.approx(folds["auc"].mean(), abs=5e-4)
+
+
+def test_study_figures_are_labelled(study_result):
+    figures = [
+        plot_study_calibration(study_result, "deep"),
+        plot_study_decision_curve(study_result, "deep"),
+        plot_study_waterfall(study_result, "deep/lr"),
+        plot_study_lasso(study_result, "radiomics"),
+        plot_study_lasso_coefficients(study_result, "radiomics"),
+    ]
+    for figure in figures:
+        _assert_labelled(figure)
+    matrices = plot_study_confusion_matrices(study_result, "radiomics")
+    threshold = float(study_result.thresholds[("radiomics", "lr")])
+    assert f"threshold {threshold:.3f}" in matrices.axes[0].get_title()
+    with pytest.raises(ValueError, match="no feature set 'missing'"):
+        plot_study_calibration(study_result, "missing")
