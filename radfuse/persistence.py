@@ -179,7 +179,10 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
                 "save_model: the model was not fitted on a DataFrame, so its feature "
                 "names are unknown; pass feature_names=[...]."
             )
-    payload = sio.dumps(_map_model_state(_strip_training_data(model), _encode_pandas))
+    payload = sio.dumps(
+        _map_model_state(_strip_training_data(model), _encode_pandas),
+        compression=zipfile.ZIP_DEFLATED,
+    )
     bundle = {
         "format": _FORMAT,
         "estimator": payload,
@@ -192,7 +195,7 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(bundle, path)
+    sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED)
     return path
 
 
