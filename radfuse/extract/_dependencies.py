@@ -6,6 +6,7 @@ users who bring their own feature tables do not need it installed.
 
 from __future__ import annotations
 
+import logging
 import platform
 
 import numpy as np
@@ -30,9 +31,13 @@ def import_sitk():
 def import_featureextractor():
     """Return ``radiomics.featureextractor`` or raise an ImportError saying how to get it."""
     try:
+        import radiomics
         from radiomics import featureextractor
     except ImportError as error:
         raise ImportError(f"radfuse.extract needs PyRadiomics. {_INSTALL_HINT}") from error
+    # PyRadiomics warns on stderr for every image (e.g. "GLCM is symmetrical");
+    # radfuse records real failures per case itself, so only errors pass.
+    radiomics.setVerbosity(logging.ERROR)
     return featureextractor
 
 
