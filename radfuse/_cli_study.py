@@ -71,14 +71,14 @@ def register(subparsers) -> None:
 
 
 # ------------------------------------------------------------------ run
-def _print_best(result, stream=sys.stdout) -> None:
+def _print_best(result) -> None:
     auc = result.metrics("test").query("metric == 'auc'")
     top = auc.sort_values("estimate", ascending=False).head(5)
-    print("Best test AUCs (95% DeLong CI):", file=stream)
+    print("Best test AUCs (95% DeLong CI):")
     for row in top.itertuples(index=False):
         print(
-            f"  {row.feature_set}/{row.classifier:<10} {row.estimate:.3f} ({row.ci_lower:.3f}-{row.ci_upper:.3f})",
-            file=stream,
+            f"  {row.feature_set}/{row.classifier:<10} {row.estimate:.3f} "
+            f"({row.ci_lower:.3f}-{row.ci_upper:.3f})"
         )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import check_cv
 
 
 def preview(items: Sequence, limit: int = 10) -> str:
@@ -31,14 +33,21 @@ def feature_names_of(estimator, n_features: int) -> list[str]:
     return [f"x{i}" for i in range(n_features)]
 
 
-def check_finite_features(X: np.ndarray, feature_names: Sequence[str], step: str) -> None:
-    """Reject NaN or infinite values, naming every affected column."""
-    bad = ~np.isfinite(X).all(axis=0)
+def check_finite_features(
+    X: np.ndarray, feature_names: Sequence[str], step: str, case_ids: Sequence | None = None
+) -> None:
+    """Reject NaN or infinite values, naming every affected column (and case, when given)."""
+    finite = np.isfinite(X)
+    bad = ~finite.all(axis=0)
     if bad.any():
         columns = [feature_names[i] for i in np.flatnonzero(bad)]
+        cases = ""
+        if case_ids is not None:
+            rows = [case_ids[i] for i in np.flatnonzero(~finite.all(axis=1))]
+            cases = f" of {len(rows)} case(s) {preview(rows)}"
         raise ValueError(
             f"{step}: input contains NaN or inf in {len(columns)} column(s) "
-            f"{preview(columns)}. Impute or drop these columns before this step."
+            f"{preview(columns)}{cases}. Impute or drop these columns before this step."
         )
 
 
@@ -92,7 +101,8 @@ def check_binary_target(y, *, step: str, pos_label=None, name: str = "y"):
         if values.dtype.kind not in "biuf":
             raise ValueError(
                 f"{step}: {name} has string labels {preview(classes.tolist())}; pass "
-                "pos_label to say which one is the positive class."
+                "pos_label to say which one is the positive class, or encode it as 1 "
+                "(the other as 0) before this step."
             )
         pos_label = classes[1]
     elif pos_label not in classes:
@@ -144,3 +154,96 @@ def check_alpha(alpha, *, step: str) -> float:
             f"intervals); got {alpha!r}."
         )
     return float(alpha)
+
+
+def _not_convertible_to_float(column: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return False
+    try:
+        np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
+def check_feature_table(X, step: str) -> None:
+    """A DataFrame of features needs unique column names and numeric columns.
+
+    Checked before conversion to a float array, whose own errors ("could not
+    convert string to float: 'a'") name neither the step nor the column.
+    Arrays pass through; their dtype is checked by the conversion itself.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return
+    duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise ValueError(
+            f"{step}: column name(s) {preview(duplicated)} appear more than once; every "
+            "feature needs its own name (was a block joined twice?)."
+        )
+    non_numeric = [name for name, column in X.items() if _not_convertible_to_float(column)]
+    if non_numeric:
+        raise ValueError(
+            f"{step}: non-numeric column(s) {preview(non_numeric)}; encode them as numbers "
+            "or drop them before this step."
+        )
+
+
+def _column_mismatch(estimator, X) -> str | None:
+    """How a predict-time DataFrame's columns differ from those seen in ``fit``, or None."""
+    expected = getattr(estimator, "feature_names_in_", None)
+    if expected is None or not isinstance(X, pd.DataFrame):
+        return None
+    expected = [str(name) for name in expected]
+    found = [str(name) for name in X.columns]
+    if found == expected:
+        return None
+    found_set, expected_set = set(found), set(expected)
+    missing = [name for name in expected if name not in found_set]
+    unexpected = [name for name in found if name not in expected_set]
+    if missing or unexpected:
+        return (
+            f"Missing {len(missing)} column(s) {preview(missing)}; unexpected "
+            f"{len(unexpected)} column(s) {preview(unexpected)}."
+        )
+    position = next(i for i, (a, b) in enumerate(zip(found, expected)) if a != b)
+    return (
+        f"Position {position} holds {found[position]!r} where fit had {expected[position]!r}; "
+        "select the columns in training order, e.g. X[estimator.feature_names_in_]."
+    )
+
+
+def cv_splits(cv, X, y, *, step: str) -> list:
+    """The (train, test) index pairs of ``cv`` on ``X, y``, materialised.
+
+    An int means ``StratifiedKFold(cv)``, as in scikit-learn. When the data
+    cannot be split (more folds than cases of a class), the error names the
+    step and the class counts instead of only the splitter's complaint.
+    """
+    try:
+        return list(check_cv(cv, y, classifier=True).split(X, y))
+    except ValueError as error:
+        labels, counts = np.unique(np.asarray(y), return_counts=True)
+        names = [f"{label:g}" if isinstance(label, float) else str(label) for label in labels.tolist()]
+        per_class = ", ".join(f"class {name}: {count}" for name, count in zip(names, counts))
+        raise ValueError(
+            f"{step}: cannot split {len(y)} cases ({per_class}) with cv={cv!r}: {error} "
+            "Use fewer folds or more cases."
+        ) from error
+
+
+@contextmanager
+def explain_column_mismatch(estimator, X, step: str):
+    """Add the step and the first misplaced or missing column to a feature-name error.
+
+    scikit-learn rejects a predict-time table whose columns are reordered
+    without saying which column moved. Its message is kept (estimator checks
+    match on it) and extended; other errors pass through unchanged.
+    """
+    try:
+        yield
+    except ValueError as error:
+        detail = _column_mismatch(estimator, X)
+        if detail is None:
+            raise
+        raise ValueError(f"{step}: {str(error).strip()} {detail}") from error

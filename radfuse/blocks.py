@@ -98,11 +98,14 @@ def block_columns(table_or_columns, block: str) -> list[str]:
     >>> block_columns(["US__mean", "MG__mean", "US__entropy"], "US")
     ['US__mean', 'US__entropy']
     """
-    columns = _columns_of(table_or_columns)
+    return _members(_columns_of(table_or_columns), block, step="block_columns")
+
+
+def _members(columns: list[str], block: str, *, step: str) -> list[str]:
     selected = [column for column in columns if _block_of(column) == block]
     if not selected:
         raise ValueError(
-            f"block_columns: no column belongs to block {block!r} (no name starts with "
+            f"{step}: no column belongs to block {block!r} (no name starts with "
             f"{block + SEPARATOR!r}); blocks present: {preview(list_blocks(columns))}."
         )
     return selected
@@ -653,7 +656,7 @@ def _block_indices(columns: Sequence[str], blocks: Iterable[str], overrides=None
     indices = {}
     for block in blocks:
         if overrides is None:
-            indices[block] = np.array([position[c] for c in block_columns(columns, block)])
+            indices[block] = np.array([position[c] for c in _members(columns, block, step=step)])
             continue
         spec = list(overrides[block])
         if not spec:

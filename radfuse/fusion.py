@@ -24,6 +24,7 @@ fitted on the 0/1-encoded outcome.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -31,7 +32,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import check_cv, cross_val_predict, cross_val_score
+from sklearn.model_selection import cross_val_predict, cross_val_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -40,7 +41,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._validation import feature_names_of, preview
+from ._validation import cv_splits, explain_column_mismatch, feature_names_of, preview
 from .blocks import _block_indices, _BlockComposition
 
 __all__ = ["StackingFusion", "WeightedEnsemble"]
@@ -49,6 +50,21 @@ __all__ = ["StackingFusion", "WeightedEnsemble"]
 def _positive_column(predictions: np.ndarray, method: str) -> np.ndarray:
     """Positive-class probability (or decision value) of a 0/1-fitted model."""
     return predictions[:, 1] if method == "predict_proba" else predictions
+
+
+@contextmanager
+def _naming_block(step: str, block: str):
+    """Prefix a base estimator's error with the fusion step and the block it came from."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        kind = ValueError if isinstance(error, ValueError) else TypeError
+        raise kind(f"{step}: block {block!r}: {error}") from error
+
+
+def _fit_block(step: str, block: str, estimator, X, y):
+    with _naming_block(step, block):
+        return clone(estimator).fit(X, y)
 
 
 class _BlockFusion(ClassifierMixin, _BlockComposition):
@@ -60,7 +76,8 @@ class _BlockFusion(ClassifierMixin, _BlockComposition):
         # Base estimators validate values themselves (some accept NaN), so a
         # DataFrame is passed through untouched to keep its column names.
         if isinstance(X, pd.DataFrame):
-            validate_data(self, X, skip_check_array=True, reset=reset)
+            with explain_column_mismatch(self, X, type(self).__name__):
+                validate_data(self, X, skip_check_array=True, reset=reset)
             return X
         return validate_data(self, X, reset=reset, ensure_all_finite=False)
 
@@ -115,26 +132,27 @@ class _BlockFusion(ClassifierMixin, _BlockComposition):
     def _folds(self, X, y01) -> list:
         # Materialised once so every block is cross-validated on the same folds,
         # even with a shuffling splitter whose random_state is None.
-        return list(check_cv(self.cv, y01, classifier=True).split(X, y01))
+        return cv_splits(self.cv, X, y01, step=type(self).__name__)
 
     def _out_of_fold_scores(self, X, y01, blocks, method: str) -> np.ndarray:
         folds = self._folds(X, y01)
         columns = []
         for name, estimator in blocks.items():
-            predictions = cross_val_predict(
-                clone(estimator),
-                self._block_data(X, name),
-                y01,
-                cv=folds,
-                method=method,
-                n_jobs=self.n_jobs,
-            )
+            with _naming_block(type(self).__name__, name):
+                predictions = cross_val_predict(
+                    clone(estimator),
+                    self._block_data(X, name),
+                    y01,
+                    cv=folds,
+                    method=method,
+                    n_jobs=self.n_jobs,
+                )
             columns.append(_positive_column(predictions, method))
         return np.column_stack(columns)
 
     def _refit_blocks(self, X, y01, blocks) -> dict:
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(clone(estimator).fit)(self._block_data(X, name), y01)
+            delayed(_fit_block)(type(self).__name__, name, estimator, self._block_data(X, name), y01)
             for name, estimator in blocks.items()
         )
         return dict(zip(blocks, fitted))
@@ -301,20 +319,21 @@ class WeightedEnsemble(_BlockFusion):
             weights = np.full(len(blocks), 1.0 / len(blocks))
         else:
             folds = self._folds(X, y01)
-            scores = np.array(
-                [
-                    cross_val_score(
-                        clone(estimator),
-                        self._block_data(X, name),
-                        y01,
-                        cv=folds,
-                        scoring=scoring,
-                        n_jobs=self.n_jobs,
-                        error_score="raise",
-                    ).mean()
-                    for name, estimator in blocks.items()
-                ]
-            )
+            scores = []
+            for name, estimator in blocks.items():
+                with _naming_block(step, name):
+                    scores.append(
+                        cross_val_score(
+                            clone(estimator),
+                            self._block_data(X, name),
+                            y01,
+                            cv=folds,
+                            scoring=scoring,
+                            n_jobs=self.n_jobs,
+                            error_score="raise",
+                        ).mean()
+                    )
+            scores = np.array(scores)
             self.block_scores_ = pd.Series(scores, index=list(blocks), name=scoring)
             exponent = np.exp((scores - scores.max()) / self.temperature)
             weights = exponent / exponent.sum()

@@ -9,14 +9,18 @@ training part.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
+from imblearn.utils import check_sampling_strategy
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
+from ._validation import check_feature_table, check_finite_features, preview
 from .models import make_classifier
 from .select.correlation import CorrelationPruner
 from .select.icc import ICCFilter
@@ -28,6 +32,56 @@ from .select.univariate import UnivariateFilter
 PROTOCOL_STEPS = ("icc", "smote", "zscore", "univariate", "spearman", "mrmr", "lasso")
 
 
+class CheckedSMOTE(SMOTE):
+    """imbalanced-learn's ``SMOTE`` with input checks that name the culprit.
+
+    SMOTE builds each synthetic case from a case of the class it oversamples
+    and one of its ``k_neighbors`` nearest neighbours in that class, so every
+    oversampled class needs more than ``k_neighbors`` cases in the data being
+    resampled. Inside cross-validation that data is the training part of a
+    fold, which holds only part of the minority class; this class says so in
+    terms of cases and folds, and names non-numeric, NaN and infinite
+    columns, where imbalanced-learn would fail with nearest-neighbour
+    internals ("Expected n_neighbors <= n_samples_fit"). Boolean columns are
+    resampled as floats (imbalanced-learn cannot interpolate booleans). The
+    resampling itself is SMOTE's, unchanged.
+    """
+
+    def fit_resample(self, X, y, **params):
+        step = "SMOTE"
+        check_feature_table(X, step)
+        if isinstance(X, pd.DataFrame):
+            X = X.astype({name: np.float64 for name, dtype in X.dtypes.items() if dtype == bool})
+        elif np.asarray(X).dtype == bool:
+            X = np.asarray(X, dtype=np.float64)
+        values = np.asarray(X, dtype=np.float64)
+        if values.ndim == 2:
+            names = [str(name) for name in X.columns] if isinstance(X, pd.DataFrame) else [
+                f"x{i}" for i in range(values.shape[1])
+            ]
+            check_finite_features(values, names, step)
+        labels = np.asarray(y)
+        classes = np.unique(labels)
+        if classes.size < 2:
+            raise ValueError(
+                f"{step}: y holds a single class {preview(classes.tolist())}; the cases to "
+                "resample need both classes."
+            )
+        if isinstance(self.k_neighbors, Integral):
+            strategy = check_sampling_strategy(self.sampling_strategy, labels, self._sampling_type)
+            for label, n_new in strategy.items():
+                n_cases = int(np.sum(labels == label))
+                if n_new > 0 and n_cases <= self.k_neighbors:
+                    raise ValueError(
+                        f"{step}: class {np.asarray(label).item()!r} has {n_cases} case(s) in the "
+                        f"data to resample, but k_neighbors={self.k_neighbors} needs at least "
+                        f"{self.k_neighbors + 1}. Inside cross-validation this is the training part "
+                        "of a fold: use fewer folds, or a smaller k_neighbors (e.g. "
+                        f"smote={{'k_neighbors': {max(n_cases - 1, 1)}}})."
+                    )
+        return super().fit_resample(X, y, **params)
+
+
 def _default_step(name: str, params: dict, random_state, n_jobs):
     if name == "icc":
         if "reliability" not in params:
@@ -37,7 +91,7 @@ def _default_step(name: str, params: dict, random_state, n_jobs):
             )
         return ICCFilter(**params)
     if name == "smote":
-        return SMOTE(**{"k_neighbors": 5, "random_state": random_state, **params})
+        return CheckedSMOTE(**{"k_neighbors": 5, "random_state": random_state, **params})
     if name == "zscore":
         return StandardScaler(**params)
     if name == "univariate":
@@ -181,6 +235,21 @@ def fit_resample_transform(pipeline, X, y):
         else:
             X = step.fit_transform(X, y)
     return X, y
+
+
+def transform_new_cases(pipeline, X):
+    """Apply the fitted steps of a classifier-free pipeline to new cases.
+
+    Samplers such as SMOTE only resample training data and pass new cases
+    through, as inside a full pipeline. Unlike ``pipeline.transform`` this
+    also works when the last step is a sampler (e.g. SMOTE as the only
+    preprocessing of a tree model).
+    """
+    for _, step in pipeline.steps:
+        if step is None or step == "passthrough" or hasattr(step, "fit_resample"):
+            continue
+        X = step.transform(X)
+    return X
 
 
 def _fit_resample_float_frame(sampler, X, y):

@@ -10,8 +10,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import (
     check_binary_target,
+    check_feature_table,
     check_finite_features,
     check_no_features_left,
+    explain_column_mismatch,
     feature_names_of,
 )
 
@@ -27,12 +29,13 @@ class FeatureFilter(SelectorMixin, BaseEstimator):
     def _validate_training_data(self, X, y):
         """Return float X, 0/1-encoded y and the input column names.
 
-        NaN/inf columns and non-binary outcomes are rejected with the step and
-        column names in the message.
+        Duplicated, non-numeric and NaN/inf columns and non-binary outcomes
+        are rejected with the step and column names in the message.
         """
+        step = type(self).__name__
+        check_feature_table(X, step)
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
         names = feature_names_of(self, X.shape[1])
-        step = type(self).__name__
         check_finite_features(X, names, step)
         y01, _ = check_binary_target(y, step=step)
         return X, y01, names
@@ -41,6 +44,16 @@ class FeatureFilter(SelectorMixin, BaseEstimator):
         support = np.asarray(support, dtype=bool)
         check_no_features_left(support, type(self).__name__, criterion)
         self.support_ = support
+
+    def transform(self, X):
+        """Keep the selected columns of ``X``, which must have the columns seen in ``fit``.
+
+        A DataFrame whose columns are reordered, missing or unexpected is
+        rejected (as by every scikit-learn estimator); the message names the
+        step and the first misplaced or missing columns.
+        """
+        with explain_column_mismatch(self, X, type(self).__name__):
+            return super().transform(X)
 
     def _get_support_mask(self):
         check_is_fitted(self, "support_")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
 
-from .._validation import check_finite_features, feature_names_of, preview
+from .._validation import check_feature_table, check_finite_features, feature_names_of, preview
 from ..stats.agreement import ICC_TYPES, icc_per_feature
 from ._base import FeatureFilter
 
@@ -121,6 +121,7 @@ class ICCFilter(FeatureFilter):
             raise ValueError(f"{step}: icc_type must be one of {ICC_TYPES}; got {self.icc_type!r}.")
         if self.unrated not in ("keep", "drop"):
             raise ValueError(f"{step}: unrated must be 'keep' or 'drop'; got {self.unrated!r}.")
+        check_feature_table(X, step)
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
         names = feature_names_of(self, X.shape[1])
         check_finite_features(X, names, step)

@@ -11,9 +11,9 @@ from scipy.special import expit
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, lasso_path
-from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import cv_splits
 from ._base import FeatureFilter
 
 RULES = ("min", "1se")
@@ -223,7 +223,7 @@ class LassoSelector(FeatureFilter):
         y01 = y01.astype(np.float64)
 
         self.alphas_ = self._penalty_grid(X, y01)
-        splits = list(check_cv(self.cv, y01, classifier=True).split(X, y01))
+        splits = cv_splits(self.cv, X, y01, step=step)
         if len(splits) < 2:
             raise ValueError(
                 f"{step}: cv yields {len(splits)} split; at least two are needed to "

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, train_test_split
 from sklearn.utils import check_random_state
 
-from .._validation import check_binary_target, check_finite_features, preview
+from .._validation import check_binary_target, check_feature_table, check_finite_features, preview
 from ..blocks import block_columns, list_blocks
 
 STEP = "Study"
@@ -111,15 +111,11 @@ def resolve_feature_sets(features: pd.DataFrame, feature_sets) -> dict[str, list
 
 
 def check_feature_values(features: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Numeric and finite, with the offending columns named."""
+    """Uniquely named, numeric and finite, with the offending columns and cases named."""
     table = features.loc[:, list(columns)]
-    non_numeric = [c for c, dtype in table.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
-    if non_numeric:
-        raise ValueError(
-            f"{STEP}: {name} has non-numeric column(s) {preview(non_numeric)}; encode or "
-            "drop them before the study."
-        )
-    check_finite_features(table.to_numpy(dtype=np.float64), list(table.columns), f"{STEP} ({name})")
+    step = f"{STEP} ({name})"
+    check_feature_table(table, step)
+    check_finite_features(table.to_numpy(dtype=np.float64), list(table.columns), step, case_ids=table.index)
 
 
 def split_cases(features, y, split, seed, *, pos_label=None):
@@ -148,9 +144,16 @@ def split_cases(features, y, split, seed, *, pos_label=None):
     if isinstance(split, Real) and not isinstance(split, bool):
         if not 0 < split < 1:
             raise ValueError(f"{STEP}: split as a test fraction must lie in (0, 1); got {split!r}.")
-        train_ids, test_ids = train_test_split(
-            features.index, test_size=split, stratify=y, random_state=seed
-        )
+        try:
+            train_ids, test_ids = train_test_split(
+                features.index, test_size=split, stratify=y, random_state=seed
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"{STEP}: cannot hold out a stratified test fraction {split:g} of {y.size} cases "
+                f"(class counts {y.value_counts().to_dict()}): {error} Use more cases, or list "
+                "the test cases in split."
+            ) from error
         description = f"stratified random hold-out, test fraction {split:g}"
     elif isinstance(split, (Sequence, pd.Index, np.ndarray)) and not isinstance(split, str):
         test_ids = pd.Index(split)

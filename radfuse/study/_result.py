@@ -23,9 +23,13 @@ SPLITS = ("cv", "train", "test")
 _ALIASES = {"precision": "ppv", "recall": "sensitivity"}
 
 
-def _threshold_metric_rows(y, prob, threshold) -> dict[str, tuple]:
-    """``metric -> (estimate, ci_lower, ci_upper, note)`` at one threshold."""
-    table = diagnostic_metrics(y, prob, threshold).to_frame().set_index("metric")
+def _threshold_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
+    """``metric -> (estimate, ci_lower, ci_upper, note)`` at one threshold.
+
+    ``random_state`` seeds F1's bootstrap interval, so the tables of a study
+    are reproducible from its seed.
+    """
+    table = diagnostic_metrics(y, prob, threshold, random_state=random_state).to_frame().set_index("metric")
     rows = {
         metric: tuple(table.loc[_ALIASES.get(metric, metric), ["estimate", "ci_lower", "ci_upper", "note"]])
         for metric in METRICS
@@ -182,7 +186,7 @@ class StudyResult:
             threshold = float(self.thresholds[(feature_set, classifier)])
             auc = auc_ci(y, prob)
             values = {"auc": (auc.auc, *auc.ci, ""), "threshold": (threshold, np.nan, np.nan, "")}
-            values.update(_threshold_metric_rows(y, prob, threshold))
+            values.update(_threshold_metric_rows(y, prob, threshold, self.settings["seed"]))
             rows += [
                 (feature_set, classifier, metric, *values[metric]) for metric in METRICS
             ]
@@ -208,7 +212,9 @@ class StudyResult:
                 # Only point estimates are kept: an undefined PPV/NPV in a fold is
                 # counted in n_folds, and a zero DeLong variance does not matter.
                 warnings.simplefilter("ignore", RuntimeWarning)
-                values = {m: v[0] for m, v in _threshold_metric_rows(y, prob, threshold).items()}
+                values = {
+                    m: v[0] for m, v in _threshold_metric_rows(y, prob, threshold, self.settings["seed"]).items()
+                }
                 auc = auc_ci(y, prob).auc
             rows.append(
                 {
@@ -424,14 +430,3 @@ class StudyResult:
             table.to_csv(path, index=False)
             paths.append(path)
         return paths
-
-    def save(self, directory, **options) -> Path:
-        """Write tables, figures, final models, methods text and a self-contained HTML report.
-
-        See :func:`radfuse.report.save_study` for the layout and ``options``
-        (``comparisons``, ``extraction_settings``, ``title``, ``save_models``).
-        Returns the path of ``report.html``.
-        """
-        from ..report import save_study
-
-        return save_study(self, directory, **options)

@@ -28,7 +28,7 @@ from sklearn.base import clone
 from sklearn.linear_model import lasso_path
 from sklearn.model_selection import GridSearchCV
 
-from ..pipeline import feature_counts, fit_resample_transform
+from ..pipeline import feature_counts, fit_resample_transform, transform_new_cases
 from ..select.lasso import LassoSelector
 
 
@@ -97,8 +97,9 @@ def _fit_selection(selection, X, y, *, describe: bool):
     return Xt, yt, {"lasso": _lasso_summary(last, X_in, y_in)}
 
 
-def _selected_features(selection) -> pd.Series:
-    names = list(selection.get_feature_names_out())
+def _selected_features(selection, columns) -> pd.Series:
+    # With the input names given, a selection of samplers only passes them through.
+    names = list(selection.get_feature_names_out(columns))
     last = selection.steps[-1][1]
     if isinstance(last, LassoSelector):
         coef = pd.Series(last.coef_[last.get_support()], index=names, name="coefficient")
@@ -140,11 +141,11 @@ class SharedSelection:
             evaluated = [table.loc[:, self.columns] for table in tables]
         else:
             Xt, yt, details = _fit_selection(selection, X, y, describe=final)
-            evaluated = [selection.transform(table.loc[:, self.columns]) for table in tables]
+            evaluated = [transform_new_cases(selection, table.loc[:, self.columns]) for table in tables]
         outcome = UnitOutcome(probabilities={})
         counts = feature_counts(selection, len(self.columns)) if selection is not None else None
         if final and selection is not None:
-            details["selected"] = _selected_features(selection)
+            details["selected"] = _selected_features(selection, self.columns)
         for clf_name, classifier in self.classifiers.items():
             model = clone(classifier).fit(Xt, yt)
             outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in evaluated]
@@ -197,7 +198,7 @@ class TunedModels:
             if final:
                 outcome.models[clf_name] = without_cache(model)
                 if selection is not None:
-                    outcome.selection[clf_name] = {"selected": _selected_features(selection)}
+                    outcome.selection[clf_name] = {"selected": _selected_features(selection, self.columns)}
         return outcome
 
 
