@@ -77,7 +77,7 @@ def run(n_repeats: int = 20, peer_folds: int = 10, n_jobs: int = 2) -> list[dict
     folds = list(cv.split(X_train, y_train))[:peer_folds]
     cv = result.predictions.query("split == 'cv' and fold < @peer_folds")
     # The same scorer as the peer's, on the Study's stored out-of-fold probabilities.
-    scores = cv.groupby(["feature_set", "classifier", "fold"]).apply(
+    scores = cv.groupby(["feature_set", "classifier", "fold"])[["y_true", "probability"]].apply(
         lambda fold: roc_auc_score(fold["y_true"], fold["probability"])
     )
     start = time.perf_counter()
