@@ -1,8 +1,7 @@
 """Compare two models' predictions in five lines with radfuse.stats.
 
     import pandas as pd
-    from radfuse.stats.reclassification import idi, nri
-    from radfuse.stats.roc import delong_test
+    from radfuse.stats import delong_test, idi, nri
     y, new, old = pd.read_csv("predictions.csv")[["y_true", "new", "old"]].T.to_numpy()
     print(delong_test(y, new, old), nri(y, new, old), idi(y, new, old), sep="\n")
 
@@ -22,8 +21,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from radfuse.stats.reclassification import idi, nri
-from radfuse.stats.roc import delong_test
+from radfuse.stats import delong_test, idi, nri
 
 
 def simulated_predictions(n_cases=150, random_state=0) -> pd.DataFrame:
