@@ -22,6 +22,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 
+from radfuse.datasets import load_wdbc_blocks
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.fusion import StackingFusion
 from radfuse.pipeline import feature_counts, make_radiomics_pipeline
@@ -339,3 +340,19 @@ def test_unknown_model_and_fusion_strategy_are_named(cohort, result):
 def test_study_repr_and_result_repr_name_the_design(cohort, result):
     assert "feature sets ['radiomics', 'deep']" in repr(make_study(cohort))
     assert "6 CV folds, 70 training / 30 test cases" in repr(result)
+
+
+def test_fold_warnings_are_recorded_and_summarised_once():
+    X, y = load_wdbc_blocks(return_X_y=True)
+    study = Study(
+        X, y, {"mean": ["mean"]},
+        pipeline=lambda classifier, random_state: make_radiomics_pipeline(
+            classifier, mrmr={"n_features": 50}, lasso=False, random_state=random_state
+        ),
+        classifiers=["lr"], cv=StratifiedKFold(3), random_state=0, progress=False,
+    )
+    with pytest.warns(UserWarning, match=r"raised 4 warning\(s\) \(MRMRSelector x4\).*result.warnings"):
+        result = study.run()
+    assert list(result.warnings["fold"]) == [-1, 0, 1, 2]
+    assert result.warnings["message"].str.startswith("MRMRSelector: n_features=50 exceeds").all()
+    assert "warnings" in result.to_dict()

@@ -69,6 +69,10 @@ class StudyResult:
     tuning : DataFrame or None
         Nested tuning only: best parameters and inner CV score per outer fold
         (``fold = -1``: the final refit) and model.
+    warnings : DataFrame
+        Every warning raised while fitting (``feature_set``, ``fold`` (-1: the
+        final refit), ``category``, ``message``); ``Study.run`` summarises
+        them in a single warning.
     settings : dict
         The resolved design (seed, CV scheme, split, tuning scheme, feature-set
         columns, classifiers, pipeline, library versions) for methods text.
@@ -88,6 +92,7 @@ class StudyResult:
         class_balance,
         baseline,
         tuning,
+        warnings,
         settings,
     ):
         self.predictions = predictions
@@ -101,6 +106,7 @@ class StudyResult:
         self.class_balance = class_balance
         self.baseline = baseline
         self.tuning = tuning
+        self.warnings = warnings
         self.settings = settings
         self._metrics_cache: dict[str, pd.DataFrame] = {}
 
@@ -184,8 +190,13 @@ class StudyResult:
         for feature_set, classifier in self.models:
             prob = self.probabilities((feature_set, classifier), split).loc[y.index]
             threshold = float(self.thresholds[(feature_set, classifier)])
-            auc = auc_ci(y, prob)
-            values = {"auc": (auc.auc, *auc.ci, ""), "threshold": (threshold, np.nan, np.nan, "")}
+            # A degenerate CI (e.g. a tree ensemble's AUC of 1 on its own training
+            # cases) is explained in the table's note rather than warned per model.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RuntimeWarning)
+                auc = auc_ci(y, prob)
+            note = "; ".join(str(w.message) for w in caught)
+            values = {"auc": (auc.auc, *auc.ci, note), "threshold": (threshold, np.nan, np.nan, "")}
             values.update(_threshold_metric_rows(y, prob, threshold, self.settings["seed"]))
             rows += [
                 (feature_set, classifier, metric, *values[metric]) for metric in METRICS
@@ -408,6 +419,8 @@ class StudyResult:
             tables["tuning"] = self.tuning
         if self.baseline is not None:
             tables["baseline"] = self.baseline.reset_index()
+        if not self.warnings.empty:
+            tables["warnings"] = self.warnings
         return tables
 
     def save(self, directory, **options) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import tempfile
+import warnings
 from collections.abc import Mapping
 from importlib import metadata
 from numbers import Integral
@@ -360,9 +361,11 @@ class Study:
             "joblib_backend": type(joblib.parallel.get_active_backend()[0]).__name__,
             "versions": _versions(),
         }
-        return _assemble_result(
+        result = _assemble_result(
             tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings
         )
+        _summarise_warnings(result.warnings)
+        return result
 
     def _baseline(self, y_train, y_test, seed):
         if self.clinical is None:
@@ -380,6 +383,22 @@ class Study:
         groups = pd.Series(["training set"] * y_train.size + ["test set"] * y_test.size, index=ids)
         table = clinical.loc[ids].assign(split=groups)
         return baseline_table(table, "split", random_state=seed)
+
+
+def _summarise_warnings(raised: pd.DataFrame) -> None:
+    """One warning for all those the folds raised, by the step that raised them."""
+    if raised.empty:
+        return
+    # Messages start with the step's name ("MRMRSelector: ..."); library
+    # warnings without one are grouped by category.
+    sources = raised["message"].str.extract(r"^(\w+):", expand=False).fillna(raised["category"])
+    counts = ", ".join(f"{source} x{count}" for source, count in sources.value_counts().items())
+    warnings.warn(
+        f"Study: the fitted models raised {len(raised)} warning(s) ({counts}); every one "
+        "is listed with its feature set and fold in result.warnings.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _tuning_description(tuning) -> str:
@@ -462,7 +481,7 @@ def _youden_thresholds(predictions, y_train) -> pd.Series:
 
 def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings):
     """Collect the task outcomes into tidy tables and a StudyResult."""
-    frames, models, selections, counts, tuning = [], {}, {}, [], []
+    frames, models, selections, counts, tuning, raised = [], {}, {}, [], [], []
 
     def add(unit, clf_name, split, ids, y, prob, repeat=-1, fold=-1):
         frames.append(
@@ -477,6 +496,7 @@ def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_labe
 
     for (unit, fold), outcome in zip(tasks, outcomes):
         number, repeat, _, validation = (-1, -1, None, None) if fold is None else fold
+        raised += [(unit.name, number, category, message) for category, message in outcome.warnings]
         for clf_name, probs in outcome.probabilities.items():
             key = (unit.name, clf_name)
             if fold is None:
@@ -520,5 +540,6 @@ def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_labe
         class_balance=balance,
         baseline=baseline,
         tuning=pd.DataFrame(tuning) if tuning else None,
+        warnings=pd.DataFrame(raised, columns=["feature_set", "fold", "category", "message"]),
         settings=settings,
     )

@@ -20,6 +20,7 @@ fusion strategies.
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,7 @@ class UnitOutcome:
     best_params: dict[str, dict] = field(default_factory=dict)
     models: dict[str, object] = field(default_factory=dict)
     selection: dict[str, dict] = field(default_factory=dict)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 def split_pipeline(estimator):
@@ -230,11 +232,18 @@ def run_task(unit, X_train, y_train, train, evaluate, X_test=None):
     evaluated on the training and test sets.
     """
     try:
-        if train is None:
-            return unit.fit_evaluate(X_train, y_train, [X_train, X_test], final=True)
-        return unit.fit_evaluate(
-            X_train.iloc[train], y_train.iloc[train], [X_train.iloc[evaluate]], final=False
-        )
+        # Warnings are recorded with the outcome: raised in a worker process
+        # they would otherwise be printed once per fold, or lost.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if train is None:
+                outcome = unit.fit_evaluate(X_train, y_train, [X_train, X_test], final=True)
+            else:
+                outcome = unit.fit_evaluate(
+                    X_train.iloc[train], y_train.iloc[train], [X_train.iloc[evaluate]], final=False
+                )
+        outcome.warnings = [(w.category.__name__, str(w.message)) for w in caught]
+        return outcome
     except ValueError as error:
         where = "the final refit on the whole training set" if train is None else (
             f"a CV fold ({len(train)} training cases)"
