@@ -16,7 +16,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from radfuse.config import load_study_config

@@ -2,12 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from imblearn.over_sampling import SMOTE
-from imblearn.pipeline import Pipeline
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from radfuse.models import make_classifier
 from radfuse.pipeline import (

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import stats
 
 from radfuse._validation import check_alpha, check_binary_target, check_probabilities
+from radfuse.stats._inference import wald_test
 from radfuse.stats._result import StatResult
 
 NRI_VARIANCES = ("hmisc", "pencina")
@@ -64,21 +64,6 @@ def _check_inputs(y_true, p_new, p_old, step: str):
     p_old = check_probabilities(p_old, step=step, name="p_old", n_samples=y01.size)
     return y01.astype(bool), p_new, p_old
 
-
-def _wald(estimate: float, se: float, alpha: float):
-    """z statistic, two-sided p-value and normal-theory CI.
-
-    A zero standard error means every case moved the same way, so the
-    estimate carries no sampling variability under this variance model:
-    z is 0 (p = 1) for a zero estimate and +/-inf (p = 0) otherwise.
-    """
-    if se == 0:
-        statistic = 0.0 if estimate == 0 else float(np.copysign(np.inf, estimate))
-    else:
-        statistic = estimate / se
-    pvalue = float(2 * stats.norm.sf(abs(statistic)))
-    half_width = stats.norm.ppf(1 - alpha / 2) * se
-    return float(statistic), pvalue, (estimate - half_width, estimate + half_width)
 
 
 def _risk_categories(prob: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
@@ -211,7 +196,7 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
     nri_nonevents = down_ne - up_ne
     estimate = nri_events + nri_nonevents
     se = float(np.sqrt(var_ev + var_ne))
-    statistic, pvalue, ci = _wald(estimate, se, alpha)
+    statistic, pvalue, ci = wald_test(estimate, se, alpha)
     return NRIResult(
         nri=estimate,
         nri_events=nri_events,
@@ -308,7 +293,7 @@ def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
             change_events.var(ddof=1) / n_events + change_nonevents.var(ddof=1) / n_nonevents
         )
     )
-    statistic, pvalue, ci = _wald(estimate, se, alpha)
+    statistic, pvalue, ci = wald_test(estimate, se, alpha)
     return IDIResult(
         idi=estimate,
         se=se,

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from .._validation import check_alpha, check_binary_target, check_scores
+from ._inference import wald_test
 from ._result import StatResult
 
 # Bootstrap replicates are ranked in blocks holding at most this many scores,
@@ -188,8 +189,8 @@ def _bootstrap_aucs(positive_scores, negative_scores, n_boot: int, rng) -> np.nd
     return np.concatenate(aucs)
 
 
-def _zero_variance_statistic(difference: float, step: str) -> tuple[float, float]:
-    """Statistic and p-value of a comparison whose DeLong variance is exactly zero."""
+def _warn_zero_variance(difference: float, step: str) -> None:
+    """Say why a comparison's DeLong variance is exactly zero (see ``wald_test``)."""
     if difference == 0:
         warnings.warn(
             f"{step}: the two scores place every case identically (for instance a "
@@ -198,15 +199,14 @@ def _zero_variance_statistic(difference: float, step: str) -> tuple[float, float
             RuntimeWarning,
             stacklevel=3,
         )
-        return 0.0, 1.0
-    warnings.warn(
-        f"{step}: the DeLong variance of the AUC difference is zero although the "
-        f"difference is {difference:.4g} (e.g. a perfectly separating score against "
-        "an all-tied one); the statistic is infinite and the p-value 0.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-    return math.copysign(math.inf, difference), 0.0
+    else:
+        warnings.warn(
+            f"{step}: the DeLong variance of the AUC difference is zero although the "
+            f"difference is {difference:.4g} (e.g. a perfectly separating score against "
+            "an all-tied one); the statistic is infinite and the p-value 0.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _check_delong_sizes(m: int, n: int, step: str, name: str = "y_true") -> None:
@@ -417,15 +417,11 @@ def delong_test(
     difference = float(aucs[0] - aucs[1])
     se = math.sqrt(_delong_variance(v10[0] - v10[1], v01[0] - v01[1]))
     if se == 0:
-        statistic, pvalue = _zero_variance_statistic(difference, step)
-    else:
-        statistic = difference / se
-        pvalue = float(2 * stats.norm.sf(abs(statistic)))
-    half_width = stats.norm.ppf(1 - alpha / 2) * se
+        _warn_zero_variance(difference, step)
+    statistic, pvalue, ci = wald_test(difference, se, alpha)
     return DeLongTestResult(
         auc_a=float(aucs[0]), auc_b=float(aucs[1]), difference=difference, se=se,
-        statistic=statistic, pvalue=pvalue, ci=(difference - half_width, difference + half_width),
-        alpha=alpha, n_positive=m, n_negative=n,
+        statistic=statistic, pvalue=pvalue, ci=ci, alpha=alpha, n_positive=m, n_negative=n,
     )
 
 
@@ -505,17 +501,15 @@ def delong_test_unpaired(
     total_variance = variances[0] + variances[1]
     se = math.sqrt(total_variance)
     if se == 0:
-        statistic, pvalue = _zero_variance_statistic(difference, step)
-        df, half_width = math.inf, 0.0
+        _warn_zero_variance(difference, step)
+        df = math.inf
     else:
-        statistic = difference / se
+        # Welch-Satterthwaite degrees of freedom, as pROC's unpaired test.
         df = total_variance**2 / (
             variances[0] ** 2 / (sizes[0] - 1) + variances[1] ** 2 / (sizes[1] - 1)
         )
-        pvalue = float(2 * stats.t.sf(abs(statistic), df))
-        half_width = stats.t.ppf(1 - alpha / 2, df) * se
+    statistic, pvalue, ci = wald_test(difference, se, alpha, df)
     return UnpairedDeLongTestResult(
         auc_a=aucs[0], auc_b=aucs[1], difference=difference, se=se, statistic=statistic,
-        df=df, pvalue=pvalue, ci=(difference - half_width, difference + half_width),
-        alpha=alpha, n_a=sizes[0], n_b=sizes[1],
+        df=df, pvalue=pvalue, ci=ci, alpha=alpha, n_a=sizes[0], n_b=sizes[1],
     )
