@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-HEADER = f"{'benchmark':<58} {'radfuse [s]':>12} {'peer [s]':>12} {'ratio':>9}  note"
+from benchmarks import HEADER, format_row
 
 
 def discover() -> list[str]:
@@ -18,13 +18,6 @@ def discover() -> list[str]:
         info.name.removeprefix("bench_")
         for info in pkgutil.iter_modules([str(folder)])
         if info.name.startswith("bench_")
-    )
-
-
-def format_row(row: dict) -> str:
-    return (
-        f"{row['what']:<58} {row['radfuse_s']:>12.4g} {row['peer_s']:>12.4g} "
-        f"{row['ratio']:>8.1f}x  {row.get('note', '')}"
     )
 
 

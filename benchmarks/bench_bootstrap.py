@@ -12,6 +12,7 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from benchmarks import print_rows
 from radfuse.stats.roc import auc_ci
 
 N_BOOT = 2000
@@ -61,8 +62,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(
-            f"{row['what']}: radfuse {row['radfuse_s']:.4f} s, peer {row['peer_s']:.4f} s, "
-            f"ratio {row['ratio']:.1f} ({row['note']})"
-        )
+    print_rows(run())

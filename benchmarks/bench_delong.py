@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from benchmarks import print_rows
 from radfuse.stats.roc import delong_test
 
 _BLOCK_ROWS = 256
@@ -88,8 +89,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(
-            f"{row['what']}: radfuse {row['radfuse_s']:.4f} s, peer {row['peer_s']:.4f} s, "
-            f"ratio {row['ratio']:.2f} ({row['note']})"
-        )
+    print_rows(run())

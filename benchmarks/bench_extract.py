@@ -21,6 +21,8 @@ import os
 import tempfile
 import time
 
+from benchmarks import print_rows
+
 N_CASES = 24
 MODALITIES = ("US", "MG", "T2", "DCE")
 
@@ -132,9 +134,4 @@ def run(n_cases: int = N_CASES, repeats: int = 4) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for record in run():
-        print(
-            f"{record['what']}: radfuse {record['radfuse_s']:.2f} s, "
-            f"peer {record['peer_s']:.2f} s, "
-            f"ratio {record['ratio']:.2f} ({record['note']})"
-        )
+    print_rows(run())

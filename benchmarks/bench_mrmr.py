@@ -8,6 +8,7 @@ import pandas as pd
 from mrmr import mrmr_classif
 from sklearn.datasets import make_classification
 
+from benchmarks import print_rows
 from radfuse.select.mrmr import MRMRSelector
 
 N_SAMPLES, N_FEATURES, K = 270, 3000, 30
@@ -53,8 +54,4 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(
-            f"{row['what']}: radfuse {row['radfuse_s']:.4f} s, peer {row['peer_s']:.2f} s, "
-            f"ratio {row['ratio']:.0f}x ({row['note']})"
-        )
+    print_rows(run())

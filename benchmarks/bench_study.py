@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.metrics import make_scorer, roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_validate
 
+from benchmarks import print_rows
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.models import PROTOCOL_CLASSIFIERS
 from radfuse.pipeline import make_radiomics_pipeline
@@ -120,8 +121,4 @@ if __name__ == "__main__":
     parser.add_argument("--peer-folds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    for row in run(args.repeats, args.peer_folds, args.jobs):
-        print(
-            f"{row['what']}: radfuse {row['radfuse_s']:.1f} s, straightforward "
-            f"{row['peer_s']:.1f} s, ratio {row['ratio']:.1f}x\n  {row['note']}"
-        )
+    print_rows(run(args.repeats, args.peer_folds, args.jobs))
