@@ -5,6 +5,8 @@ Run ``python -m benchmarks`` (or ``make bench``) for all of them, or
 timed unit tests: they print ratios, they do not assert.
 """
 
+import time
+
 HEADER = f"{'benchmark':<58} {'radfuse [s]':>12} {'peer [s]':>12} {'ratio':>9}  note"
 
 
@@ -22,3 +24,13 @@ def print_rows(rows) -> None:
     print("-" * len(HEADER))
     for row in rows:
         print(format_row(row), flush=True)
+
+
+def best_time(function, repeat: int) -> float:
+    """Fastest of ``repeat`` wall-clock timings of ``function()``, in seconds."""
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        timings.append(time.perf_counter() - start)
+    return min(timings)

@@ -12,19 +12,11 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from benchmarks import print_rows
+from benchmarks import best_time, print_rows
 from radfuse.stats.roc import auc_ci
 
 N_BOOT = 2000
 
-
-def _best_time(function, repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
 
 
 def looped_bootstrap_ci(y, score, n_boot: int, seed: int) -> tuple[float, float]:
@@ -42,7 +34,7 @@ def run() -> list[dict]:
     rng = np.random.default_rng(0)
     y = np.repeat([1, 0], 100)
     score = rng.normal(size=200) + y
-    radfuse_s = _best_time(
+    radfuse_s = best_time(
         lambda: auc_ci(y, score, method="bootstrap", n_boot=N_BOOT, random_state=0), repeat=5
     )
     start = time.perf_counter()

@@ -12,19 +12,11 @@ import time
 
 import numpy as np
 
-from benchmarks import print_rows
+from benchmarks import best_time, print_rows
 from radfuse.stats.roc import delong_test
 
 _BLOCK_ROWS = 256
 
-
-def _best_time(function, repeat: int) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
 
 
 def _paired_sample(n: int, seed: int = 0):
@@ -57,8 +49,8 @@ def naive_paired_delong_z(y, score_a, score_b) -> float:
 
 def run() -> list[dict]:
     y, score_a, score_b = _paired_sample(1_000_000)
-    radfuse_s = _best_time(lambda: delong_test(y, score_a, score_b), repeat=3)
-    argsort_s = _best_time(lambda: (np.argsort(score_a), np.argsort(score_b)), repeat=3)
+    radfuse_s = best_time(lambda: delong_test(y, score_a, score_b), repeat=3)
+    argsort_s = best_time(lambda: (np.argsort(score_a), np.argsort(score_b)), repeat=3)
 
     y_small, a_small, b_small = _paired_sample(20_000, seed=1)
     fast = delong_test(y_small, a_small, b_small)
@@ -66,7 +58,7 @@ def run() -> list[dict]:
     naive_z = naive_paired_delong_z(y_small, a_small, b_small)
     naive_s = time.perf_counter() - start
     relative_gap = abs(naive_z - fast.statistic) / abs(naive_z)
-    fast_s = _best_time(lambda: delong_test(y_small, a_small, b_small), repeat=5)
+    fast_s = best_time(lambda: delong_test(y_small, a_small, b_small), repeat=5)
 
     return [
         {
