@@ -580,6 +580,13 @@ class BlockTransformer(TransformerMixin, _BlockComposition):
         Input columns of each transformed block.
     feature_names_in_, n_features_in_ : as in scikit-learn.
 
+    References
+    ----------
+    scikit-learn ``ColumnTransformer``:
+    https://scikit-learn.org/stable/modules/compose.html#column-transformer;
+    F. Pedregosa et al., "Scikit-learn: Machine Learning in Python", Journal
+    of Machine Learning Research 12, 2825-2830 (2011).
+
     Examples
     --------
     >>> from sklearn.decomposition import PCA
@@ -627,20 +634,24 @@ class BlockTransformer(TransformerMixin, _BlockComposition):
         )
 
     def fit(self, X, y=None):
+        """Fit each block's transformer on its columns (``y`` passed on); return self."""
         self.fit_transform(X, y)
         return self
 
     def fit_transform(self, X, y=None):
+        """Fit as :meth:`fit` and return the transformed, block-prefixed table."""
         validate_data(self, X, skip_check_array=True)
         self.column_transformer_ = self._build(X)
         return self.column_transformer_.fit_transform(X, y)
 
     def transform(self, X):
+        """Transform each block with its fitted transformer; other blocks per ``remainder``."""
         check_is_fitted(self, "column_transformer_")
         validate_data(self, X, skip_check_array=True, reset=False)
         return self.column_transformer_.transform(X)
 
     def get_feature_names_out(self, input_features=None):
+        """Block-prefixed output column names, e.g. ``cnn_US__pca0``."""
         check_is_fitted(self, "column_transformer_")
         return self.column_transformer_.get_feature_names_out(input_features)
 

@@ -35,10 +35,44 @@ from xgboost import XGBClassifier
 
 from ._validation import preview
 
+__all__ = [
+    "CLASSIFIERS",
+    "PROTOCOL_CLASSIFIERS",
+    "ClassifierSpec",
+    "classifier_label",
+    "make_classifier",
+    "positive_class_probability",
+    "search_space",
+]
+
 
 @dataclass(frozen=True)
 class ClassifierSpec:
-    """How to build one classifier and the grid radfuse tunes it over."""
+    """How to build one classifier and the grid radfuse tunes it over.
+
+    Parameters
+    ----------
+    label : str
+        Human-readable name (see :func:`classifier_label`).
+    factory : callable
+        The estimator class, called with ``defaults`` plus any overrides.
+    defaults : dict
+        radfuse's default parameters.
+    grid : dict
+        Default tuning grid (see :func:`search_space`).
+    seeded : bool
+        Whether the estimator takes a ``random_state``.
+    calibrated : bool
+        Whether it is wrapped in a sigmoid ``CalibratedClassifierCV`` to
+        provide probabilities (the SVM).
+
+    Examples
+    --------
+    >>> from radfuse.models import CLASSIFIERS
+    >>> spec = CLASSIFIERS["svm"]
+    >>> spec.label, spec.calibrated
+    ('Support vector machine (RBF)', True)
+    """
 
     label: str
     factory: Callable[..., Any]
@@ -177,6 +211,20 @@ def make_classifier(name: str, *, random_state=None, **overrides):
     ----------
     The default set follows the eight classifiers compared in the mammography
     + MRI axillary lymph-node study that radfuse's protocol is modelled on.
+    The SVM's probabilities come from Platt scaling: J. Platt, "Probabilistic
+    outputs for support vector machines and comparisons to regularized
+    likelihood methods", Advances in Large Margin Classifiers, 1999.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.models import make_classifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_classifier("lr", C=0.1).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+    >>> type(make_classifier("svm")).__name__
+    'CalibratedClassifierCV'
     """
     spec = _spec(name)
     params = {**spec.defaults, **overrides}
@@ -203,6 +251,18 @@ def search_space(name: str, prefix: str = "") -> dict[str, list]:
     prefix : str
         Prepended to every parameter name, e.g. ``"clf__"`` to tune the
         classifier step of a pipeline with ``GridSearchCV``.
+
+    Returns
+    -------
+    dict of str to list
+        Parameter name to candidate values; for ``"svm"`` the names address
+        the ``SVC`` inside the calibration wrapper (``estimator__``).
+
+    Examples
+    --------
+    >>> from radfuse.models import search_space
+    >>> search_space("lr", prefix="clf__")
+    {'clf__C': [0.01, 0.1, 1.0, 10.0, 100.0]}
     """
     spec = _spec(name)
     if spec.calibrated:
@@ -211,10 +271,45 @@ def search_space(name: str, prefix: str = "") -> dict[str, list]:
 
 
 def classifier_label(name: str) -> str:
-    """Human-readable name of a classifier, for tables and figures."""
+    """Human-readable name of a classifier, for tables and figures.
+
+    Parameters
+    ----------
+    name : str
+        A classifier name accepted by :func:`make_classifier`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from radfuse.models import classifier_label
+    >>> classifier_label("knn")
+    'k-nearest neighbours'
+    """
     return _spec(name).label
 
 
 def positive_class_probability(estimator, X) -> np.ndarray:
-    """Probability of ``classes_[1]`` from a fitted binary classifier."""
+    """Probability of ``classes_[1]`` from a fitted binary classifier.
+
+    Parameters
+    ----------
+    estimator : fitted classifier with ``predict_proba``
+    X : array-like of shape (n_samples, n_features)
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.models import make_classifier, positive_class_probability
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_classifier("nb").fit(X, y)
+    >>> positive_class_probability(clf, X[:4]).shape
+    (4,)
+    """
     return estimator.predict_proba(X)[:, 1]

@@ -25,6 +25,14 @@ from sklearn.base import BaseEstimator
 from . import __version__
 from ._validation import preview
 
+__all__ = [
+    "TRUSTED_MODULES",
+    "TRUSTED_TYPES",
+    "SavedModel",
+    "load_model",
+    "save_model",
+]
+
 #: Packages whose classes a radfuse model file may contain.
 TRUSTED_MODULES = ("sklearn.", "imblearn.", "xgboost.", "lightgbm.", "radfuse.")
 #: Individual types outside those packages that fitted models legitimately hold.
@@ -103,7 +111,42 @@ def _decode_pandas(obj):
 
 @dataclass(frozen=True)
 class SavedModel:
-    """A fitted model with the column contract it was trained under."""
+    """A fitted model with the column contract it was trained under.
+
+    Returned by :func:`load_model`; ``predict`` and ``predict_proba`` first
+    pass ``X`` through :meth:`check_features`.
+
+    Attributes
+    ----------
+    estimator : fitted estimator
+    feature_names : tuple of str
+        The training columns, in training order.
+    radfuse_version : str
+        radfuse version that saved the model.
+    created : str
+        UTC time of saving (ISO 8601).
+    extraction_settings : dict or None
+        Extraction settings stored by :func:`save_model`.
+    metadata : dict
+        Free-form metadata stored by :func:`save_model`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.models import make_classifier
+    >>> from radfuse.persistence import save_model, load_model
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.skops"
+    >>> _ = save_model(make_classifier("nb").fit(X, y), path, metadata={"study": "wdbc"})
+    >>> saved = load_model(path)
+    >>> len(saved.feature_names), saved.metadata
+    (30, {'study': 'wdbc'})
+    >>> saved.predict(X.drop(columns="mean radius"))
+    Traceback (most recent call last):
+    ...
+    ValueError: SavedModel: the feature table does not match the model's training columns: missing 1 column(s) ...
+    """
 
     estimator: object
     feature_names: tuple[str, ...]
@@ -139,9 +182,11 @@ class SavedModel:
         return X.loc[:, expected]
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities for ``X`` after :meth:`check_features`."""
         return self.estimator.predict_proba(self.check_features(X))
 
     def predict(self, X) -> np.ndarray:
+        """Predicted classes for ``X`` after :meth:`check_features`."""
         return self.estimator.predict(self.check_features(X))
 
 
@@ -159,6 +204,21 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
         features, so new images can be processed identically.
     metadata : dict, optional
         Anything else JSON-like to keep with the model (study name, AUCs).
+
+    Returns
+    -------
+    Path
+        ``path``, with missing parent folders created.
+
+    Raises
+    ------
+    ValueError
+        When ``feature_names`` is not given and the model has no
+        ``feature_names_in_``.
+
+    References
+    ----------
+    skops secure persistence: https://skops.readthedocs.io/en/stable/persistence.html
 
     Examples
     --------
@@ -214,6 +274,25 @@ def load_model(path) -> SavedModel:
         The file is not a radfuse model, is corrupt, fails its integrity
         check, or contains types outside radfuse's allow-list (the message
         names them).
+
+    References
+    ----------
+    skops secure persistence (``skops.io.get_untrusted_types`` and trusted
+    loading): https://skops.readthedocs.io/en/stable/persistence.html
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.persistence import save_model, load_model
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = make_radiomics_pipeline(mrmr={"n_features": 5}, lasso=False,
+    ...                                 random_state=0).fit(X, y)
+    >>> path = save_model(model, pathlib.Path(tempfile.mkdtemp()) / "m.skops")
+    >>> saved = load_model(path)
+    >>> saved.predict_proba(X.iloc[:2]).shape
+    (2, 2)
     """
     path = Path(path)
     if not path.is_file():

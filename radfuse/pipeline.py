@@ -28,6 +28,15 @@ from .select.lasso import LassoSelector
 from .select.mrmr import MRMRSelector
 from .select.univariate import UnivariateFilter
 
+__all__ = [
+    "PROTOCOL_STEPS",
+    "CheckedSMOTE",
+    "feature_counts",
+    "fit_resample_transform",
+    "make_radiomics_pipeline",
+    "transform_new_cases",
+]
+
 #: Protocol steps in order, each with a builder of its default estimator.
 PROTOCOL_STEPS = ("icc", "smote", "zscore", "univariate", "spearman", "mrmr", "lasso")
 
@@ -45,6 +54,28 @@ class CheckedSMOTE(SMOTE):
     internals ("Expected n_neighbors <= n_samples_fit"). Boolean columns are
     resampled as floats (imbalanced-learn cannot interpolate booleans). The
     resampling itself is SMOTE's, unchanged.
+
+    Parameters are those of ``imblearn.over_sampling.SMOTE``.
+
+    References
+    ----------
+    N. V. Chawla, K. W. Bowyer, L. O. Hall and W. P. Kegelmeyer, "SMOTE:
+    Synthetic Minority Over-sampling Technique", Journal of Artificial
+    Intelligence Research 16, 321-357 (2002).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radfuse.pipeline import CheckedSMOTE
+    >>> X = np.arange(20.0).reshape(10, 2)
+    >>> y = np.array([0] * 7 + [1] * 3)
+    >>> Xr, yr = CheckedSMOTE(k_neighbors=2, random_state=0).fit_resample(X, y)
+    >>> np.bincount(yr)
+    array([7, 7])
+    >>> CheckedSMOTE(k_neighbors=5).fit_resample(X, y)
+    Traceback (most recent call last):
+    ...
+    ValueError: SMOTE: class 1 has 3 case(s) in the data to resample, but k_neighbors=5 needs at least 6. ...
     """
 
     def fit_resample(self, X, y, **params):
@@ -177,6 +208,10 @@ def make_radiomics_pipeline(
     of axillary lymph-node metastasis that radfuse's protocol reproduces
     (ICC > 0.9, SMOTE k = 5, z-score, t/Welch/Mann-Whitney p < 0.05,
     Spearman |rho| > 0.9, mRMR, LASSO with 20 x 10-fold CV).
+    SMOTE: Chawla et al., Journal of Artificial Intelligence Research 16,
+    321-357 (2002). Feature-selection inside cross-validation: C. Ambroise and
+    G. J. McLachlan, "Selection bias in gene extraction on the basis of
+    microarray gene-expression data", PNAS 99, 6562-6566 (2002).
 
     Examples
     --------
@@ -226,6 +261,17 @@ def fit_resample_transform(pipeline, X, y):
     Returns
     -------
     Xt, yt : the transformed (and, after a sampler, resampled) training data.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.pipeline import fit_resample_transform, make_radiomics_pipeline
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = make_radiomics_pipeline(mrmr={"n_features": 5}, lasso=False,
+    ...                                 random_state=0)
+    >>> Xt, yt = fit_resample_transform(model[:-1], X, y)
+    >>> Xt.shape[1], int(yt.value_counts().min()) == int(yt.value_counts().max())
+    (5, True)
     """
     for _, step in pipeline.steps:
         if step is None or step == "passthrough":
@@ -244,6 +290,28 @@ def transform_new_cases(pipeline, X):
     through, as inside a full pipeline. Unlike ``pipeline.transform`` this
     also works when the last step is a sampler (e.g. SMOTE as the only
     preprocessing of a tree model).
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        A classifier-free pipeline fitted by :func:`fit_resample_transform`.
+    X : DataFrame
+        New cases with the training columns.
+
+    Returns
+    -------
+    The transformed cases, one row per row of ``X``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.pipeline import (fit_resample_transform, make_radiomics_pipeline,
+    ...                               transform_new_cases)
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> prep = make_radiomics_pipeline(mrmr={"n_features": 5}, lasso=False)[:-1]
+    >>> _ = fit_resample_transform(prep, X, y)
+    >>> transform_new_cases(prep, X.iloc[:3]).shape
+    (3, 5)
     """
     for _, step in pipeline.steps:
         if step is None or step == "passthrough" or hasattr(step, "fit_resample"):
@@ -278,6 +346,30 @@ def feature_counts(pipeline, n_features_in: int) -> pd.Series:
     This is the "feature count" table of radiomics papers: how many of the
     extracted features survived ICC, univariate testing, correlation pruning,
     mRMR and LASSO.
+
+    Parameters
+    ----------
+    pipeline : fitted Pipeline
+        Steps with ``get_support`` (the selectors) are counted; others are
+        skipped.
+    n_features_in : int
+        Number of features given to the pipeline.
+
+    Returns
+    -------
+    pandas.Series
+        ``"input"`` then one entry per selector step, named ``n_features``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.pipeline import feature_counts, make_radiomics_pipeline
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = make_radiomics_pipeline(mrmr={"n_features": 5}, lasso=False,
+    ...                                 random_state=0).fit(X, y)
+    >>> counts = feature_counts(model, X.shape[1])
+    >>> counts[["input", "mrmr"]].tolist()
+    [30, 5]
     """
     counts = {"input": n_features_in}
     current = n_features_in

@@ -100,7 +100,18 @@ def read_manifest(manifest, *, base_dir=None) -> pd.DataFrame:
 
 
 def primary_reader(manifest: pd.DataFrame) -> str:
-    """The reader named first in a validated manifest; their masks fill the feature table."""
+    """The reader named first in a validated manifest; their masks fill the feature table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from radfuse.extract.manifest import primary_reader, read_manifest
+    >>> table = pd.DataFrame({"case_id": ["P1", "P1"], "block": ["T2", "T2"],
+    ...                       "image": ["t2.nrrd", "t2.nrrd"], "mask": ["a.nrrd", "b.nrrd"],
+    ...                       "reader": ["R1", "R2"]})
+    >>> primary_reader(read_manifest(table, base_dir="/data"))
+    'R1'
+    """
     return manifest["reader"].iloc[0]
 
 

@@ -27,7 +27,14 @@ _REGIONS = ("image", "mask")
 
 @dataclasses.dataclass(frozen=True)
 class PreprocessingStep:
-    """Base class: subclasses implement ``apply`` and inherit ``to_dict``."""
+    """Base class: subclasses implement ``apply`` and inherit ``to_dict``.
+
+    Examples
+    --------
+    >>> from radfuse.extract import IntensityWindow
+    >>> IntensityWindow(0, 1500).to_dict()
+    {'step': 'IntensityWindow', 'lower': 0.0, 'upper': 1500.0}
+    """
 
     def apply(self, image, mask):
         """Return the transformed ``(image, mask)`` pair of SimpleITK images."""
@@ -91,6 +98,13 @@ class Resample(PreprocessingStep):
     >>> image, mask = Resample(spacing=(1.0, 1.0, 1.0)).apply(image, mask)
     >>> image.GetSize(), mask.GetSize()
     ((10, 10, 20), (10, 10, 20))
+
+    References
+    ----------
+    Zwanenburg, A., Vallières, M., Abdalah, M. A., et al. (2020). The Image
+    Biomarker Standardization Initiative: standardized quantitative radiomics
+    for high-throughput image-based phenotyping. Radiology, 295(2), 328-338
+    (interpolation to isotropic voxels, section on image processing).
     """
 
     spacing: tuple[float, ...]
@@ -104,6 +118,7 @@ class Resample(PreprocessingStep):
         _check_choice("Resample", "interpolator", self.interpolator, _INTERPOLATORS)
 
     def apply(self, image, mask):
+        """Return the transformed ``(image, mask)`` pair of SimpleITK images."""
         sitk = import_sitk()
         if len(self.spacing) != image.GetDimension():
             raise ValueError(
@@ -158,6 +173,7 @@ class MapMaskToImage(PreprocessingStep):
     """
 
     def apply(self, image, mask):
+        """Return ``image`` and the mask resampled onto its grid."""
         return image, _nearest_onto(mask, image)
 
 
@@ -169,7 +185,8 @@ class N4BiasFieldCorrection(PreprocessingStep):
     field ``b`` fitted by B-splines to sharpen the intensity histogram of the
     foreground (Tustison et al., 2010). The field is estimated on an image
     shrunk by ``shrink_factor`` within an Otsu foreground mask, then divided
-    out at full resolution. The corrected image is float32.
+    out at full resolution. The corrected image is floating point (float64
+    with current SimpleITK); the mask is returned unchanged.
 
     Parameters
     ----------
@@ -183,6 +200,17 @@ class N4BiasFieldCorrection(PreprocessingStep):
     ----------
     Tustison, N. J., Avants, B. B., Cook, P. A., et al. (2010). N4ITK: improved
     N3 bias correction. IEEE Transactions on Medical Imaging, 29(6), 1310-1320.
+
+    Examples
+    --------
+    >>> import numpy as np, SimpleITK as sitk
+    >>> from radfuse.extract import N4BiasFieldCorrection
+    >>> rng = np.random.default_rng(0)
+    >>> image = sitk.GetImageFromArray(100 + 10 * rng.random((16, 16, 16)))
+    >>> step = N4BiasFieldCorrection(shrink_factor=2, iterations=(5,))
+    >>> out, _ = step.apply(image, image)
+    >>> out.GetSize()
+    (16, 16, 16)
     """
 
     shrink_factor: int = 4
@@ -203,6 +231,7 @@ class N4BiasFieldCorrection(PreprocessingStep):
         object.__setattr__(self, "iterations", iterations)
 
     def apply(self, image, mask):
+        """Return the transformed ``(image, mask)`` pair of SimpleITK images."""
         sitk = import_sitk()
         original = sitk.Cast(image, sitk.sitkFloat32)
         foreground = sitk.OtsuThreshold(original, 0, 1, 200)
@@ -235,6 +264,13 @@ class ZScoreNormalization(PreprocessingStep):
     >>> out, _ = ZScoreNormalization().apply(image, image)
     >>> np.round(sitk.GetArrayFromImage(out).astype(float), 3).tolist()
     [[-1.342, -0.447], [0.447, 1.342]]
+
+    References
+    ----------
+    Zwanenburg et al. (2020), Radiology 295(2), 328-338 (IBSI; intensity
+    normalisation before discretisation). PyRadiomics' ``normalize`` setting:
+    van Griethuysen, J. J. M., et al. (2017). Computational radiomics system to
+    decode the radiographic phenotype. Cancer Research, 77(21), e104-e107.
     """
 
     region: str = "image"
@@ -245,6 +281,7 @@ class ZScoreNormalization(PreprocessingStep):
         object.__setattr__(self, "scale", float(self.scale))
 
     def apply(self, image, mask):
+        """Return the transformed ``(image, mask)`` pair of SimpleITK images."""
         sitk = import_sitk()
         values = _region_values("ZScoreNormalization", image, mask, self.region)
         spread = values.std() if values.size else 0.0
@@ -307,6 +344,7 @@ class PercentileNormalization(PreprocessingStep):
         object.__setattr__(self, "upper", float(self.upper))
 
     def apply(self, image, mask):
+        """Return the transformed ``(image, mask)`` pair of SimpleITK images."""
         sitk = import_sitk()
         values = _region_values("PercentileNormalization", image, mask, self.region)
         low, high = np.percentile(values, [self.lower, self.upper]) if values.size else (0, 0)
@@ -351,6 +389,7 @@ class IntensityWindow(PreprocessingStep):
         object.__setattr__(self, "upper", float(self.upper))
 
     def apply(self, image, mask):
+        """Return the transformed ``(image, mask)`` pair of SimpleITK images."""
         sitk = import_sitk()
         return sitk.Clamp(image, image.GetPixelID(), self.lower, self.upper), mask
 

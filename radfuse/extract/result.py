@@ -37,6 +37,27 @@ class ExtractionResult:
         As listed in the manifest, in order of first appearance.
     primary_reader : str
         The reader whose delineations fill ``features``.
+
+    References
+    ----------
+    Lambin, P., Leijenaar, R. T. H., Deist, T. M., et al. (2017). Radiomics:
+    the bridge between medical imaging and personalized medicine. Nature
+    Reviews Clinical Oncology, 14(12), 749-762 (radiomics quality score:
+    report the extraction settings, software and multiple segmentations).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from radfuse.datasets import make_imaging_cohort
+    >>> from radfuse.extract import extract_features
+    >>> folder = tempfile.mkdtemp()
+    >>> manifest, _ = make_imaging_cohort(folder, n_cases=3, modalities=("US",),
+    ...                                   second_reader_fraction=1.0, random_state=0)
+    >>> result = extract_features(manifest, params={"featureClass": {"firstorder": []}})
+    >>> result
+    ExtractionResult(cases=3/3, blocks=['US'], columns=18, failures=0, extracted=6, cached=0)
+    >>> result.features.shape, len(result.failures)
+    ((3, 18), 0)
     """
 
     def __init__(
@@ -114,6 +135,18 @@ class ExtractionResult:
         ValueError
             With fewer than two readers, no block shared by all readers, or
             no case extracted for every reader.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from radfuse.datasets import make_imaging_cohort
+        >>> from radfuse.extract import extract_features
+        >>> folder = tempfile.mkdtemp()
+        >>> manifest, _ = make_imaging_cohort(folder, n_cases=3, modalities=("US",),
+        ...                                   second_reader_fraction=1.0, random_state=0)
+        >>> result = extract_features(manifest, params={"featureClass": {"firstorder": []}})
+        >>> [table.shape for table in result.reader_tables()]
+        [(3, 18), (3, 18)]
         """
         if len(self.readers) < 2:
             raise ValueError(
@@ -152,6 +185,19 @@ class ExtractionResult:
         Returns
         -------
         (table_path, sidecar_path)
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from radfuse.datasets import make_imaging_cohort
+        >>> from radfuse.extract import extract_features
+        >>> folder = tempfile.mkdtemp()
+        >>> manifest, _ = make_imaging_cohort(folder, n_cases=3, modalities=("US",),
+        ...                                   second_reader_fraction=1.0, random_state=0)
+        >>> result = extract_features(manifest, params={"featureClass": {"firstorder": []}})
+        >>> import pathlib
+        >>> [p.name for p in result.save(pathlib.Path(folder) / "features.csv")]
+        ['features.csv', 'features.csv.provenance.json']
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -197,7 +243,14 @@ class ExtractionResult:
 
 
 def provenance_path(table_path) -> Path:
-    """The JSON sidecar written next to a saved feature table."""
+    """The JSON sidecar written next to a saved feature table.
+
+    Examples
+    --------
+    >>> from radfuse.extract.result import provenance_path
+    >>> provenance_path("out/features.parquet").name
+    'features.parquet.provenance.json'
+    """
     table_path = Path(table_path)
     return table_path.with_name(table_path.name + ".provenance.json")
 
@@ -211,6 +264,29 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
         Indexed by ``case_id`` (strings), values exactly as saved.
     provenance : dict
         The sidecar's content, including ``failures``.
+
+    Raises
+    ------
+    ValueError
+        For a suffix other than ``.parquet`` or ``.csv``.
+    FileNotFoundError
+        When the table or its provenance sidecar is missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from radfuse.datasets import make_imaging_cohort
+    >>> from radfuse.extract import extract_features
+    >>> folder = tempfile.mkdtemp()
+    >>> manifest, _ = make_imaging_cohort(folder, n_cases=3, modalities=("US",),
+    ...                                   second_reader_fraction=1.0, random_state=0)
+    >>> result = extract_features(manifest, params={"featureClass": {"firstorder": []}})
+    >>> import pathlib
+    >>> from radfuse.extract.result import load_features
+    >>> table_path, _ = result.save(pathlib.Path(folder) / "features.csv")
+    >>> features, provenance = load_features(table_path)
+    >>> features.shape, provenance["failures"]
+    ((3, 18), [])
     """
     path = Path(path)
     suffix = path.suffix.lower()

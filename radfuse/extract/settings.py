@@ -49,6 +49,12 @@ class ExtractionParams:
     ...     {"featureClass": {"firstorder": [], "glcm": []}, "setting": {"binWidth": 10}})
     >>> params.settings["binWidth"], params.settings["label"], sorted(params.feature_classes)
     (10, 1, ['firstorder', 'glcm'])
+
+    References
+    ----------
+    van Griethuysen, J. J. M., Fedorov, A., Parmar, C., et al. (2017).
+    Computational radiomics system to decode the radiographic phenotype.
+    Cancer Research, 77(21), e104-e107.
     """
 
     image_types: dict
@@ -61,6 +67,13 @@ class ExtractionParams:
 
         None gives PyRadiomics' defaults: the Original image and every feature
         class except shape2D.
+
+        Examples
+        --------
+        >>> from radfuse.extract import ExtractionParams
+        >>> params = ExtractionParams.from_pyradiomics(None)
+        >>> list(params.image_types), params.label
+        (['Original'], 1)
         """
         import_featureextractor()
         import pykwalify.errors

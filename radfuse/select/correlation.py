@@ -34,6 +34,23 @@ def correlation_matrix(X: np.ndarray, method: str = "spearman") -> np.ndarray:
     -------
     ndarray of shape (n_features, n_features). Correlations with a constant
     column are undefined and returned as NaN, as pandas ``DataFrame.corr`` does.
+
+    References
+    ----------
+    C. Spearman, "The proof and measurement of association between two
+    things", American Journal of Psychology 15(1), 72-101 (1904).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radfuse.select.correlation import correlation_matrix
+    >>> X = np.array([[1.0, 1.0, 5.0], [2.0, 4.0, 3.0], [3.0, 9.0, 1.0], [4.0, 16.0, 2.0]])
+    >>> correlation_matrix(X).round(2)
+    array([[ 1. ,  1. , -0.8],
+           [ 1. ,  1. , -0.8],
+           [-0.8, -0.8,  1. ]])
+    >>> correlation_matrix(X, method="pearson")[0, 1].round(3)
+    np.float64(0.984)
     """
     values = stats.rankdata(X, axis=0) if method == "spearman" else np.asarray(X, float)
     constant = np.ptp(values, axis=0) == 0

@@ -141,7 +141,10 @@ def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class BiopsyImpact(StatResult):
-    """Counts and rates of the biopsy-recommendation table."""
+    """Counts and rates of the biopsy-recommendation table.
+
+    Returned by :func:`biopsy_impact`, whose example shows its use.
+    """
 
     threshold: float
     n_cases: int

@@ -32,6 +32,8 @@ _UNDEFINED_REASONS = {
 class DiagnosticMetrics(StatResult):
     """Confusion matrix and metrics at one threshold (see :func:`diagnostic_metrics`).
 
+    Returned by :func:`diagnostic_metrics`, whose example shows its use.
+
     ``to_frame()`` returns the tidy table: one row per metric with
     ``estimate``, ``ci_lower``, ``ci_upper``, ``numerator``, ``denominator``,
     ``ci_method`` and ``note`` (why a metric is undefined, else empty).
@@ -65,6 +67,7 @@ class DiagnosticMetrics(StatResult):
         return np.array([[self.tn, self.fp], [self.fn, self.tp]])
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per metric with its estimate, confidence interval and counts."""
         counts = _metric_counts(self.tn, self.fp, self.fn, self.tp)
         rows = []
         for metric in METRICS:
@@ -90,7 +93,10 @@ class DiagnosticMetrics(StatResult):
 
 @dataclass(frozen=True, repr=False)
 class YoudenThreshold(StatResult):
-    """The score cut-off maximising Youden's J (see :func:`youden_threshold`)."""
+    """The score cut-off maximising Youden's J (see :func:`youden_threshold`).
+
+    Returned by :func:`youden_threshold`, whose example shows its use.
+    """
 
     threshold: float
     youden_j: float
@@ -100,7 +106,10 @@ class YoudenThreshold(StatResult):
 
 @dataclass(frozen=True, repr=False)
 class McNemarResult(StatResult):
-    """McNemar's test of two paired classifiers (see :func:`mcnemar_test`)."""
+    """McNemar's test of two paired classifiers (see :func:`mcnemar_test`).
+
+    Returned by :func:`mcnemar_test`, whose example shows its use.
+    """
 
     statistic: float
     pvalue: float
