@@ -72,7 +72,32 @@ _FUSION_STRATEGIES = ("early", "ensemble", "stacking")
 
 
 class StudyConfigError(ValueError):
-    """A study file that cannot be run; the message names the file and key path."""
+    """A study file that cannot be run; the message names the file and key path.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from radfuse.config import load_study_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"case_id": ["a", "b", "c", "d"], "y": [0, 1, 0, 1],
+    ...               "US__glcm_Contrast": [1.0, 2.0, 3.0, 4.0]}).to_csv(folder / "features.csv", index=False)
+    >>> _ = (folder / "study.yaml").write_text(
+    ...     "data: {features: features.csv, label_column: y}\\nfeature_sets: {all: [US]}\\n"
+    ...     "pipeline: {spearman: {threshhold: 0.9}}\\n")
+    >>> from radfuse.config import StudyConfigError
+    >>> try:
+    ...     load_study_config(folder / "study.yaml")
+    ... except StudyConfigError as error:
+    ...     print(error)
+    study.yaml: pipeline.spearman.threshhold: unknown key; did you mean 'threshold'?
+
+    References
+    ----------
+    .. [1] Sandve, G. K., Nekrutenko, A., Taylor, J., & Hovig, E. (2013). Ten simple
+        rules for reproducible computational research. PLoS Computational
+        Biology, 9(10), e1003285.
+    """
 
 
 def _step_classes() -> dict[str, type]:
@@ -417,6 +442,29 @@ def load_study_config(path) -> StudyConfig:
         closest valid key), values of the wrong type or range, missing
         required keys and data files that do not exist; the message starts
         with the file name and the key path.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from radfuse.config import load_study_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"case_id": ["a", "b", "c", "d"], "y": [0, 1, 0, 1],
+    ...               "US__glcm_Contrast": [1.0, 2.0, 3.0, 4.0]}).to_csv(folder / "features.csv", index=False)
+    >>> _ = (folder / "study.yaml").write_text(
+    ...     "data: {features: features.csv, label_column: y}\\nfeature_sets: {all: [US]}\\n")
+    >>> config = load_study_config(folder / "study.yaml")
+    >>> config.name, config.cv, config.split
+    ('study', {'n_splits': 5, 'n_repeats': 20}, {'test_size': 0.3})
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Sandve, G. K., Nekrutenko, A., Taylor, J., & Hovig, E. (2013). Ten simple
+        rules for reproducible computational research. PLoS Computational
+        Biology, 9(10), e1003285.
     """
     path = Path(path)
     if not path.is_file():
@@ -577,7 +625,38 @@ class StudyData:
 
 @dataclass(frozen=True)
 class StudyConfig:
-    """A validated study file; see :func:`load_study_config`."""
+    """A validated study file; see :func:`load_study_config`.
+
+    Unset keys hold radfuse's defaults (the protocol's eight classifiers,
+    20 repeats of 5-fold CV, a 30% test split, output folder ``results``) and
+    relative paths are resolved against the YAML file's folder, so the object
+    states the whole study. :meth:`run` executes it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from radfuse.config import load_study_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"case_id": ["a", "b", "c", "d"], "y": [0, 1, 0, 1],
+    ...               "US__glcm_Contrast": [1.0, 2.0, 3.0, 4.0]}).to_csv(folder / "features.csv", index=False)
+    >>> _ = (folder / "study.yaml").write_text(
+    ...     "data: {features: features.csv, label_column: y}\\nfeature_sets: {all: [US]}\\n")
+    >>> config = load_study_config(folder / "study.yaml")
+    >>> config.classifiers[:3], config.output.name
+    (['lr', 'nb', 'svm'], 'results')
+    >>> config.load_data(progress=False).labels.tolist()
+    [0, 1, 0, 1]
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Sandve, G. K., Nekrutenko, A., Taylor, J., & Hovig, E. (2013). Ten simple
+        rules for reproducible computational research. PLoS Computational
+        Biology, 9(10), e1003285.
+    """
 
     path: Path
     name: str
@@ -691,5 +770,35 @@ def run_study_file(path, *, n_jobs=None, output=None, progress=True):
     -------
     result : StudyResult
     report : Path of the HTML report
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML study file (see :func:`load_study_config`).
+    n_jobs : int, optional
+        Overrides the file's ``n_jobs``.
+    output : str or Path, optional
+        Overrides the file's ``output`` folder.
+    progress : bool
+        Show progress bars.
+
+    Examples
+    --------
+    >>> from radfuse.config import run_study_file
+    >>> result, report = run_study_file("examples/alnm_protocol.yaml", n_jobs=2)  # doctest: +SKIP
+    >>> report.name  # doctest: +SKIP
+    'report.html'
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Lambin, P., Leijenaar, R. T. H., Deist, T. M., et al. (2017). Radiomics:
+        the bridge between medical imaging and personalized medicine. Nature
+        Reviews Clinical Oncology, 14(12), 749-762.
+    .. [3] Sandve, G. K., Nekrutenko, A., Taylor, J., & Hovig, E. (2013). Ten simple
+        rules for reproducible computational research. PLoS Computational
+        Biology, 9(10), e1003285.
     """
     return load_study_config(path).run(n_jobs=n_jobs, output=output, progress=progress)

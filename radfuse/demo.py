@@ -86,6 +86,22 @@ def synthetic_embeddings(manifest, block: str, *, n_dims: int = 32, name: str = 
     Returns
     -------
     DataFrame indexed by ``case_id``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from radfuse.datasets.imaging import make_imaging_cohort
+    >>> from radfuse.demo import synthetic_embeddings
+    >>> manifest, labels = make_imaging_cohort(tempfile.mkdtemp(), n_cases=4, modalities=("US",))
+    >>> embeddings = synthetic_embeddings(manifest, "US", n_dims=4)
+    >>> embeddings.shape, embeddings.columns[0], bool((embeddings >= 0).all().all())
+    ((4, 4), 'cnn__f000', True)
+
+    References
+    ----------
+    .. [1] He, K., Zhang, X., Ren, S., & Sun, J. (2016). Deep residual learning for
+        image recognition. Proceedings of the IEEE Conference on Computer Vision
+        and Pattern Recognition (CVPR), 770-778.
     """
     from .extract._dependencies import import_sitk
 
@@ -142,6 +158,20 @@ def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, ra
     Returns
     -------
     StudyResult
+
+    Examples
+    --------
+    >>> from radfuse.demo import run_demo
+    >>> result = run_demo("radfuse-demo", quick=True)  # doctest: +SKIP
+
+    References
+    ----------
+    .. [1] Lambin, P., Leijenaar, R. T. H., Deist, T. M., et al. (2017). Radiomics:
+        the bridge between medical imaging and personalized medicine. Nature
+        Reviews Clinical Oncology, 14(12), 749-762.
+    .. [2] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
     """
     from sklearn.model_selection import RepeatedStratifiedKFold
 

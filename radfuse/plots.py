@@ -158,6 +158,25 @@ def plot_roc(y_true, scores, *, pos_label=None, title=None, colours=None, ax=Non
     Figure
         The curves are ``sklearn.metrics.roc_curve`` of each model; the
         legend reads ``name (AUC 0.812, 0.731-0.893)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7])
+    >>> from radfuse.plots import plot_roc
+    >>> fig = plot_roc(y, {"model": p})
+    >>> fig.axes[0].get_xlabel()
+    '1 - specificity (false-positive rate)'
+
+    References
+    ----------
+    .. [1] Hanley, J. A., & McNeil, B. J. (1982). The meaning and use of the area
+        under a receiver operating characteristic (ROC) curve. Radiology, 143(1),
+        29-36.
+    .. [2] DeLong, E. R., DeLong, D. M., & Clarke-Pearson, D. L. (1988). Comparing
+        the areas under two or more correlated receiver operating characteristic
+        curves: a nonparametric approach. Biometrics, 44(3), 837-845.
     """
     y01, _ = check_binary_target(y_true, step="plot_roc", pos_label=pos_label, name="y_true")
     scores = _check_models(scores, "plot_roc", y01.size, probabilities=False)
@@ -233,6 +252,25 @@ def plot_cv_roc(fold_predictions, *, title=None, colours=None, ax=None) -> Figur
     -------
     Figure
         One vertically averaged curve per model (see :func:`mean_roc`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7])
+    >>> from radfuse.plots import plot_cv_roc
+    >>> folds = [(y[:4], p[:4]), (y[2:], p[2:])]
+    >>> fig = plot_cv_roc({"model": folds})
+    >>> fig.axes[0].get_title()
+    'Cross-validated ROC curves'
+
+    References
+    ----------
+    .. [1] Fawcett, T. (2006). An introduction to ROC analysis. Pattern Recognition
+        Letters, 27(8), 861-874.
+    .. [2] Hanley, J. A., & McNeil, B. J. (1982). The meaning and use of the area
+        under a receiver operating characteristic (ROC) curve. Radiology, 143(1),
+        29-36.
     """
     if not isinstance(fold_predictions, Mapping) or not fold_predictions:
         raise TypeError(
@@ -278,6 +316,27 @@ def plot_calibration(
         Equal-count or equal-width bins.
     title, colours, ax
         As in :func:`plot_roc`.
+
+    Returns
+    -------
+    Figure
+        One curve per model with the diagonal of perfect calibration.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7])
+    >>> from radfuse.plots import plot_calibration
+    >>> fig = plot_calibration(y, {"model": p}, n_bins=2)
+    >>> fig.axes[0].get_ylabel()
+    'Observed fraction of events'
+
+    References
+    ----------
+    .. [1] Van Calster, B., McLernon, D. J., van Smeden, M., Wynants, L., &
+        Steyerberg, E. W. (2019). Calibration: the Achilles heel of predictive
+        analytics. BMC Medicine, 17, 230.
     """
     y01, _ = check_binary_target(y_true, step="plot_calibration", name="y_true")
     probs = _check_models(probs, "plot_calibration", y01.size, probabilities=True)
@@ -323,6 +382,27 @@ def plot_decision_curve(y_true, probs, *, thresholds=None, title=None, colours=N
         Threshold probabilities; default 0, 0.01, ..., 0.99.
     title, colours, ax
         As in :func:`plot_roc`.
+
+    Returns
+    -------
+    Figure
+        One net-benefit curve per model, plus treat all and treat none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7])
+    >>> from radfuse.plots import plot_decision_curve
+    >>> fig = plot_decision_curve(y, {"model": p}, thresholds=np.linspace(0.05, 0.5, 10))
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['model', 'Treat all', 'Treat none']
+
+    References
+    ----------
+    .. [1] Vickers, A. J., & Elkin, E. B. (2006). Decision curve analysis: a novel
+        method for evaluating prediction models. Medical Decision Making, 26(6),
+        565-574.
     """
     y01, _ = check_binary_target(y_true, step="plot_decision_curve", name="y_true")
     probs = _check_models(probs, "plot_decision_curve", y01.size, probabilities=True)
@@ -371,6 +451,26 @@ def plot_waterfall(
         Legend names of the negative and positive class.
     title, ax
         As in :func:`plot_roc`.
+
+    Returns
+    -------
+    Figure
+        One bar per case; the dashed line marks ``threshold``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7])
+    >>> from radfuse.plots import plot_waterfall
+    >>> fig = plot_waterfall(y, p, 0.5, class_names=("benign", "malignant"))
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['threshold 0.500', 'benign (n = 3)', 'malignant (n = 3)']
+
+    References
+    ----------
+    .. [1] Youden, W. J. (1950). Index for rating diagnostic tests. Cancer, 3(1),
+        32-35.
     """
     y01, _ = check_binary_target(y_true, step="plot_waterfall", name="y_true")
     prob = _check_models({"prob": prob}, "plot_waterfall", y01.size, probabilities=True)["prob"]
@@ -427,6 +527,28 @@ def plot_lasso_path(coef_path, alpha, *, max_labels=10, title=None, ax=None) -> 
         the legend, largest first, up to this many.
     title, ax
         As in :func:`plot_roc`.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from radfuse.plots import plot_lasso_path
+    >>> path = pd.DataFrame({1.0: [0.0, 0.0], 0.1: [0.5, 0.0], 0.01: [0.9, -0.3]},
+    ...                     index=["US__glcm_Contrast", "US__firstorder_Mean"])
+    >>> fig = plot_lasso_path(path, alpha=0.1)
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['US__glcm_Contrast', 'chosen λ = 0.1']
+
+    References
+    ----------
+    .. [1] Friedman, J., Hastie, T., & Tibshirani, R. (2010). Regularization paths
+        for generalized linear models via coordinate descent. Journal of
+        Statistical Software, 33(1), 1-22.
+    .. [2] Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
+        Journal of the Royal Statistical Society: Series B, 58(1), 267-288.
     """
     if not isinstance(coef_path, pd.DataFrame):
         raise TypeError("plot_lasso_path: coef_path must be a DataFrame (features x penalties).")
@@ -467,6 +589,23 @@ def plot_lasso_cv(alphas, cv_mean, cv_se, alpha, *, ylabel="Mean squared error",
         for the logistic one).
     title, ax
         As in :func:`plot_roc`.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from radfuse.plots import plot_lasso_cv
+    >>> fig = plot_lasso_cv([1.0, 0.1, 0.01], [0.25, 0.18, 0.21], [0.02, 0.02, 0.03], alpha=0.1)
+    >>> fig.axes[0].get_ylabel()
+    'Mean squared error'
+
+    References
+    ----------
+    .. [1] Friedman, J., Hastie, T., & Tibshirani, R. (2010). Regularization paths
+        for generalized linear models via coordinate descent. Journal of
+        Statistical Software, 33(1), 1-22.
     """
     log_alphas = _log_penalty(alphas)
     cv_mean = np.asarray(cv_mean, dtype=np.float64)
@@ -513,6 +652,25 @@ def plot_lasso_coefficients(coef, *, title=None, ax=None) -> Figure:
         Coefficient per feature name; zeros are left out.
     title, ax
         As in :func:`plot_roc`.
+
+    Returns
+    -------
+    Figure
+        Positive coefficients in red, negative ones in blue.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from radfuse.plots import plot_lasso_coefficients
+    >>> coef = pd.Series({"US__glcm_Contrast": 0.8, "US__firstorder_Mean": -0.3, "US__shape_Sphericity": 0.0})
+    >>> fig = plot_lasso_coefficients(coef)
+    >>> fig.axes[0].get_title()
+    'Selected features (2)'
+
+    References
+    ----------
+    .. [1] Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
+        Journal of the Royal Statistical Society: Series B, 58(1), 267-288.
     """
     if not isinstance(coef, pd.Series):
         raise TypeError("plot_lasso_coefficients: coef must be a Series indexed by feature name.")
@@ -552,6 +710,26 @@ def plot_confusion_matrices(
         Names of the negative and positive class on the axes.
     title : str, optional
         Figure title.
+
+    Returns
+    -------
+    Figure
+        Up to four panels per row, one per model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.7])
+    >>> from radfuse.plots import plot_confusion_matrices
+    >>> fig = plot_confusion_matrices(y, {"a": p, "b": 1 - p}, 0.5)
+    >>> len(fig.axes)
+    2
+
+    References
+    ----------
+    .. [1] Youden, W. J. (1950). Index for rating diagnostic tests. Cancer, 3(1),
+        32-35.
     """
     y01, _ = check_binary_target(y_true, step="plot_confusion_matrices", name="y_true")
     probs = _check_models(probs, "plot_confusion_matrices", y01.size, probabilities=True)
@@ -641,6 +819,45 @@ def plot_study_roc(result, feature_set: str) -> Figure:
     The left panel averages the ROC curves of all outer CV folds (see
     :func:`plot_cv_roc`); the right one shows the final models on the test
     set with DeLong 95% CIs (see :func:`plot_roc`).
+
+    Parameters
+    ----------
+    result : StudyResult
+    feature_set : str
+        Feature set (or fusion model) whose classifiers are drawn.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.plots import plot_study_roc
+    >>> fig = plot_study_roc(result, "US")
+    >>> len(fig.axes)
+    2
+
+    References
+    ----------
+    .. [1] Hanley, J. A., & McNeil, B. J. (1982). The meaning and use of the area
+        under a receiver operating characteristic (ROC) curve. Radiology, 143(1),
+        29-36.
+    .. [2] DeLong, E. R., DeLong, D. M., & Clarke-Pearson, D. L. (1988). Comparing
+        the areas under two or more correlated receiver operating characteristic
+        curves: a nonparametric approach. Biometrics, 44(3), 837-845.
+    .. [3] Fawcett, T. (2006). An introduction to ROC analysis. Pattern Recognition
+        Letters, 27(8), 861-874.
     """
     colours = _study_colours(result)
     cv = result.predictions[
@@ -665,7 +882,42 @@ def plot_study_roc(result, feature_set: str) -> Figure:
 
 @_styled
 def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins: int = 5) -> Figure:
-    """Calibration curves of every classifier of a feature set (see :func:`plot_calibration`)."""
+    """Calibration curves of every classifier of a feature set (see :func:`plot_calibration`).
+
+    Parameters
+    ----------
+    result : StudyResult
+    feature_set : str
+    split : {"test", "train"}
+    n_bins : int
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.plots import plot_study_calibration
+    >>> plot_study_calibration(result, "US").axes[0].get_title()
+    'Calibration: US (test set)'
+
+    References
+    ----------
+    .. [1] Van Calster, B., McLernon, D. J., van Smeden, M., Wynants, L., &
+        Steyerberg, E. W. (2019). Calibration: the Achilles heel of predictive
+        analytics. BMC Medicine, 17, 230.
+    """
     y, probs = _study_probabilities(result, feature_set, split)
     return plot_calibration(
         y, probs, n_bins=n_bins, colours=_study_colours(result), title=f"Calibration: {feature_set} ({split} set)"
@@ -674,7 +926,41 @@ def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins
 
 @_styled
 def plot_study_decision_curve(result, feature_set: str, split: str = "test") -> Figure:
-    """Decision curves of every classifier of a feature set (see :func:`plot_decision_curve`)."""
+    """Decision curves of every classifier of a feature set (see :func:`plot_decision_curve`).
+
+    Parameters
+    ----------
+    result : StudyResult
+    feature_set : str
+    split : {"test", "train"}
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.plots import plot_study_decision_curve
+    >>> plot_study_decision_curve(result, "US").axes[0].get_title()
+    'Decision curves: US (test set)'
+
+    References
+    ----------
+    .. [1] Vickers, A. J., & Elkin, E. B. (2006). Decision curve analysis: a novel
+        method for evaluating prediction models. Medical Decision Making, 26(6),
+        565-574.
+    """
     y, probs = _study_probabilities(result, feature_set, split)
     return plot_decision_curve(
         y, probs, colours=_study_colours(result), title=f"Decision curves: {feature_set} ({split} set)"
@@ -683,7 +969,40 @@ def plot_study_decision_curve(result, feature_set: str, split: str = "test") -> 
 
 @_styled
 def plot_study_confusion_matrices(result, feature_set: str, split: str = "test") -> Figure:
-    """Confusion matrices at each model's Youden threshold (chosen on the training set)."""
+    """Confusion matrices at each model's Youden threshold (chosen on the training set).
+
+    Parameters
+    ----------
+    result : StudyResult
+    feature_set : str
+    split : {"test", "train"}
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.plots import plot_study_confusion_matrices
+    >>> len(plot_study_confusion_matrices(result, "US").axes)
+    1
+
+    References
+    ----------
+    .. [1] Youden, W. J. (1950). Index for rating diagnostic tests. Cancer, 3(1),
+        32-35.
+    """
     y, probs = _study_probabilities(result, feature_set, split)
     thresholds = {
         _ABBREVIATIONS.get(classifier, classifier): float(result.thresholds[(feature_set, classifier)])
@@ -701,7 +1020,41 @@ def _class_names(result) -> tuple[str, str]:
 
 @_styled
 def plot_study_waterfall(result, model, split: str = "test") -> Figure:
-    """Waterfall plot of one model's probabilities at its Youden threshold."""
+    """Waterfall plot of one model's probabilities at its Youden threshold.
+
+    Parameters
+    ----------
+    result : StudyResult
+    model : str or (feature_set, classifier)
+        ``"feature_set/classifier"`` or a pair.
+    split : {"test", "train"}
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.plots import plot_study_waterfall
+    >>> plot_study_waterfall(result, "US/lr").axes[0].get_title()
+    'Waterfall plot: US/lr (test set)'
+
+    References
+    ----------
+    .. [1] Youden, W. J. (1950). Index for rating diagnostic tests. Cancer, 3(1),
+        32-35.
+    """
     key = tuple(model.split("/", 1)) if isinstance(model, str) else tuple(model)
     y = result.y_test if split == "test" else result.y_train
     prob = result.probabilities(key, split).loc[y.index].to_numpy()
@@ -713,7 +1066,46 @@ def plot_study_waterfall(result, model, split: str = "test") -> Figure:
 
 @_styled
 def plot_study_lasso(result, feature_set: str) -> Figure:
-    """The LASSO of a feature set's final refit: CV error and, for the linear LASSO, coefficient paths."""
+    """The LASSO of a feature set's final refit: CV error and, for the linear LASSO, coefficient paths.
+
+    Parameters
+    ----------
+    result : StudyResult
+    feature_set : str
+        A feature set whose pipeline ends its selection with a LASSO.
+
+    Returns
+    -------
+    Figure
+        One panel (CV error) for the logistic LASSO, two (CV error, paths)
+        for the linear one.
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.plots import plot_study_lasso
+    >>> fig = plot_study_lasso(result, "US")
+    >>> fig.axes[0].get_xlabel()
+    'log(λ)'
+
+    References
+    ----------
+    .. [1] Friedman, J., Hastie, T., & Tibshirani, R. (2010). Regularization paths
+        for generalized linear models via coordinate descent. Journal of
+        Statistical Software, 33(1), 1-22.
+    .. [2] Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
+        Journal of the Royal Statistical Society: Series B, 58(1), 267-288.
+    """
     lasso = result.lasso_path(feature_set)
     has_path = lasso["coef_path"] is not None
     figure = Figure(figsize=(12.4 if has_path else 5.4, 4.2), layout="constrained")
@@ -729,6 +1121,39 @@ def plot_study_lasso(result, feature_set: str) -> Figure:
 
 @_styled
 def plot_study_lasso_coefficients(result, feature_set: str) -> Figure:
-    """Bar chart of the LASSO coefficients of a feature set's final refit."""
+    """Bar chart of the LASSO coefficients of a feature set's final refit.
+
+    Parameters
+    ----------
+    result : StudyResult
+    feature_set : str
+        A feature set whose pipeline ends its selection with a LASSO.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.plots import plot_study_lasso_coefficients
+    >>> plot_study_lasso_coefficients(result, "US").axes[0].get_xlabel()
+    'LASSO coefficient'
+
+    References
+    ----------
+    .. [1] Tibshirani, R. (1996). Regression shrinkage and selection via the lasso.
+        Journal of the Royal Statistical Society: Series B, 58(1), 267-288.
+    """
     coef = result.lasso_path(feature_set)["coef"]
     return plot_lasso_coefficients(coef, title=f"LASSO coefficients: {feature_set} ({int((coef != 0).sum())} features)")

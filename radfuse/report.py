@@ -70,6 +70,48 @@ def summary_table(result, split: str = "test", digits: int = 3) -> pd.DataFrame:
     ``split="test"`` or ``"train"``: ``estimate (ci_lower-ci_upper)``;
     ``split="cv"``: ``mean ± SD [ci_lower-ci_upper]`` with the corrected
     resampled interval. The threshold column is the Youden cut-off.
+
+    Parameters
+    ----------
+    result : StudyResult
+    split : {"test", "train", "cv"}
+    digits : int
+        Decimals of every number.
+
+    Returns
+    -------
+    DataFrame
+        Column ``model`` (``feature_set/classifier``), then ``auc``,
+        ``accuracy``, ``sensitivity``, ``specificity``, ``ppv``, ``npv``,
+        ``f1`` and ``threshold`` as strings.
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.report import summary_table
+    >>> table = summary_table(result, "test")
+    >>> table["model"].tolist()
+    ['US/lr', 'MG/lr']
+    >>> table.columns[:3].tolist()
+    ['model', 'auc', 'accuracy']
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Nadeau, C., & Bengio, Y. (2003). Inference for the generalization error.
+        Machine Learning, 52(3), 239-281.
     """
     table = result.metrics(split)
     table = table[table["metric"].isin((*_SUMMARY_METRICS, "threshold"))]
@@ -102,6 +144,39 @@ def default_comparisons(result) -> list[tuple[str, str]]:
     "Best" is the highest mean AUC of the repeated cross-validation on the
     training set, so the test set, on which the comparisons are made, plays
     no part in choosing them.
+
+    Parameters
+    ----------
+    result : StudyResult
+
+    Returns
+    -------
+    list of (str, str)
+        ``("feature_set/classifier", "feature_set/classifier")`` pairs, the
+        overall leader first; empty when the study has one feature set.
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.report import default_comparisons
+    >>> default_comparisons(result)
+    [('US/lr', 'MG/lr')]
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
     """
     leader = tuple(result.best("auc", split="cv"))
     others = [key for key in _best_by_feature_set(result).values() if key != leader]
@@ -115,6 +190,37 @@ def comparison_table(result, comparisons) -> pd.DataFrame:
     -------
     DataFrame with ``a``, ``b``, ``test`` and :meth:`StudyResult.compare`'s
     ``estimate``, ``ci_lower``, ``ci_upper``, ``statistic`` and ``pvalue``.
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.report import comparison_table
+    >>> table = comparison_table(result, [("US/lr", "MG/lr")])
+    >>> table["test"].tolist()
+    ['delong', 'nri', 'idi']
+
+    References
+    ----------
+    .. [1] DeLong, E. R., DeLong, D. M., & Clarke-Pearson, D. L. (1988). Comparing
+        the areas under two or more correlated receiver operating characteristic
+        curves: a nonparametric approach. Biometrics, 44(3), 837-845.
+    .. [2] Pencina, M. J., D'Agostino, R. B. Sr, D'Agostino, R. B. Jr, & Vasan, R. S.
+        (2008). Evaluating the added predictive ability of a new marker: from area
+        under the ROC curve to reclassification and beyond. Statistics in
+        Medicine, 27(2), 157-172.
+    .. [3] Pencina, M. J., D'Agostino, R. B. Sr, & Steyerberg, E. W. (2011).
+        Extensions of net reclassification improvement calculations to measure
+        usefulness of new biomarkers. Statistics in Medicine, 30(1), 11-21.
     """
     frames = []
     for a, b in comparisons:
@@ -148,6 +254,46 @@ def study_figures(result) -> dict[str, Figure]:
     plot of the feature set's best model (highest CV AUC); and where the
     selection ends in a LASSO, its CV error and coefficient paths and the
     coefficient bar chart.
+
+    Parameters
+    ----------
+    result : StudyResult
+
+    Returns
+    -------
+    dict of str to Figure
+        Stems such as ``roc_<feature set>`` or ``waterfall_<feature set>``.
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.report import study_figures
+    >>> figures = study_figures(result)
+    >>> sorted(stem for stem in figures if stem.endswith("_US"))  # doctest: +NORMALIZE_WHITESPACE
+    ['calibration_US', 'confusion_US', 'decision_curve_US', 'lasso_US',
+     'lasso_coefficients_US', 'roc_US', 'waterfall_US']
+
+    References
+    ----------
+    .. [1] Hanley, J. A., & McNeil, B. J. (1982). The meaning and use of the area
+        under a receiver operating characteristic (ROC) curve. Radiology, 143(1),
+        29-36.
+    .. [2] Van Calster, B., McLernon, D. J., van Smeden, M., Wynants, L., &
+        Steyerberg, E. W. (2019). Calibration: the Achilles heel of predictive
+        analytics. BMC Medicine, 17, 230.
+    .. [3] Vickers, A. J., & Elkin, E. B. (2006). Decision curve analysis: a novel
+        method for evaluating prediction models. Medical Decision Making, 26(6),
+        565-574.
     """
     figures = {}
     best = _best_by_feature_set(result)
@@ -369,6 +515,38 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
         The extraction provenance (``params``, ``preprocessing``, ``versions``
         per :class:`~radfuse.extract.ExtractionResult`), when the features
         were extracted by radfuse.
+
+    Returns
+    -------
+    str
+        Markdown paragraphs, each opening with a bold heading.
+
+    Examples
+    --------
+    >>> from radfuse.datasets.multimodal import make_multimodal_table
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> from radfuse.study import Study
+    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
+    ...                              class_sep=1.5, return_X_y=True, random_state=0)
+    >>> def pipeline(classifier, random_state):
+    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
+    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
+    ...                                    random_state=random_state)
+    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
+    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.report import methods_text
+    >>> text = methods_text(result)
+    >>> text.startswith("**Study design.** The 60 cases")
+    True
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Lambin, P., Leijenaar, R. T. H., Deist, T. M., et al. (2017). Radiomics:
+        the bridge between medical imaging and personalized medicine. Nature
+        Reviews Clinical Oncology, 14(12), 749-762.
     """
     settings = result.settings
     balance = result.class_balance
@@ -520,6 +698,12 @@ def write_html_report(path, title: str, sections) -> Path:
     ...                          [("Test set", pd.DataFrame({"model": ["lr"], "auc": [0.81]}))])
     >>> "<td>0.810</td>" in page.read_text()
     True
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
     """
     body, contents = [], []
     for number, (heading, content) in enumerate(sections):
@@ -615,6 +799,25 @@ def save_study(
     Returns
     -------
     Path of ``report.html``.
+
+    Examples
+    --------
+    >>> from radfuse.report import save_study
+    >>> report = save_study(result, "results")  # doctest: +SKIP
+    >>> report.name  # doctest: +SKIP
+    'report.html'
+
+    ``result`` is a :class:`~radfuse.study.StudyResult`, e.g. from
+    ``Study(...).run()``; ``result.save("results")`` does the same.
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Lambin, P., Leijenaar, R. T. H., Deist, T. M., et al. (2017). Radiomics:
+        the bridge between medical imaging and personalized medicine. Nature
+        Reviews Clinical Oncology, 14(12), 749-762.
     """
     directory = Path(directory)
     tables_dir, figures_dir, models_dir = (directory / name for name in ("tables", "figures", "models"))
