@@ -491,7 +491,7 @@ class StackingFusion(TransformerMixin, _BlockFusion):
             raise ValueError(
                 f"{step}: the estimator(s) of block(s) {preview(lacking)} have no "
                 f"{self.stack_method}; choose another stack_method or estimator (e.g. "
-                "SVC(probability=True))."
+                "radfuse.models.make_classifier('svm'), a calibrated SVC)."
             )
         if self.passthrough:
             clashes = sorted(set(blocks) & set(feature_names_of(self, X.shape[1])))
