@@ -410,12 +410,15 @@ def plot_decision_curve(y_true, probs, *, thresholds=None, title=None, colours=N
     curves = decision_curve(y01, probs, thresholds=thresholds)
     figure, ax = _figure_and_axes(ax, size=(5.4, 4.0))
     for name, curve in curves.groupby("model", sort=False):
+        # References sit under the models: at low thresholds a model's curve
+        # coincides with "treat all" and must stay visible.
         if name == "all":
-            style = {"color": _REFERENCE_COLOUR, "linewidth": 1.0, "label": "Treat all"}
+            style = {"color": _REFERENCE_COLOUR, "linewidth": 1.0, "label": "Treat all", "zorder": 1}
         elif name == "none":
-            style = {"color": "black", "linewidth": 1.0, "linestyle": "--", "label": "Treat none"}
+            style = {"color": "black", "linewidth": 1.0, "linestyle": "--", "label": "Treat none",
+                     "zorder": 1}
         else:
-            style = {"color": colours[name], "linewidth": 1.4, "label": name}
+            style = {"color": colours[name], "linewidth": 1.4, "label": name, "zorder": 2}
         ax.plot(curve["threshold"], curve["net_benefit"], **style)
     prevalence = float(y01.mean())
     ax.set(
