@@ -288,7 +288,7 @@ def _read_ids(ids_path: Path, id_column: str) -> np.ndarray:
                 f"columns: {preview(ids.columns.tolist())}."
             )
         return ids[id_column].to_numpy(dtype=object)
-    lines = ids_path.read_text().splitlines()
+    lines = ids_path.read_text(encoding="utf-8").splitlines()
     return np.array([line.strip() for line in lines if line.strip()], dtype=object)
 
 

@@ -696,7 +696,7 @@ def write_html_report(path, title: str, sections) -> Path:
     >>> from radfuse.report import write_html_report
     >>> page = write_html_report(pathlib.Path(tempfile.mkdtemp()) / "report.html", "AUCs",
     ...                          [("Test set", pd.DataFrame({"model": ["lr"], "auc": [0.81]}))])
-    >>> "<td>0.810</td>" in page.read_text()
+    >>> "<td>0.810</td>" in page.read_text(encoding="utf-8")
     True
 
     References

@@ -148,7 +148,7 @@ def test_demo_quick_runs_end_to_end_and_predicts_new_images(tmp_path, capsys):
         assert f"  {feature_set} " in printed
     report = out / "report"
     assert (report / "report.html").is_file() and (report / "methods.md").is_file()
-    methods = (report / "methods.md").read_text()
+    methods = (report / "methods.md").read_text(encoding="utf-8")
     assert "PyRadiomics" in methods and "ICC3 > 0.9" in methods
 
     # New images through the model's saved extraction settings: the test cases' manifest rows.

@@ -1,11 +1,21 @@
 """A DICOM series folder is read as one volume, like any other image file."""
 
+import locale
+
 import numpy as np
 import pytest
 
 from radfuse.extract.checks import InputProblem, read_image
 
 sitk = pytest.importorskip("SimpleITK")
+
+
+@pytest.fixture(autouse=True)
+def keep_locale():
+    """GDCM's DICOM writer switches the process locale to "C" (ASCII); restore it."""
+    saved = locale.setlocale(locale.LC_ALL, None)
+    yield
+    locale.setlocale(locale.LC_ALL, saved)
 
 
 def write_dicom_series(volume: np.ndarray, folder, spacing=(0.8, 0.8, 2.5)):

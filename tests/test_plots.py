@@ -231,7 +231,7 @@ def test_saved_png_and_svg_are_non_empty(predictions, tmp_path):
     figure.savefig(tmp_path / "roc.svg")
     assert (tmp_path / "roc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "roc.png").stat().st_size > 10_000
-    svg = (tmp_path / "roc.svg").read_text()
+    svg = (tmp_path / "roc.svg").read_text(encoding="utf-8")
     assert "<svg" in svg and "strong" in svg
 
 

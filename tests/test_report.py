@@ -75,12 +75,12 @@ def test_save_writes_tables_figures_models_and_report(saved):
     assert sorted(path.name for path in (directory / "models").iterdir()) == [
         "deep__lr.skops", "deep__nb.skops", "radiomics__lr.skops", "radiomics__nb.skops"
     ]
-    assert (directory / "methods.md").read_text().startswith("# Methods")
+    assert (directory / "methods.md").read_text(encoding="utf-8").startswith("# Methods")
 
 
 def test_html_report_is_self_contained(saved):
     _, report = saved
-    page = report.read_text()
+    page = report.read_text(encoding="utf-8")
     links = _Links()
     links.feed(page)
     assert links.references, "the report should embed its figures"
@@ -173,7 +173,7 @@ def test_write_html_report_escapes_text_and_embeds_plain_content(tmp_path):
         [("Text", "**Bold** and <script>x</script>"), ("Table", pd.DataFrame({"a": [0.123456]})),
          ("Figure", [("A sub-heading", figure)])],
     )
-    page = path.read_text()
+    page = path.read_text(encoding="utf-8")
     assert "<strong>Bold</strong> and &lt;script&gt;" in page
     assert "<td>0.123</td>" in page
     assert "<h3>A sub-heading</h3>" in page and 'src="data:image/png;base64,' in page

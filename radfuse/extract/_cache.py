@@ -27,7 +27,7 @@ def load(cache_dir: str, key: str) -> dict | None:
     """The stored values for ``key``, or None when absent or unreadable."""
     path = Path(cache_dir) / f"{key}.json"
     try:
-        with path.open() as handle:
+        with path.open(encoding="utf-8") as handle:
             return json.load(handle)["values"]
     except (OSError, ValueError, KeyError):
         return None

@@ -104,7 +104,7 @@ def _read_steps(path):
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"radfuse extract: preprocessing file {path!r} does not exist.")
-    content = yaml.safe_load(Path(path).read_text())
+    content = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if isinstance(content, dict):
         return {block: [step_from_dict(step) for step in steps] for block, steps in content.items()}
     if isinstance(content, list):

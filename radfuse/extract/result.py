@@ -213,7 +213,7 @@ class ExtractionResult:
             self.features.to_csv(path)
         sidecar = provenance_path(path)
         record = {**self.provenance, "failures": self.failures.to_dict(orient="records")}
-        sidecar.write_text(json.dumps(record, indent=2, default=str))
+        sidecar.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
         return path, sidecar
 
     def _wide_table(self, reader: str, blocks, *, diagnostics: bool) -> pd.DataFrame:
@@ -309,4 +309,4 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
             f"load_features: the provenance sidecar {str(sidecar)!r} is missing; the table's "
             "settings and failures cannot be verified."
         )
-    return features, json.loads(sidecar.read_text())
+    return features, json.loads(sidecar.read_text(encoding="utf-8"))

@@ -218,7 +218,7 @@ def _read_parameter_file(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{_STEP}: parameter file {str(path)!r} does not exist.")
-    with path.open() as handle:
+    with path.open(encoding="utf-8") as handle:
         try:
             content = yaml.safe_load(handle)
         except yaml.YAMLError as error:
