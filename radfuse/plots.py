@@ -835,17 +835,8 @@ def plot_study_roc(result, feature_set: str) -> Figure:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_roc
     >>> fig = plot_study_roc(result, "US")
     >>> len(fig.axes)
@@ -900,17 +891,8 @@ def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_calibration
     >>> plot_study_calibration(result, "US").axes[0].get_title()
     'Calibration: US (test set)'
@@ -943,17 +925,8 @@ def plot_study_decision_curve(result, feature_set: str, split: str = "test") -> 
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_decision_curve
     >>> plot_study_decision_curve(result, "US").axes[0].get_title()
     'Decision curves: US (test set)'
@@ -986,17 +959,8 @@ def plot_study_confusion_matrices(result, feature_set: str, split: str = "test")
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_confusion_matrices
     >>> len(plot_study_confusion_matrices(result, "US").axes)
     1
@@ -1038,17 +1002,8 @@ def plot_study_waterfall(result, model, split: str = "test") -> Figure:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_waterfall
     >>> plot_study_waterfall(result, "US/lr").axes[0].get_title()
     'Waterfall plot: US/lr (test set)'
@@ -1085,17 +1040,8 @@ def plot_study_lasso(result, feature_set: str) -> Figure:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_lasso
     >>> fig = plot_study_lasso(result, "US")
     >>> fig.axes[0].get_xlabel()
@@ -1138,17 +1084,8 @@ def plot_study_lasso_coefficients(result, feature_set: str) -> Figure:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_lasso_coefficients
     >>> plot_study_lasso_coefficients(result, "US").axes[0].get_xlabel()
     'LASSO coefficient'

@@ -87,17 +87,8 @@ def summary_table(result, split: str = "test", digits: int = 3) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.report import summary_table
     >>> table = summary_table(result, "test")
     >>> table["model"].tolist()
@@ -157,17 +148,8 @@ def default_comparisons(result) -> list[tuple[str, str]]:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.report import default_comparisons
     >>> default_comparisons(result)
     [('US/lr', 'MG/lr')]
@@ -193,17 +175,8 @@ def comparison_table(result, comparisons) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.report import comparison_table
     >>> table = comparison_table(result, [("US/lr", "MG/lr")])
     >>> table["test"].tolist()
@@ -266,17 +239,8 @@ def study_figures(result) -> dict[str, Figure]:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.report import study_figures
     >>> figures = study_figures(result)
     >>> sorted(stem for stem in figures if stem.endswith("_US"))  # doctest: +NORMALIZE_WHITESPACE
@@ -523,17 +487,8 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
 
     Examples
     --------
-    >>> from radfuse.datasets.multimodal import make_multimodal_table
-    >>> from radfuse.pipeline import make_radiomics_pipeline
-    >>> from radfuse.study import Study
-    >>> X, y = make_multimodal_table(n_cases=60, blocks={"US": 8, "MG": 8}, n_embedding=0,
-    ...                              class_sep=1.5, return_X_y=True, random_state=0)
-    >>> def pipeline(classifier, random_state):
-    ...     return make_radiomics_pipeline(classifier, smote=False, univariate=False, spearman=False,
-    ...                                    mrmr={"n_features": 4}, lasso={"cv": 3},
-    ...                                    random_state=random_state)
-    >>> result = Study(X, y, {"US": ["US"], "MG": ["MG"]}, pipeline=pipeline,
-    ...                classifiers=["lr"], cv=2, progress=False).run()
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
     >>> from radfuse.report import methods_text
     >>> text = methods_text(result)
     >>> text.startswith("**Study design.** The 60 cases")
