@@ -6,11 +6,14 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed
 from scipy.special import expit
-from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Lasso, lasso_path
+from sklearn.linear_model import Lasso
+# The coordinate-descent kernels behind ``lasso_path``, called directly (see
+# _centred_lasso_path for why).
+from sklearn.linear_model import _cd_fast
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import cv_splits
@@ -18,6 +21,7 @@ from ._base import FeatureFilter
 
 RULES = ("min", "1se")
 MODELS = ("linear", "logistic")
+CV_WEIGHTS = ("equal", "fold_size")
 MAX_NEWTON_STEPS = 100
 MAX_STEP_HALVINGS = 30
 #: glmnet's floor on the IRLS weights p(1 - p), which keeps the working
@@ -424,9 +428,8 @@ def l1_logistic_path(X, y, alphas, *, max_iter=1000, tol=1e-4):
             root_weight = np.sqrt(weight)
             X_weighted = root_weight[:, None] * (X - x_mean)
             z_weighted = root_weight * (working - z_mean)
-            # lasso_path updates coef_init in place; the step must not alias coef.
             step_coef = _centred_lasso_path(
-                X_weighted, z_weighted, np.array([alpha]), coef_init=coef.copy(),
+                X_weighted, z_weighted, np.array([alpha]), coef_init=coef,
                 max_iter=max_iter, tol=tol,
             )[:, 0]
             step_intercept = z_mean - x_mean @ step_coef
@@ -454,22 +457,51 @@ def l1_logistic_path(X, y, alphas, *, max_iter=1000, tol=1e-4):
     return intercepts, coefs, n_iters
 
 
-def _centred_lasso_path(X, y, alphas, coef_init=None, *, max_iter, tol):
-    """``lasso_path`` of centred data, without its per-call validation.
+class _UnusedSeed:
+    """The random generator handed to scikit-learn's coordinate-descent kernels.
 
-    With a few dozen features the validation costs more than the coordinate
-    descent itself. The Gram matrix is used when there are more cases than
-    features, the choice of ``LassoCV``'s ``precompute="auto"``.
+    Each kernel call draws one seed with ``rng.randint`` for random
+    coordinate selection, which cyclic descent never uses. Drawing it from
+    numpy's global generator, as ``lasso_path`` does, costs microseconds per
+    (penalty, split) and advances the user's global random state.
     """
-    if X.shape[0] > X.shape[1]:
-        gram, xy = X.T @ X, X.T @ y
+
+    @staticmethod
+    def randint(low, high):
+        return low
+
+
+def _centred_lasso_path(X, y, alphas, coef_init=None, *, max_iter, tol):
+    """``lasso_path`` of centred data: the same kernel calls, without its overhead.
+
+    The iterates are scikit-learn's own (``LassoCV`` agrees to the last bit),
+    so the calls are made exactly as ``enet_path`` makes them: penalty
+    ``alpha * n_samples``, no L2 term, cyclic order, each penalty warm started
+    from the previous solution, on the Gram matrix when there are more cases
+    than features (``LassoCV``'s ``precompute="auto"``). What is left out is
+    the per-penalty Python work of ``enet_path`` and the per-call validation,
+    which on a few dozen features cost more than the descent itself, and the
+    Gram kernel's call at a penalty that zeroes every coefficient of a zero
+    start: there its duality gap is exactly 0, so it returns the start.
+    ``coef_init`` is not modified.
+    """
+    n_samples, n_features = X.shape
+    coef = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    coefs = np.empty((n_features, alphas.size))
+    use_gram = n_samples > n_features
+    if use_gram:
+        xy = X.T @ y
+        kernel, data = _cd_fast.enet_coordinate_descent_gram, (X.T @ X, xy, y)
+        largest_correlation = np.max(np.abs(xy), initial=0.0)
     else:
-        gram, xy = False, None
-    with config_context(skip_parameter_validation=True):
-        _, coefs, _ = lasso_path(
-            np.asfortranarray(X), y, alphas=alphas, precompute=gram, Xy=xy,
-            coef_init=coef_init, check_input=False, max_iter=max_iter, tol=tol,
-        )
+        kernel, data = _cd_fast.enet_coordinate_descent, (np.asfortranarray(X), y)
+    for k, alpha in enumerate(alphas):
+        penalty = alpha * n_samples
+        if use_gram and largest_correlation <= penalty and not coef.any():
+            coefs[:, k] = 0.0
+            continue
+        coef = kernel(coef, penalty, 0.0, *data, max_iter, tol, _UnusedSeed, False, False)[0]
+        coefs[:, k] = coef
     return coefs
 
 
