@@ -1,6 +1,8 @@
-"""LassoSelector against scikit-learn's LassoCV, Lasso and LogisticRegression."""
+"""LassoSelector against scikit-learn's LassoCV, lasso_path, Lasso and LogisticRegression,
+and R's cv.glmnet (tests/r/lasso_glmnet_cv.R)."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,7 +11,7 @@ from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LassoCV, LogisticRegression
+from sklearn.linear_model import Lasso, LassoCV, LogisticRegression, lasso_path
 from sklearn.metrics import log_loss
 from sklearn.model_selection import (
     GridSearchCV,
@@ -24,7 +26,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
-from radfuse.select.lasso import LassoSelector, l1_logistic_path
+from radfuse.select.lasso import LassoSelector, _centred_lasso_path, l1_logistic_path
+
+DATA = Path(__file__).parent / "data"
 
 
 # A fixed small-penalty grid: on the checks' tiny random tables a
@@ -66,7 +70,9 @@ def test_single_splitter_matches_lasso_cv(table, breast_cancer):
     np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
     assert selector.intercept_ == pytest.approx(reference.intercept_, rel=1e-10)
     np.testing.assert_array_equal(selector.get_support(), reference.coef_ != 0)
-    np.testing.assert_allclose(selector.radscore(X), reference.predict(X), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(selector.rad_score(X), reference.predict(X), rtol=1e-10, atol=1e-12)
+    assert selector.mse_path_ is selector.cv_errors_
+    assert selector.selection_rule_ == "cv"
 
 
 def test_repeated_cv_equals_lasso_cv_on_the_pooled_splits(breast_cancer):
@@ -140,24 +146,66 @@ def test_logistic_cv_error_is_held_out_log_loss_of_sklearn_fits():
     reference = LogisticRegression(
         C=1 / (selector.alpha_ * len(y)), l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000
     ).fit(X, y)
-    np.testing.assert_allclose(selector.radscore(X), reference.decision_function(X), atol=1e-5)
+    np.testing.assert_allclose(selector.rad_score(X), reference.decision_function(X), atol=1e-5)
 
 
 def test_zero_surviving_features_raise_naming_rule_and_alpha(breast_cancer):
     X, y = breast_cancer
     # every penalty zeroes all coefficients; the tie goes to the largest penalty
-    message = r"LassoSelector: no feature passes .*alpha_=20 \(rule='min'\)"
+    message = r"LassoSelector: at the cross-validated alpha_=20 \(rule='min'\) 0 feature.*min_features=1"
     with pytest.raises(ValueError, match=message):
         LassoSelector(cv=3, alphas=[10.0, 20.0]).fit(X, y)
+    message = r"LassoSelector: no feature passes .*alpha_=20 \(rule='min', min_features=0\)"
+    with pytest.raises(ValueError, match=message):
+        LassoSelector(cv=3, alphas=[10.0, 20.0], min_features=0).fit(X, y)
 
 
-def test_noise_with_one_se_rule_keeps_nothing_and_says_so():
+def noise_table():
+    """Features unrelated to the outcome: the 1-SE penalty keeps nothing."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 5))
     y = rng.permutation(np.repeat([0, 1], 30))
-    cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=4, random_state=0)
-    with pytest.raises(ValueError, match=r"LassoSelector: .*rule='1se'"):
-        LassoSelector(cv=cv, rule="1se").fit(X, y)
+    return X, y, RepeatedStratifiedKFold(n_splits=5, n_repeats=4, random_state=0)
+
+
+def test_noise_with_one_se_rule_and_no_fallback_keeps_nothing_and_says_so():
+    X, y, cv = noise_table()
+    with pytest.raises(ValueError, match=r"LassoSelector: .*rule='1se', min_features=0"):
+        LassoSelector(cv=cv, rule="1se", min_features=0).fit(X, y)
+
+
+@pytest.mark.parametrize("model", ["linear", "logistic"])
+@pytest.mark.parametrize("min_features", [1, 3])
+def test_min_features_takes_the_largest_penalty_of_the_path_that_keeps_them(model, min_features):
+    X, y, cv = noise_table()
+    selector = LassoSelector(cv=cv, rule="1se", model=model, min_features=min_features).fit(X, y)
+    cross_validated = LassoSelector(cv=cv, rule="1se", model=model, min_features=0)
+    with pytest.raises(ValueError):
+        cross_validated.fit(X, y)  # the CV penalty alone keeps nothing
+    assert selector.selection_rule_ == "min_features"
+    if model == "linear":
+        # the path as scikit-learn computes it on the centred data
+        _, path, _ = lasso_path(X - X.mean(axis=0), y - y.mean(), alphas=selector.alphas_)
+        np.testing.assert_allclose(selector.coef_path_, path, rtol=1e-12, atol=1e-15)
+    else:
+        _, path, _ = l1_logistic_path(X, y.astype(float), selector.alphas_)
+    kept = np.count_nonzero(path, axis=0)
+    expected = selector.alphas_[np.argmax(kept >= min_features)]
+    assert selector.alpha_ == expected
+    assert selector.alpha_ < cross_validated.alpha_
+    assert selector.get_support().sum() >= min_features
+    if model == "linear":  # refitted from zero, as at the cross-validated penalty
+        reference = Lasso(alpha=selector.alpha_).fit(X, y)
+        np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-10, atol=1e-15)
+    else:
+        np.testing.assert_array_equal(selector.coef_, path[:, np.argmax(kept >= min_features)])
+    assert selector.transform(X).shape == (60, selector.get_support().sum())
+
+
+def test_min_features_above_the_feature_count_is_rejected():
+    X, y, cv = noise_table()
+    with pytest.raises(ValueError, match="LassoSelector: min_features=6 exceeds the 5 input features"):
+        LassoSelector(cv=cv, min_features=6).fit(X, y)
 
 
 @pytest.mark.parametrize(
@@ -168,6 +216,9 @@ def test_noise_with_one_se_rule_keeps_nothing_and_says_so():
         ({"eps": 0.0}, r"eps must lie in \(0, 1\)"),
         ({"n_alphas": 0}, "n_alphas must be a positive integer"),
         ({"alphas": [0.1, -1.0]}, "alphas must be a non-empty 1-D sequence"),
+        ({"min_features": -1}, "min_features must be a non-negative integer"),
+        ({"min_features": 1.5}, "min_features must be a non-negative integer"),
+        ({"cv_weights": "size"}, "cv_weights must be one of"),
         ({"cv": ShuffleSplit(n_splits=1, random_state=0)}, "cv yields 1 split"),
     ],
 )
@@ -195,7 +246,7 @@ def test_convergence_warnings_are_summarised_once(breast_cancer):
     convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     summaries = [w for w in convergence if "LassoSelector" in str(w.message)]
     assert len(summaries) == 1
-    assert "of 30 (penalty, split) fits" in str(summaries[0].message)
+    assert "of 40 (penalty, data) fits (3 splits and the full data)" in str(summaries[0].message)
     assert len(convergence) <= 2  # the summary, and at most the final refit's own
 
 
@@ -221,3 +272,150 @@ def test_pandas_output_and_pipeline_with_smote(breast_cancer):
     search.fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert set(search.best_estimator_[:-1].get_feature_names_out()) <= set(X.columns)
+
+
+@pytest.mark.parametrize("table", ["breast_cancer", "wide"])
+def test_direct_kernel_path_equals_lasso_path_bit_for_bit(table, breast_cancer):
+    X, y = breast_cancer if table == "breast_cancer" else wide_table()
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    X, y = X - X.mean(axis=0), y - y.mean()
+    alpha_max = np.abs(X.T @ y).max() / len(y)
+    # above alpha_max too, where the Gram kernel's call is skipped
+    alphas = np.geomspace(4 * alpha_max, alpha_max * 1e-3, 60)
+    _, expected, _ = lasso_path(X, y, alphas=alphas)
+    state = np.random.get_state()[1].copy()
+    np.testing.assert_array_equal(_centred_lasso_path(X, y, alphas, max_iter=1000, tol=1e-4), expected)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # global RNG untouched
+    start = expected[:, 30].copy()
+    _, warm, _ = lasso_path(X, y, alphas=alphas[31:], coef_init=expected[:, 30].copy())
+    np.testing.assert_array_equal(
+        _centred_lasso_path(X, y, alphas[31:], coef_init=start, max_iter=1000, tol=1e-4), warm
+    )
+    np.testing.assert_array_equal(start, expected[:, 30])  # coef_init is not modified
+
+
+@pytest.mark.parametrize("model", ["linear", "logistic"])
+def test_coefficient_path_is_the_all_data_path(model, breast_cancer):
+    X, y = breast_cancer
+    selector = LassoSelector(cv=5, model=model, n_alphas=30).fit(X, y)
+    Xa, ya = X.to_numpy(), y.to_numpy().astype(float)
+    if model == "linear":
+        _, path, _ = lasso_path(Xa - Xa.mean(axis=0), ya - ya.mean(), alphas=selector.alphas_)
+        intercepts = ya.mean() - Xa.mean(axis=0) @ path
+    else:
+        intercepts, path, _ = l1_logistic_path(Xa, ya, selector.alphas_)
+        chosen = int(np.flatnonzero(selector.alphas_ == selector.alpha_)[0])
+        np.testing.assert_array_equal(selector.coef_, path[:, chosen])
+    np.testing.assert_allclose(selector.coef_path_, path, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(selector.intercept_path_, intercepts, rtol=1e-12, atol=1e-15)
+    assert selector.coef_path_.shape == (X.shape[1], 30)
+
+
+def glmnet_reference():
+    data = pd.read_csv(DATA / "lasso_glmnet_input.csv")
+    reference = pd.read_csv(DATA / "lasso_glmnet_cv.csv")
+    X, y = data.drop(columns=["y", "foldid"]), data["y"]
+    folds = [(np.flatnonzero(data["foldid"] != k), np.flatnonzero(data["foldid"] == k)) for k in range(1, 11)]
+    return X, y, folds, reference
+
+
+@pytest.mark.parametrize("rule", ["min", "1se"])
+def test_fold_size_weights_match_r_cv_glmnet(rule):
+    X, y, folds, reference = glmnet_reference()
+    # converged fits on both sides, so only the averaging is compared
+    params = {"cv": folds, "alphas": reference["lambda"], "tol": 1e-14, "max_iter": 10**6, "rule": rule}
+    weighted = LassoSelector(cv_weights="fold_size", **params).fit(X, y)
+    np.testing.assert_allclose(weighted.cv_mean_, reference["cvm"], rtol=1e-6)
+    np.testing.assert_allclose(weighted.cv_se_, reference["cvsd"], rtol=1e-6)
+    expected = reference.loc[reference[f"lambda_{rule}"], "lambda"].item()
+    assert weighted.alpha_ == pytest.approx(expected, rel=1e-12)
+    # the unweighted (scikit-learn) average misses glmnet's choice by a grid step
+    unweighted = LassoSelector(cv_weights="equal", **params).fit(X, y)
+    assert unweighted.alpha_ != pytest.approx(expected, rel=1e-6)
+    assert np.max(np.abs(unweighted.cv_mean_ / reference["cvm"] - 1)) > 1e-4
+
+
+def test_fold_size_weights_from_lasso_cv_fold_errors():
+    X, y, folds, _ = glmnet_reference()
+    selector = LassoSelector(cv=folds, cv_weights="fold_size").fit(X, y)
+    errors = LassoCV(cv=folds).fit(X, y).mse_path_
+    sizes = np.array([len(test) for _, test in folds])
+    # cv.glmnet: cvm = weighted.mean(cvraw, w); cvsd = sqrt(weighted.mean((cvraw - cvm)^2, w) / (N - 1))
+    mean = np.average(errors, axis=1, weights=sizes)
+    sd = np.sqrt(np.average((errors - mean[:, None]) ** 2, axis=1, weights=sizes) / (len(folds) - 1))
+    np.testing.assert_allclose(selector.cv_mean_, mean, rtol=1e-8)
+    np.testing.assert_allclose(selector.cv_se_, sd, rtol=1e-8)
+
+
+@pytest.fixture(scope="module")
+def rad_score_split():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    train, test = np.arange(0, 569, 2), np.arange(1, 569, 2)
+    pipeline = Pipeline(
+        [("zscore", StandardScaler()), ("lasso", LassoSelector(cv=StratifiedKFold(5, shuffle=True, random_state=0)))]
+    ).set_output(transform="pandas")
+    pipeline.fit(X.iloc[train], y.iloc[train])
+    return X.iloc[train], X.iloc[test], y.iloc[test], pipeline
+
+
+def test_rad_score_is_the_linear_predictor_of_the_selected_features(rad_score_split):
+    _, X_test, _, pipeline = rad_score_split
+    scaler, lasso = pipeline["zscore"], pipeline["lasso"]
+    Z_test = scaler.transform(X_test)
+    score = lasso.rad_score(Z_test)
+    assert isinstance(score, pd.Series) and score.name == "rad_score"
+    assert score.index.equals(X_test.index)
+    selected = lasso.get_feature_names_out()
+    direct = Z_test[selected].to_numpy() @ lasso.coef_[lasso.support_] + lasso.intercept_
+    np.testing.assert_allclose(score, direct, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(lasso.decision_function(Z_test), score.to_numpy())
+
+    coefficients = lasso.rad_score_coefficients()
+    assert coefficients.index.tolist() == ["intercept", *selected]
+    # in original units, applied to the unscaled test features
+    original = lasso.rad_score_coefficients(scaler=scaler)
+    by_hand = X_test[selected].to_numpy() @ original[selected].to_numpy() + original["intercept"]
+    np.testing.assert_allclose(by_hand, score, rtol=1e-9, atol=1e-9)
+    columns = X_test.columns.get_indexer(selected)
+    expected_slopes = lasso.coef_[lasso.support_] / scaler.scale_[columns]
+    np.testing.assert_allclose(original[selected], expected_slopes, rtol=1e-12)
+
+
+def test_rad_score_formula_prints_every_term(rad_score_split):
+    _, _, _, pipeline = rad_score_split
+    lasso = pipeline["lasso"]
+    formula = lasso.rad_score_formula(scaler=pipeline["zscore"], digits=6)
+    coefficients = lasso.rad_score_coefficients(scaler=pipeline["zscore"])
+    assert formula.startswith(f"rad_score = {coefficients['intercept']:.6g} ")
+    for name, value in coefficients.iloc[1:].items():
+        assert f"{'-' if value < 0 else '+'} {abs(value):.6g} * {name}" in formula
+    assert formula.count(" * ") == lasso.get_support().sum()
+
+
+def test_rad_score_is_a_column_for_a_clinical_logistic_model(rad_score_split):
+    """Fitted on the training cases, the rad-score scores the test cases without a refit."""
+    X_train, X_test, y_test, pipeline = rad_score_split
+    lasso = pipeline["lasso"]
+    before = lasso.coef_.copy()
+    test_scores = lasso.rad_score(pipeline["zscore"].transform(X_test))
+    np.testing.assert_array_equal(lasso.coef_, before)
+    combined = pd.DataFrame({"rad_score": test_scores, "age": np.linspace(40, 80, len(X_test))})
+    model = LogisticRegression().fit(combined, y_test)
+    assert model.feature_names_in_.tolist() == ["rad_score", "age"]
+    assert model.coef_[0, 0] > 0  # a higher rad-score means class 1 (benign) here
+
+
+@pytest.mark.parametrize(
+    "scaler, message",
+    [
+        (object(), "scaler must be the fitted StandardScaler"),
+        (StandardScaler().fit(np.ones((4, 3))), "the scaler was fitted on 3 features"),
+    ],
+)
+def test_rad_score_rejects_a_scaler_of_other_columns(scaler, message, rad_score_split):
+    lasso = rad_score_split[3]["lasso"]
+    with pytest.raises((TypeError, ValueError), match=f"LassoSelector: {message}"):
+        lasso.rad_score_coefficients(scaler=scaler)
+    renamed = StandardScaler().fit(rad_score_split[0].rename(columns=lambda c: c.upper()))
+    with pytest.raises(ValueError, match="LassoSelector: the scaler's column 0 is 'MEAN RADIUS'"):
+        lasso.rad_score_formula(scaler=renamed)

@@ -11,12 +11,13 @@ from joblib import Parallel, delayed
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
+from sklearn.preprocessing import StandardScaler
 # The coordinate-descent kernels behind ``lasso_path``, called directly (see
 # _centred_lasso_path for why).
 from sklearn.linear_model import _cd_fast
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import cv_splits
+from .._validation import cv_splits, explain_column_mismatch, feature_names_of
 from ._base import FeatureFilter
 
 RULES = ("min", "1se")
@@ -57,7 +58,10 @@ class LassoSelector(FeatureFilter):
     :math:`e_{\\lambda f}` of penalty :math:`\\lambda` on split :math:`f` have
     mean :math:`\\bar e_\\lambda` and standard error
     :math:`\\mathrm{SE}_\\lambda = \\mathrm{sd}_f(e_{\\lambda f}) / \\sqrt{F}`
-    over all :math:`F` splits (glmnet's ``cvsd``). The rule picks
+    over all :math:`F` splits, the unweighted average of scikit-learn's
+    ``LassoCV`` (``cv_weights="equal"``), or glmnet's ``cvm`` and ``cvsd``,
+    which weight each split by its held-out size (``cv_weights="fold_size"``;
+    the two differ when folds are unequal). The rule picks
 
     * ``"min"``: :math:`\\lambda_{min} = \\arg\\min \\bar e_\\lambda`
       (the largest one on ties);
@@ -66,8 +70,12 @@ class LassoSelector(FeatureFilter):
       a sparser model as good as the best within noise.
 
     The model is then refitted on all training data at that penalty and the
-    features with a non-zero coefficient are kept. Its linear predictor is the
-    rad-score (:meth:`radscore`).
+    features with a non-zero coefficient are kept. When that keeps fewer than
+    ``min_features`` (a small or uninformative training fold), the penalty
+    becomes the largest one of the all-data path that keeps ``min_features``,
+    the rule glmnet users apply; ``selection_rule_`` records which rule
+    applied. The refitted linear predictor is the rad-score
+    (:meth:`rad_score`, formula by :meth:`rad_score_formula`).
 
     Features are used as given: z-score them earlier in the pipeline
     (``StandardScaler``), since the L1 penalty treats all coefficients alike.
@@ -98,6 +106,12 @@ class LassoSelector(FeatureFilter):
         Maximum solver iterations per penalty.
     tol : float, default=1e-4
         Solver tolerance (scikit-learn's meaning for each model).
+    min_features : int, default=1
+        The fewest features to keep. 0 turns the fallback off: a penalty that
+        keeps nothing then raises ``ValueError``.
+    cv_weights : {"equal", "fold_size"}, default="equal"
+        Weights of the splits in the mean CV error and its standard error:
+        scikit-learn's equal weights or glmnet's held-out sizes.
     n_jobs : int, default=None
         Splits fitted in parallel through joblib (threads: coordinate descent
         releases the GIL). Both solvers are deterministic, so the result does
@@ -106,19 +120,29 @@ class LassoSelector(FeatureFilter):
     Attributes
     ----------
     alpha_ : float
-        The chosen penalty :math:`\\lambda`.
+        The penalty of the refit: the cross-validated one, or the
+        ``min_features`` fallback (see ``selection_rule_``).
     alphas_ : ndarray of shape (n_alphas,)
         The penalty grid, decreasing.
     cv_errors_ : ndarray of shape (n_alphas, n_splits)
         Held-out error per penalty and split (``LassoCV.mse_path_`` for
-        ``model="linear"``).
+        ``model="linear"``); also readable as ``mse_path_``.
     cv_mean_ : ndarray of shape (n_alphas,)
-        Mean CV error per penalty.
+        Mean CV error per penalty (weighted by ``cv_weights``).
     cv_se_ : ndarray of shape (n_alphas,)
-        Its standard error, ``std(ddof=1) / sqrt(n_splits)``. With repeated
-        CV the splits of different repetitions overlap, so this understates
-        the uncertainty of the mean; it is still the quantity glmnet's 1-SE
-        rule uses when given all folds.
+        Its standard error, ``std(ddof=1) / sqrt(n_splits)`` for equal
+        weights. With repeated CV the splits of different repetitions
+        overlap, so this understates the uncertainty of the mean; it is still
+        the quantity glmnet's 1-SE rule uses when given all folds.
+    coef_path_ : ndarray of shape (n_features_in_, n_alphas)
+        Coefficients along ``alphas_`` fitted on all training data, warm
+        started as in each split (``lasso_path`` of the centred data for
+        ``model="linear"``): the data of a coefficient-path figure.
+    intercept_path_ : ndarray of shape (n_alphas,)
+        Intercepts along the same path.
+    selection_rule_ : {"cv", "min_features"}
+        Whether ``alpha_`` is the cross-validated penalty or the
+        ``min_features`` fallback.
     coef_ : ndarray of shape (n_features_in_,)
         Coefficients of the refitted model, one per input feature.
     intercept_ : float
@@ -133,21 +157,20 @@ class LassoSelector(FeatureFilter):
 
     Notes
     -----
-    Speed: every split runs ``lasso_path`` once over the whole grid, warm
-    started from one penalty to the next, on the centred Gram matrix when
-    there are more training cases than features (``LassoCV``'s own choice,
-    so the errors agree with its ``mse_path_`` to rounding) and without
-    ``lasso_path``'s per-call input validation. The published 20 x 10-fold
-    protocol on 270 cases and 30 features takes about 0.5 s with
-    ``model="linear"`` (``LassoCV`` on the same 200 splits: 2 s) and 10 s
-    with ``model="logistic"`` on one core.
+    Speed: every split runs scikit-learn's coordinate-descent kernel once per
+    penalty, warm started from one penalty to the next, on the centred Gram
+    matrix when there are more training cases than features, exactly as
+    ``lasso_path`` inside ``LassoCV`` calls it (so the errors equal its
+    ``mse_path_``), but without ``lasso_path``'s per-penalty overhead
+    (``benchmarks/bench_lasso.py``).
 
     Raises
     ------
     ValueError
-        From ``fit`` when every coefficient is zero at the chosen penalty
-        (typical with ``rule="1se"`` on features unrelated to the outcome);
-        the message names the rule and ``alpha_``, which is set.
+        From ``fit`` when the chosen penalty keeps fewer than
+        ``min_features`` features and no penalty of the grid keeps that many
+        (with ``min_features=0``: when it keeps none); the message names the
+        rule and ``alpha_``, which is set.
 
     See Also
     --------
@@ -179,10 +202,22 @@ class LassoSelector(FeatureFilter):
     >>> print(f"{lasso.alpha_:.4f}")
     0.0031
 
-    The rad-score of the first three cases (linear predictor on z-scores):
+    >>> lasso.selection_rule_
+    'cv'
 
-    >>> lasso.radscore(model[:-1].transform(X))[:3].round(2)
-    array([-0.11,  0.16, -0.11])
+    The rad-score of the first three cases, and its first terms in the
+    original feature units (the formula applies to unscaled features):
+
+    >>> lasso.rad_score(model[:-1].transform(X))[:3].round(2)
+    0   -0.11
+    1    0.16
+    2   -0.11
+    Name: rad_score, dtype: float64
+    >>> lasso.rad_score_coefficients(scaler=model[0])[:3].round(4)
+    intercept       2.1467
+    mean radius    -0.0060
+    mean texture   -0.0050
+    Name: coefficient, dtype: float64
     """
 
     def __init__(
@@ -195,6 +230,8 @@ class LassoSelector(FeatureFilter):
         eps=1e-3,
         max_iter=1000,
         tol=1e-4,
+        min_features=1,
+        cv_weights="equal",
         n_jobs=None,
     ):
         self.cv = cv
@@ -205,6 +242,8 @@ class LassoSelector(FeatureFilter):
         self.eps = eps
         self.max_iter = max_iter
         self.tol = tol
+        self.min_features = min_features
+        self.cv_weights = cv_weights
         self.n_jobs = n_jobs
 
     def fit(self, X, y):
@@ -225,6 +264,11 @@ class LassoSelector(FeatureFilter):
         self._check_params()
         X, y01, _ = self._validate_training_data(X, y)
         y01 = y01.astype(np.float64)
+        if self.min_features > X.shape[1]:
+            raise ValueError(
+                f"{step}: min_features={self.min_features} exceeds the {X.shape[1]} "
+                "input features."
+            )
 
         self.alphas_ = self._penalty_grid(X, y01)
         splits = cv_splits(self.cv, X, y01, step=step)
@@ -241,54 +285,177 @@ class LassoSelector(FeatureFilter):
                 delayed(path_errors)(X, y01, train, test, self.alphas_, solver_params)
                 for train, test in splits
             )
-        _summarise_convergence_warnings(caught, step, n_fits=len(splits) * self.alphas_.size)
-        self.cv_errors_ = np.column_stack(errors)
-        self.cv_mean_ = self.cv_errors_.mean(axis=1)
-        self.cv_se_ = self.cv_errors_.std(axis=1, ddof=1) / np.sqrt(len(splits))
-        chosen = _choose_penalty(self.cv_mean_, self.cv_se_, self.rule)
-        self.alpha_ = float(self.alphas_[chosen])
-
-        if self.model == "linear":
-            refit = Lasso(alpha=self.alpha_, **solver_params).fit(X, y01)
-            self.coef_, self.intercept_ = refit.coef_, float(refit.intercept_)
-            self.n_iter_ = refit.n_iter_
-        else:
-            intercepts, coefs, n_iters = l1_logistic_path(
-                X, y01, self.alphas_[: chosen + 1], **solver_params
+            self.intercept_path_, self.coef_path_, newton_steps = _full_data_path(
+                X, y01, self.alphas_, self.model, solver_params
             )
-            self.coef_, self.intercept_ = coefs[:, -1], float(intercepts[-1])
-            self.n_iter_ = n_iters[-1]
+        _summarise_convergence_warnings(caught, step, len(splits), self.alphas_.size)
+        self.cv_errors_ = np.column_stack(errors)
+        fold_sizes = np.array([len(test) for _, test in splits], dtype=np.float64)
+        self.cv_mean_, self.cv_se_ = _cv_mean_and_se(self.cv_errors_, fold_sizes, self.cv_weights)
+
+        chosen = _choose_penalty(self.cv_mean_, self.cv_se_, self.rule)
+        self.selection_rule_ = "cv"
+        self.alpha_ = float(self.alphas_[chosen])
+        self.coef_, self.intercept_, self.n_iter_ = self._refit(X, y01, chosen, newton_steps)
+        if np.count_nonzero(self.coef_) < self.min_features:
+            self._refit_keeping_min_features(X, y01, newton_steps)
         self._set_support(
             self.coef_ != 0,
             f"a non-zero {self.model} LASSO coefficient at alpha_={self.alpha_:.4g} "
-            f"(rule={self.rule!r})",
+            f"(rule={self.rule!r}, min_features={self.min_features})",
         )
         return self
 
+    def _refit(self, X, y, index, newton_steps):
+        """Coefficients, intercept and iterations of the all-data fit at ``alphas_[index]``.
 
-    def radscore(self, X):
+        The linear model is refitted from zero as ``LassoCV`` does (so
+        ``coef_`` equals its ``coef_``); the logistic path is deterministic,
+        so its all-data path already holds the refit.
+        """
+        if self.model == "linear":
+            refit = Lasso(alpha=self.alphas_[index], max_iter=self.max_iter, tol=self.tol)
+            refit.fit(X, y)
+            return refit.coef_, float(refit.intercept_), refit.n_iter_
+        return (
+            self.coef_path_[:, index].copy(),
+            float(self.intercept_path_[index]),
+            int(newton_steps[index]),
+        )
+
+    def _refit_keeping_min_features(self, X, y, newton_steps):
+        """glmnet users' rule for a degenerate fold: the largest penalty whose
+        all-data fit keeps ``min_features`` features."""
+        kept_on_path = np.count_nonzero(self.coef_path_, axis=0)
+        for index in np.flatnonzero(kept_on_path >= self.min_features):
+            coef, intercept, n_iter = self._refit(X, y, index, newton_steps)
+            if np.count_nonzero(coef) >= self.min_features:
+                self.selection_rule_ = "min_features"
+                self.alpha_ = float(self.alphas_[index])
+                self.coef_, self.intercept_, self.n_iter_ = coef, intercept, n_iter
+                return
+        raise ValueError(
+            f"{type(self).__name__}: at the cross-validated alpha_={self.alpha_:.4g} "
+            f"(rule={self.rule!r}) {np.count_nonzero(self.coef_)} feature(s) have a "
+            f"non-zero coefficient, and no penalty of the grid keeps "
+            f"min_features={self.min_features} (at most {kept_on_path.max()}); extend the "
+            "grid to smaller penalties (alphas or eps) or lower min_features."
+        )
+
+    @property
+    def mse_path_(self):
+        """``cv_errors_`` under ``LassoCV``'s name (mean log-loss for ``model="logistic"``)."""
+        check_is_fitted(self, "cv_errors_")
+        return self.cv_errors_
+
+    def rad_score(self, X):
         """Linear predictor of the refitted model: the rad-score of each case.
 
-        :math:`\\hat\\beta_0 + x^\\top \\hat\\beta`, over all input features
-        (the dropped ones have coefficient 0). For ``model="logistic"`` it is
-        the log-odds of the positive class.
+        :math:`\\hat\\beta_0 + x^\\top \\hat\\beta` with the fitted coefficients
+        (the dropped features have coefficient 0), so scoring a test set
+        refits nothing. For ``model="logistic"`` it is the log-odds of the
+        positive class. Use it as a predictor of a combined clinical +
+        radiomics model, e.g. ``clinical.assign(rad_score=lasso.rad_score(X))``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features_in_)
-            The same columns as in ``fit``.
+            The same columns as in ``fit`` (for a pipeline, the output of the
+            steps before this one).
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        pandas.Series named ``"rad_score"``
+            Indexed like ``X`` when ``X`` is a DataFrame.
         """
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X @ self.coef_ + self.intercept_
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        with explain_column_mismatch(self, X, type(self).__name__):
+            X = validate_data(self, X, dtype=np.float64, reset=False)
+        return pd.Series(X @ self.coef_ + self.intercept_, index=index, name="rad_score")
 
     def decision_function(self, X):
-        """The rad-score under scikit-learn's name, see :meth:`radscore`."""
-        return self.radscore(X)
+        """The rad-score as an array, under scikit-learn's name (see :meth:`rad_score`)."""
+        return self.rad_score(X).to_numpy()
+
+    def rad_score_coefficients(self, scaler=None):
+        """Intercept and coefficients of the selected features: the rad-score formula.
+
+        Parameters
+        ----------
+        scaler : fitted StandardScaler, default=None
+            The z-scoring step right before this one. When given, the
+            coefficients are expressed in the original feature units:
+            :math:`\\beta_j / s_j` and intercept
+            :math:`\\beta_0 - \\sum_j \\beta_j m_j / s_j` for the scaler's means
+            :math:`m_j` and scales :math:`s_j`, so that the formula applied to
+            unscaled features gives the same rad-score.
+
+        Returns
+        -------
+        pandas.Series named ``"coefficient"``
+            ``"intercept"`` first, then the selected features in input order.
+        """
+        check_is_fitted(self, "coef_")
+        coef, intercept = self.coef_, self.intercept_
+        if scaler is not None:
+            mean, scale = self._scaler_moments(scaler)
+            coef = coef / scale
+            intercept = intercept - coef @ mean
+        names = np.asarray(feature_names_of(self, self.n_features_in_), dtype=object)
+        return pd.Series(
+            np.concatenate([[intercept], coef[self.support_]]),
+            index=pd.Index(["intercept", *names[self.support_]], dtype=object),
+            name="coefficient",
+        )
+
+    def rad_score_formula(self, scaler=None, digits=4):
+        """The rad-score formula as printable text, e.g. for a paper's methods.
+
+        Parameters
+        ----------
+        scaler : fitted StandardScaler, default=None
+            See :meth:`rad_score_coefficients`.
+        digits : int, default=4
+            Significant digits of each number.
+
+        Returns
+        -------
+        str
+            ``"rad_score = b0 + b1 * feature_1 - b2 * feature_2 ..."``.
+        """
+        coefficients = self.rad_score_coefficients(scaler)
+        terms = [f"{coefficients.iloc[0]:.{digits}g}"]
+        for name, value in coefficients.iloc[1:].items():
+            sign = "-" if value < 0 else "+"
+            terms.append(f"{sign} {abs(value):.{digits}g} * {name}")
+        return "rad_score = " + " ".join(terms)
+
+    def _scaler_moments(self, scaler):
+        """Means and scales of a fitted StandardScaler over this step's input columns."""
+        step = type(self).__name__
+        if not isinstance(scaler, StandardScaler):
+            raise TypeError(
+                f"{step}: scaler must be the fitted StandardScaler right before this step; "
+                f"got {type(scaler).__name__}."
+            )
+        check_is_fitted(scaler)
+        if scaler.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"{step}: the scaler was fitted on {scaler.n_features_in_} features, this "
+                f"step on {self.n_features_in_}; pass the StandardScaler right before it."
+            )
+        ours = getattr(self, "feature_names_in_", None)
+        theirs = getattr(scaler, "feature_names_in_", None)
+        if ours is not None and theirs is not None and not np.array_equal(ours, theirs):
+            first = int(np.flatnonzero(ours != theirs)[0])
+            raise ValueError(
+                f"{step}: the scaler's column {first} is {theirs[first]!r}, this step's is "
+                f"{ours[first]!r}; pass the StandardScaler right before it."
+            )
+        mean = scaler.mean_ if scaler.with_mean else np.zeros(self.n_features_in_)
+        scale = scaler.scale_ if scaler.with_std else np.ones(self.n_features_in_)
+        return mean, scale
 
     def _check_params(self):
         step = type(self).__name__
@@ -300,6 +467,14 @@ class LassoSelector(FeatureFilter):
             raise ValueError(f"{step}: n_alphas must be a positive integer; got {self.n_alphas!r}.")
         if not isinstance(self.eps, Real) or not 0 < self.eps < 1:
             raise ValueError(f"{step}: eps must lie in (0, 1); got {self.eps!r}.")
+        if not isinstance(self.min_features, Integral) or self.min_features < 0:
+            raise ValueError(
+                f"{step}: min_features must be a non-negative integer; got {self.min_features!r}."
+            )
+        if self.cv_weights not in CV_WEIGHTS:
+            raise ValueError(
+                f"{step}: cv_weights must be one of {CV_WEIGHTS}; got {self.cv_weights!r}."
+            )
 
     def _penalty_grid(self, X, y):
         step = type(self).__name__
@@ -322,9 +497,10 @@ class LassoSelector(FeatureFilter):
         return np.geomspace(alpha_max, alpha_max * self.eps, num=self.n_alphas)
 
 
-def _summarise_convergence_warnings(caught, step, n_fits):
+def _summarise_convergence_warnings(caught, step, n_splits, n_alphas):
     """Re-issue recorded warnings, folding the solvers' per-fit
     ConvergenceWarnings (hundreds under repeated CV) into one."""
+    n_fits = (n_splits + 1) * n_alphas
     unconverged = 0
     for warning in caught:
         if issubclass(warning.category, ConvergenceWarning):
@@ -336,10 +512,42 @@ def _summarise_convergence_warnings(caught, step, n_fits):
     if unconverged:
         warnings.warn(
             f"{step}: the solver did not converge in {unconverged} of {n_fits} "
-            "(penalty, split) fits, usually at the smallest penalties. Increase max_iter "
+            f"(penalty, data) fits ({n_splits} splits and the full data), usually at the "
+            "smallest penalties. Increase max_iter "
             "or tol, or use a shorter grid (larger eps).",
             ConvergenceWarning,
         )
+
+
+def _cv_mean_and_se(errors, fold_sizes, cv_weights):
+    """Mean CV error per penalty and its standard error over the splits.
+
+    ``"equal"``: :math:`\\bar e = \\frac1F\\sum_f e_f`, SE = sd / sqrt(F), as
+    ``LassoCV`` averages ``mse_path_``. ``"fold_size"``: ``cv.glmnet``'s
+    ``cvm`` and ``cvsd``, each split weighted by its held-out size
+    :math:`n_f`: :math:`\\bar e = \\sum_f n_f e_f / \\sum_f n_f` and
+    :math:`\\mathrm{SE} = \\sqrt{\\sum_f n_f (e_f - \\bar e)^2 / \\sum_f n_f / (F - 1)}`,
+    so that :math:`\\bar e` of one K-fold pass is the mean error over all
+    held-out cases.
+    """
+    n_splits = errors.shape[1]
+    if cv_weights == "equal":
+        return errors.mean(axis=1), errors.std(axis=1, ddof=1) / np.sqrt(n_splits)
+    weights = fold_sizes / fold_sizes.sum()
+    mean = errors @ weights
+    variance = (errors - mean[:, None]) ** 2 @ weights / (n_splits - 1)
+    return mean, np.sqrt(variance)
+
+
+def _full_data_path(X, y, alphas, model, solver_params):
+    """Intercepts, coefficients (features x penalties) and Newton steps (None
+    for the linear model) of the path on all training data, fitted as each
+    split's path is."""
+    if model == "logistic":
+        return l1_logistic_path(X, y, alphas, **solver_params)
+    X_offset, y_offset = X.mean(axis=0), y.mean()
+    coefs = _centred_lasso_path(X - X_offset, y - y_offset, alphas, **solver_params)
+    return y_offset - X_offset @ coefs, coefs, None
 
 
 def _choose_penalty(cv_mean, cv_se, rule):
