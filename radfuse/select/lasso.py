@@ -11,10 +11,10 @@ from joblib import Parallel, delayed
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
-from sklearn.preprocessing import StandardScaler
 # The coordinate-descent kernels behind ``lasso_path``, called directly (see
 # _centred_lasso_path for why).
 from sklearn.linear_model import _cd_fast
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import cv_splits, explain_column_mismatch, feature_names_of
