@@ -71,3 +71,6 @@ __all__ += [
     "bootstrap_validate",
     "logistic_model",
 ]
+from .bootstrap_calibration import BootstrapCalibrationResult, bootstrap_calibration
+
+__all__ += ["BootstrapCalibrationResult", "bootstrap_calibration"]

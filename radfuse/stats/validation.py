@@ -102,6 +102,10 @@ def _test_indexes(lp: np.ndarray, y01: np.ndarray) -> np.ndarray:
     ])
 
 
+def _validation_measures(apparent_lp, y01):
+    return _fitted_indexes, _test_indexes
+
+
 def _linear_predictor(model, X) -> np.ndarray:
     if not hasattr(model, "decision_function"):
         last = model.steps[-1] if hasattr(model, "steps") else None
@@ -129,13 +133,13 @@ def _take(X, rows):
     return X.iloc[rows] if isinstance(X, (pd.DataFrame, pd.Series)) else X[rows]
 
 
-def _one_resample(estimator, X, y, y01, rows):
+def _refit_and_score(estimator, X, y, y01, rows, measure_training, measure_test):
     try:
         model = clone(estimator).fit(_take(X, rows), _take(y, rows))
     except SeparationError:
         return None
     lp = _linear_predictor(model, X)
-    return _fitted_indexes(lp[rows], y01[rows]), _test_indexes(lp, y01)
+    return measure_training(lp[rows], y01[rows]), measure_test(lp, y01)
 
 
 def _check_resamples(resamples, n: int) -> list[np.ndarray]:
@@ -158,6 +162,61 @@ def _check_resamples(resamples, n: int) -> list[np.ndarray]:
     if not checked:
         raise ValueError(f"{_STEP}: resamples is empty; give at least one resample.")
     return checked
+
+
+def _bootstrap(estimator, X, y, resamples, n_boot, random_state, n_jobs, measures):
+    """Harrell's bootstrap (``rms::predab.resample``): the apparent measure of the
+    estimator fitted to all cases, and the per-resample training and test
+    measures averaged over the resamples where each is defined.
+
+    ``measures(apparent_lp, y01)`` gives the (training, test) measure functions
+    of ``(lp, y01)``; the training one also gives the apparent measure.
+    Returns the apparent lp, apparent, mean training, mean test, the
+    per-measure counts, the number of resamples and how many were left out
+    because their MLE does not exist.
+    """
+    y01, _ = check_binary_target(np.asarray(y), step=_STEP)
+    y01 = y01.astype(np.float64)
+    n = y01.size
+    if len(X) != n:
+        raise ValueError(f"{_STEP}: X has {len(X)} rows but y has {n}; they must be the same cases.")
+    if resamples is None:
+        if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
+            raise ValueError(f"{_STEP}: n_boot must be a positive integer; got {n_boot!r}.")
+        rng = np.random.default_rng(random_state)
+        resamples = [rng.integers(0, n, n) for _ in range(n_boot)]
+    resamples = _check_resamples(resamples, n)
+
+    apparent_lp = _linear_predictor(clone(estimator).fit(X, y), X)
+    measure_training, measure_test = measures(apparent_lp, y01)
+    apparent = measure_training(apparent_lp, y01)
+    outcomes = Parallel(n_jobs=n_jobs)(
+        delayed(_refit_and_score)(estimator, X, y, y01, rows, measure_training, measure_test)
+        for rows in resamples
+    )
+    kept = [outcome for outcome in outcomes if outcome is not None]
+    n_failed = len(outcomes) - len(kept)
+    if n_failed:
+        failed = [i for i, outcome in enumerate(outcomes) if outcome is None]
+        warnings.warn(
+            f"{_STEP}: {n_failed} of {len(outcomes)} resample(s) {preview(failed)} left out: "
+            "the refitted model's maximum-likelihood estimate does not exist (separation), "
+            "as rms leaves out 'divergence or singularity' resamples.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if not kept:
+        raise ValueError(f"{_STEP}: no resample could be fitted; nothing to validate.")
+    training = np.array([outcome[0] for outcome in kept])
+    test = np.array([outcome[1] for outcome in kept])
+    # As rms: a measure undefined in a resample (NA) leaves that resample out
+    # of that measure's means only.
+    usable = ~np.isnan(training + test)
+    counts = usable.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        training_mean = np.where(usable, training, 0.0).sum(axis=0) / counts
+        test_mean = np.where(usable, test, 0.0).sum(axis=0) / counts
+    return apparent_lp, apparent, training_mean, test_mean, counts, len(outcomes), n_failed
 
 
 def _emax(intercept: float, slope: float) -> float:
@@ -257,46 +316,11 @@ def bootstrap_validate(
     >>> bool(v.table.loc["Slope", "corrected"] < 1)
     True
     """
-    y_values = np.asarray(y)
-    y01, _ = check_binary_target(y_values, step=_STEP)
-    y01 = y01.astype(np.float64)
-    n = y01.size
-    if len(X) != n:
-        raise ValueError(f"{_STEP}: X has {len(X)} rows but y has {n}; they must be the same cases.")
-    if resamples is None:
-        if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-            raise ValueError(f"{_STEP}: n_boot must be a positive integer; got {n_boot!r}.")
-        rng = np.random.default_rng(random_state)
-        resamples = [rng.integers(0, n, n) for _ in range(n_boot)]
-    resamples = _check_resamples(resamples, n)
-
-    full = clone(estimator).fit(X, y)
-    apparent = _fitted_indexes(_linear_predictor(full, X), y01)
-    outcomes = Parallel(n_jobs=n_jobs)(
-        delayed(_one_resample)(estimator, X, y, y01, rows) for rows in resamples
+    _, apparent, training, test, counts, n_resamples, n_failed = _bootstrap(
+        estimator, X, y, resamples, n_boot, random_state, n_jobs, _validation_measures
     )
-    kept = [outcome for outcome in outcomes if outcome is not None]
-    n_failed = len(outcomes) - len(kept)
-    if n_failed:
-        failed = [i for i, outcome in enumerate(outcomes) if outcome is None]
-        warnings.warn(
-            f"{_STEP}: {n_failed} of {len(outcomes)} resample(s) {preview(failed)} left out: "
-            "the refitted model's maximum-likelihood estimate does not exist (separation), "
-            "as rms::validate leaves out 'divergence or singularity' resamples.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    if not kept:
-        raise ValueError(f"{_STEP}: no resample could be fitted; nothing to validate.")
-    training = np.array([outcome[0] for outcome in kept])
-    test = np.array([outcome[1] for outcome in kept])
-    usable = ~np.isnan(training + test)
-    counts = usable.sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        training_mean = np.where(usable, training, 0.0).sum(axis=0) / counts
-        test_mean = np.where(usable, test, 0.0).sum(axis=0) / counts
     measured = pd.DataFrame(
-        {"apparent": apparent, "training": training_mean, "test": test_mean},
+        {"apparent": apparent, "training": training, "test": test},
         index=_MEASURED,
     )
     measured["optimism"] = measured["training"] - measured["test"]
@@ -312,4 +336,4 @@ def bootstrap_validate(
     table.loc["Emax"] = [0.0, 0.0, emax, emax, emax, counts[0]]
     table["n"] = table["n"].astype(np.int64)
     table.index.name = "index"
-    return ValidationResult(table=table, n_resamples=len(outcomes), n_failed=n_failed)
+    return ValidationResult(table=table, n_resamples=n_resamples, n_failed=n_failed)

@@ -88,3 +88,35 @@ idx_sep <- resamples(2, B_sep, m)
 write(idx_sep, "rms_resamples_separation.csv")
 set.seed(2)
 write(validate_table(validate(fit_sep, B = B_sep, maxit = 100)), "rms_validate_separation.csv")
+
+# ---- calibrate with the same resamples (same seed as validate) ------------
+calibrate_table <- function(cal) {
+  err <- local({
+    predicted <- attr(cal, "predicted")
+    s <- !is.na(cal[, "predy"] + cal[, "calibrated.corrected"])
+    predicted - approx(cal[s, "predy"], cal[s, "calibrated.corrected"], xout = predicted,
+                       ties = mean)$y
+  })
+  list(
+    table = data.frame(predicted = dump_numbers(cal[, "predy"]),
+                       apparent = dump_numbers(cal[, "calibrated.orig"]),
+                       corrected = dump_numbers(cal[, "calibrated.corrected"]),
+                       apparent_error = dump_numbers(cal[, "index.orig"]),
+                       training = dump_numbers(cal[, "training"]),
+                       test = dump_numbers(cal[, "test"]),
+                       optimism = dump_numbers(cal[, "optimism"]), n = cal[, "n"]),
+    errors = data.frame(name = c("mean_absolute_error", "mean_squared_error",
+                                 "quantile90_absolute_error"),
+                        value = dump_numbers(c(mean(abs(err), na.rm = TRUE),
+                                               mean(err^2, na.rm = TRUE),
+                                               quantile(abs(err), 0.9, na.rm = TRUE))))
+  )
+}
+set.seed(1)
+cal <- calibrate_table(calibrate(fit, B = B))
+write(cal$table, "rms_calibrate_clinical.csv")
+write(cal$errors, "rms_calibrate_clinical_errors.csv")
+set.seed(2)
+cal_sep <- calibrate_table(calibrate(fit_sep, B = B_sep))
+write(cal_sep$table, "rms_calibrate_separation.csv")
+write(cal_sep$errors, "rms_calibrate_separation_errors.csv")
