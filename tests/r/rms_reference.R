@@ -120,3 +120,22 @@ set.seed(2)
 cal_sep <- calibrate_table(calibrate(fit_sep, B = B_sep))
 write(cal_sep$table, "rms_calibrate_separation.csv")
 write(cal_sep$errors, "rms_calibrate_separation_errors.csv")
+
+# ---- nomogram: points per predictor value, and the total-points scales ----
+dd <- datadist(clinical); options(datadist = "dd")
+fit_nom <- lrm(y ~ rad_score + age + grade, data = clinical)
+nom <- nomogram(fit_nom, rad_score = c(-2, -1, 0, 1, 2, 3), age = c(30, 40, 50, 60, 70, 80, 90),
+                fun = plogis, fun.at = c(.1, .25, .5, .75, .9), funlabel = "Risk", lp = TRUE,
+                maxscale = 100)
+points_rows <- do.call(rbind, lapply(c("rad_score", "age", "grade"), function(v)
+  data.frame(predictor = v, value = as.character(nom[[v]][[v]]),
+             linear_predictor = dump_numbers(nom[[v]]$Xbeta),
+             points = dump_numbers(nom[[v]]$points))))
+write(points_rows, "rms_nomogram_points.csv")
+write(rbind(data.frame(axis = "lp", value = nom$lp$x.real, points = dump_numbers(nom$lp$x)),
+            data.frame(axis = "probability", value = nom$Risk$x.real,
+                       points = dump_numbers(nom$Risk$x))),
+      "rms_nomogram_axes.csv")
+write(data.frame(name = c("points_per_unit", "intercept"),
+                 value = dump_numbers(c(attr(nom, "info")$sc, attr(nom, "info")$Intercept))),
+      "rms_nomogram_scale.csv")
