@@ -36,8 +36,10 @@ def test_points_match_rms_nomogram(fit, data_dir):
     lp = axes[axes["axis"] == "lp"]
     np.testing.assert_allclose(scales.total_points(lp["value"]), lp["points"], rtol=RTOL)
     risk = axes[axes["axis"] == "probability"]
+    # rms places probability ticks by linear interpolation of plogis on a 1000-point lp
+    # grid (approx()), which is off by up to 7e-7 here; radfuse inverts exactly.
     np.testing.assert_allclose(scales.total_points(special.logit(risk["value"])), risk["points"],
-                               rtol=RTOL)
+                               rtol=1e-5)
 
 
 def test_total_points_give_the_model_prediction(fit, data_dir):

@@ -11,7 +11,7 @@ import pandas as pd
 from pandas.api import types
 from scipy import special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_alpha, check_binary_target, preview
@@ -367,8 +367,13 @@ class LogisticMLE(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
+        # One type_of_target call (it is slow) instead of check_classification_targets too.
         target_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if target_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: {target_type}. LogisticMLE needs a binary outcome "
+                "(two classes)."
+            )
         if target_type != "binary":
             raise ValueError(
                 "Only binary classification is supported. The type of the target is "
