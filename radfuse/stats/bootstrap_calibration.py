@@ -128,7 +128,8 @@ def bootstrap_calibration(
     True
     """
     predictions_lp, apparent, training, test, counts, n_resamples, n_failed = _bootstrap(
-        estimator, X, y, resamples, n_boot, random_state, n_jobs, _calibration_measures
+        estimator, X, y, resamples, n_boot, random_state, n_jobs, _calibration_measures,
+        step="bootstrap_calibration",
     )
     predictions = special.expit(predictions_lp)
     grid = np.linspace(*np.sort(predictions)[[4, -5]], N_GRID)

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_alpha, check_binary_target, preview
+from .._validation import check_alpha, check_binary_target, feature_names_of, preview
 from ._inference import wald_test
 from ._ml_logistic import NotConvergedError, SeparationError, fit_logistic
 from ._result import StatResult
@@ -58,7 +58,7 @@ class LogisticModelResult(StatResult):
     null_log_likelihood: float
     n_iterations: int
     outcome: str
-    predictors: tuple
+    predictors: list
     levels: Mapping = dataclasses.field(repr=False)
     ranges: Mapping = dataclasses.field(repr=False)
     alpha: float
@@ -316,7 +316,7 @@ def logistic_model(data, outcome, predictors, alpha: float = 0.05) -> LogisticMo
         null_log_likelihood=-fit.null_deviance / 2,
         n_iterations=fit.n_iterations,
         outcome=outcome,
-        predictors=tuple(predictors),
+        predictors=list(predictors),
         levels=levels,
         ranges=ranges,
         alpha=alpha,
@@ -387,7 +387,7 @@ class LogisticMLE(ClassifierMixin, BaseEstimator):
                 "model needs cases of both classes."
             )
         y01 = (y == self.classes_[1]).astype(np.float64)
-        names = ["Intercept", *(str(name) for name in getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))]
+        names = ["Intercept", *feature_names_of(self, X.shape[1])]
         design = np.column_stack([np.ones(X.shape[0]), X])
         fit = fit_logistic(design, y01, names=names, step="LogisticMLE")
         self.intercept_ = fit.coef[:1].copy()

@@ -85,7 +85,7 @@ def _test_indexes(lp: np.ndarray, y01: np.ndarray) -> np.ndarray:
         recalibration = fit_logistic(
             np.column_stack([np.ones(n), lp]), y01, names=["Intercept", "lp"], step=_STEP
         )
-    except (SeparationError, NotConvergedError, ValueError):
+    except (SeparationError, NotConvergedError):
         # rms records NA for what needs the recalibration fit and counts the
         # resample out of those indexes only.
         nan = np.nan
@@ -106,7 +106,7 @@ def _validation_measures(apparent_lp, y01):
     return _fitted_indexes, _test_indexes
 
 
-def _linear_predictor(model, X) -> np.ndarray:
+def _linear_predictor(model, X, step: str) -> np.ndarray:
     if not hasattr(model, "decision_function"):
         last = model.steps[-1] if hasattr(model, "steps") else None
         where = (
@@ -115,7 +115,7 @@ def _linear_predictor(model, X) -> np.ndarray:
             else type(model).__name__
         )
         raise TypeError(
-            f"{_STEP}: {where} has no decision_function. The indexes are defined on the "
+            f"{step}: {where} has no decision_function. The indexes are defined on the "
             "linear predictor (log-odds), not on logit(predict_proba), which overflows "
             "under separation; use a classifier with a decision_function (e.g. "
             "LogisticRegression, LogisticMLE)."
@@ -123,7 +123,7 @@ def _linear_predictor(model, X) -> np.ndarray:
     lp = np.asarray(model.decision_function(X), dtype=np.float64)
     if lp.ndim != 1:
         raise ValueError(
-            f"{_STEP}: decision_function returned shape {lp.shape}; a binary classifier's "
+            f"{step}: decision_function returned shape {lp.shape}; a binary classifier's "
             "linear predictor is one value per case."
         )
     return lp
@@ -133,38 +133,38 @@ def _take(X, rows):
     return X.iloc[rows] if isinstance(X, (pd.DataFrame, pd.Series)) else X[rows]
 
 
-def _refit_and_score(estimator, X, y, y01, rows, measure_training, measure_test):
+def _refit_and_score(estimator, X, y, y01, rows, measure_training, measure_test, step):
     try:
         model = clone(estimator).fit(_take(X, rows), _take(y, rows))
     except SeparationError:
         return None
-    lp = _linear_predictor(model, X)
+    lp = _linear_predictor(model, X, step)
     return measure_training(lp[rows], y01[rows]), measure_test(lp, y01)
 
 
-def _check_resamples(resamples, n: int) -> list[np.ndarray]:
+def _check_resamples(resamples, n: int, step: str) -> list[np.ndarray]:
     checked = []
     for position, rows in enumerate(resamples):
         rows = np.asarray(rows)
         if rows.ndim != 1 or rows.size == 0 or rows.dtype.kind not in "iu":
             raise ValueError(
-                f"{_STEP}: resample {position} must be a non-empty 1-D array of integer "
+                f"{step}: resample {position} must be a non-empty 1-D array of integer "
                 f"row positions; got dtype {rows.dtype} and shape {rows.shape}."
             )
         outside = (rows < 0) | (rows >= n)
         if outside.any():
             raise ValueError(
-                f"{_STEP}: resample {position} has position(s) "
+                f"{step}: resample {position} has position(s) "
                 f"{preview(rows[outside].tolist())} outside 0..{n - 1} (0-based; subtract 1 "
                 "from R's indices)."
             )
         checked.append(rows.astype(np.intp))
     if not checked:
-        raise ValueError(f"{_STEP}: resamples is empty; give at least one resample.")
+        raise ValueError(f"{step}: resamples is empty; give at least one resample.")
     return checked
 
 
-def _bootstrap(estimator, X, y, resamples, n_boot, random_state, n_jobs, measures):
+def _bootstrap(estimator, X, y, resamples, n_boot, random_state, n_jobs, measures, step=_STEP):
     """Harrell's bootstrap (``rms::predab.resample``): the apparent measure of the
     estimator fitted to all cases, and the per-resample training and test
     measures averaged over the resamples where each is defined.
@@ -175,23 +175,25 @@ def _bootstrap(estimator, X, y, resamples, n_boot, random_state, n_jobs, measure
     per-measure counts, the number of resamples and how many were left out
     because their MLE does not exist.
     """
-    y01, _ = check_binary_target(np.asarray(y), step=_STEP)
+    y01, _ = check_binary_target(np.asarray(y), step=step)
     y01 = y01.astype(np.float64)
     n = y01.size
     if len(X) != n:
-        raise ValueError(f"{_STEP}: X has {len(X)} rows but y has {n}; they must be the same cases.")
+        raise ValueError(f"{step}: X has {len(X)} rows but y has {n}; they must be the same cases.")
     if resamples is None:
         if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-            raise ValueError(f"{_STEP}: n_boot must be a positive integer; got {n_boot!r}.")
+            raise ValueError(f"{step}: n_boot must be a positive integer; got {n_boot!r}.")
         rng = np.random.default_rng(random_state)
         resamples = [rng.integers(0, n, n) for _ in range(n_boot)]
-    resamples = _check_resamples(resamples, n)
+    resamples = _check_resamples(resamples, n, step)
 
-    apparent_lp = _linear_predictor(clone(estimator).fit(X, y), X)
+    apparent_lp = _linear_predictor(clone(estimator).fit(X, y), X, step)
     measure_training, measure_test = measures(apparent_lp, y01)
     apparent = measure_training(apparent_lp, y01)
     outcomes = Parallel(n_jobs=n_jobs)(
-        delayed(_refit_and_score)(estimator, X, y, y01, rows, measure_training, measure_test)
+        delayed(_refit_and_score)(
+            estimator, X, y, y01, rows, measure_training, measure_test, step
+        )
         for rows in resamples
     )
     kept = [outcome for outcome in outcomes if outcome is not None]
@@ -199,14 +201,14 @@ def _bootstrap(estimator, X, y, resamples, n_boot, random_state, n_jobs, measure
     if n_failed:
         failed = [i for i, outcome in enumerate(outcomes) if outcome is None]
         warnings.warn(
-            f"{_STEP}: {n_failed} of {len(outcomes)} resample(s) {preview(failed)} left out: "
+            f"{step}: {n_failed} of {len(outcomes)} resample(s) {preview(failed)} left out: "
             "the refitted model's maximum-likelihood estimate does not exist (separation), "
             "as rms leaves out 'divergence or singularity' resamples.",
             RuntimeWarning,
             stacklevel=3,
         )
     if not kept:
-        raise ValueError(f"{_STEP}: no resample could be fitted; nothing to validate.")
+        raise ValueError(f"{step}: no resample could be fitted; nothing to validate.")
     training = np.array([outcome[0] for outcome in kept])
     test = np.array([outcome[1] for outcome in kept])
     # As rms: a measure undefined in a resample (NA) leaves that resample out
