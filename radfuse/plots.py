@@ -34,6 +34,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from ._nomogram import nomogram_points, plot_bootstrap_calibration, plot_nomogram  # noqa: F401  (rms figures)
 from ._validation import check_binary_target, check_probabilities, check_scores
 from .stats.calibration import calibration
 from .stats.decision_curve import decision_curve

@@ -51,3 +51,26 @@ __all__ = [
     "wilson_interval",
     "youden_threshold",
 ]
+from .logistic import (
+    LikelihoodRatioTest,
+    LogisticMLE,
+    LogisticModelResult,
+    NotConvergedError,
+    SeparationError,
+    logistic_model,
+)
+from .validation import ValidationResult, bootstrap_validate
+
+__all__ += [
+    "LikelihoodRatioTest",
+    "LogisticMLE",
+    "LogisticModelResult",
+    "NotConvergedError",
+    "SeparationError",
+    "ValidationResult",
+    "bootstrap_validate",
+    "logistic_model",
+]
+from .bootstrap_calibration import BootstrapCalibrationResult, bootstrap_calibration
+
+__all__ += ["BootstrapCalibrationResult", "bootstrap_calibration"]
