@@ -255,3 +255,19 @@ def test_sklearn_compatible_estimator(estimator, check):
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         check(estimator)
+
+
+def test_make_radiomics_pipeline_puts_combat_first():
+    from radfuse.pipeline import make_radiomics_pipeline
+
+    table = _input()
+    y = (table["f02"] > table["f02"].median()).astype(int)
+    model = make_radiomics_pipeline("lr", combat={"batch": "site", "covariates": COVARIATES},
+                                    mrmr={"n_features": 5}, lasso=False, random_state=0)
+    assert [name for name, _ in model.steps][:2] == ["combat", "smote"]
+    assert model.named_steps["combat"].get_params()["covariates"] == COVARIATES
+    scores = cross_val_score(model, table, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    assert scores.shape == (3,)
+    assert "combat" not in dict(make_radiomics_pipeline("lr").steps)
+    with pytest.raises(ValueError, match="step 'combat'"):
+        make_radiomics_pipeline("lr", combat={"site_column": "site"})
