@@ -271,3 +271,17 @@ def test_make_radiomics_pipeline_puts_combat_first():
     assert "combat" not in dict(make_radiomics_pipeline("lr").steps)
     with pytest.raises(ValueError, match="step 'combat'"):
         make_radiomics_pipeline("lr", combat={"site_column": "site"})
+
+
+def test_own_covariate_enters_the_harmonised_value_through_the_scale():
+    """Why the outcome must never be a covariate: a case's own label moves its harmonised
+    features by beta * (1 - 1 / sqrt(delta*)), derived from the model's transform."""
+    table = _input()
+    y = (np.arange(len(table)) % 3 == 0).astype(int)
+    X = table.drop(columns=COVARIATES).assign(outcome=y)
+    model = ComBat(batch="site", covariates=["outcome"]).fit(X)
+    flipped = model.transform(X.assign(outcome=1 - y))
+    moved = (model.transform(X) - flipped).drop(columns="outcome").to_numpy()
+    codes = pd.Index(model.sites_).get_indexer(X["site"])
+    expected = (2 * y - 1)[:, None] * model.covariate_coef_[0] * (1 - 1 / np.sqrt(model.delta_star_[codes]))
+    np.testing.assert_allclose(moved, expected, rtol=1e-8, atol=1e-10 * np.abs(table.iloc[:, :30]).to_numpy().max())
