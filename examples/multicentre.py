@@ -15,7 +15,9 @@ Four strategies:
 - ``whole cohort, outcome kept``: the common practice of harmonising all cases
   of all centres once, before any split, preserving the outcome as a ComBat
   covariate (sva's ``mod = model.matrix(~outcome)``);
-- ``whole cohort, unlabelled``: all cases harmonised once without covariates.
+- ``whole cohort, unlabelled``: all cases harmonised once without covariates
+  (for the external centre this is the same ComBat fit as ``inside folds``, so
+  their external AUCs coincide; they differ in the CV).
 
 The same is run on a noise table (no feature carries any signal, so every
 honest AUC is ~0.5). Preserving the outcome while harmonising the whole
@@ -30,6 +32,19 @@ Run::
 
     python examples/multicentre.py            # 3 seeds
     python examples/multicentre.py --quick    # 1 seed, for a smoke test
+
+Output of the full run (3 seeds, about 4 minutes on 2 cores)::
+
+                                       cv_auc  external_auc
+    data   strategy
+    signal none                         0.910         0.941
+           inside folds                 0.942         0.948
+           whole cohort, outcome kept   0.699         0.860
+           whole cohort, unlabelled     0.943         0.948
+    noise  none                         0.466         0.448
+           inside folds                 0.499         0.483
+           whole cohort, outcome kept   0.529         0.262
+           whole cohort, unlabelled     0.499         0.483
 """
 
 from __future__ import annotations
