@@ -317,7 +317,7 @@ class ComBat(TransformerMixin, BaseEstimator):
         labels = self._column(X, position)
         missing = pd.isna(pd.Series(labels, dtype=object)).to_numpy()
         if labels.dtype.kind == "f":
-            missing |= ~np.isfinite(labels)
+            missing = missing | ~np.isfinite(labels)
         if missing.any():
             raise ValueError(
                 f"{_STEP}: the batch column {names[position]!r} has {missing.sum()} missing "
