@@ -148,9 +148,12 @@ class ComBat(TransformerMixin, BaseEstimator):
     def _column_positions(self, X):
         """Positions of the batch column, the covariates and the features in ``X``."""
         names = self._names(X)
-        covariates = [] if self.covariates is None else list(self.covariates)
-        if isinstance(self.covariates, (str, Integral)):
+        if self.covariates is None:
+            covariates = []
+        elif isinstance(self.covariates, (str, Integral)):
             covariates = [self.covariates]
+        else:
+            covariates = list(self.covariates)
         batch = self._position(X, names, self.batch, "batch")
         covariate_positions = [self._position(X, names, c, "covariates") for c in covariates]
         if batch in covariate_positions:
@@ -193,17 +196,19 @@ class ComBat(TransformerMixin, BaseEstimator):
 
     def _numeric_block(self, X, positions, role) -> np.ndarray:
         names = self._names(X)
-        columns = []
-        for position in positions:
-            values = self._column(X, position)
-            try:
-                columns.append(np.asarray(values, dtype=np.float64))
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"{_STEP}: {role} column {names[position]!r} is not numeric; encode it as "
-                    "numbers (a categorical covariate as 0/1 indicator columns) or drop it."
-                ) from None
-        block = np.column_stack(columns) if columns else np.empty((np.shape(X)[0], 0))
+        part = X.iloc[:, positions] if isinstance(X, pd.DataFrame) else np.asarray(X)[:, positions]
+        try:
+            block = np.array(part, dtype=np.float64)
+        except (TypeError, ValueError):
+            for position in positions:
+                try:
+                    np.asarray(self._column(X, position), dtype=np.float64)
+                except (TypeError, ValueError):
+                    raise ValueError(
+                        f"{_STEP}: {role} column {names[position]!r} is not numeric; encode it "
+                        "as numbers (a categorical covariate as 0/1 indicator columns) or drop it."
+                    ) from None
+            raise
         check_finite_features(block, [names[p] for p in positions], f"{_STEP} ({role})")
         return block
 
