@@ -21,6 +21,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from ._validation import check_feature_table, check_finite_features, preview
+from .harmonize import ComBat
 from .models import make_classifier
 from .select.correlation import CorrelationPruner
 from .select.icc import ICCFilter
@@ -114,6 +115,8 @@ class CheckedSMOTE(SMOTE):
 
 
 def _default_step(name: str, params: dict, random_state, n_jobs):
+    if name == "combat":
+        return ComBat(**params)
     if name == "icc":
         if "reliability" not in params:
             raise ValueError(
@@ -154,6 +157,7 @@ def _build_step(name: str, spec, random_state, n_jobs):
 def make_radiomics_pipeline(
     classifier="lr",
     *,
+    combat=False,
     icc=False,
     smote=True,
     zscore=True,
@@ -174,6 +178,12 @@ def make_radiomics_pipeline(
     ----------
     classifier : str or estimator
         A name for :func:`radfuse.models.make_classifier` or a classifier.
+    combat : bool, dict or estimator
+        :class:`~radfuse.harmonize.ComBat` as the first step, harmonising
+        site effects inside each training fold; off by default. ``True``
+        reads the site from a column ``"site"``; ``combat={"batch": "centre",
+        "covariates": ["age"]}`` names the columns. The batch column is
+        dropped; the covariates stay in the table for the later steps.
     icc : bool, dict or estimator
         :class:`~radfuse.select.ICCFilter`; off by default because it needs
         the second reader's tables: ``icc={"reliability": [r1, r2]}``.
@@ -224,6 +234,7 @@ def make_radiomics_pipeline(
     (2, 2)
     """
     specs = dict(
+        combat=combat,
         icc=icc,
         smote=smote,
         zscore=zscore,

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import ndimage
 
 from ..extract._dependencies import import_sitk
+from ._centres import assign_centres, centre_shares, check_effect_sizes
 
 MODALITIES = {
     # grid (size in sitk x, y[, z] order, spacing mm), intensities, lesion radius (mm)
@@ -51,6 +52,9 @@ def make_imaging_cohort(
     second_reader_fraction=0.3,
     positive_fraction=0.5,
     class_separation=1.2,
+    centres=None,
+    centre_shift=0.5,
+    centre_scale=0.1,
 ):
     """Write a synthetic multimodal lesion cohort as NRRD files.
 
@@ -86,12 +90,27 @@ def make_imaging_cohort(
         classes. Each modality sees it with its own noise, so single features
         overlap between classes and modalities carry complementary signal
         (0 gives no signal at all).
+    centres : int or dict of str to float, optional
+        None (default): one scanner, no centre effects (files identical to
+        earlier radfuse versions). An int ``k``: centres ``"C1"`` ... ``"Ck"``
+        with equal shares; a dict: centre name to share of the cases. Each
+        centre's scanner maps every modality's intensities ``I`` to
+        ``gain * I + offset``, with ``log(gain) ~ N(0, centre_scale**2)`` and
+        ``offset ~ N(0, (centre_shift * noise)**2)`` per centre and modality
+        (``noise`` is the modality's noise SD), which shifts and scales the
+        first-order and texture features. The manifest then has a
+        ``centre`` column.
+    centre_shift : float
+        SD of the additive intensity offset, in units of the modality's noise SD.
+    centre_scale : float
+        SD of the log intensity gain.
 
     Returns
     -------
     manifest : DataFrame
         Columns ``case_id``, ``block``, ``image``, ``mask``, ``label``,
-        ``reader`` with absolute paths (the input of ``extract_features``).
+        ``reader`` with absolute paths (the input of ``extract_features``),
+        and ``centre`` when ``centres`` is given.
     labels : Series
         0 (benign) / 1 (malignant), indexed by ``case_id``, named "malignant".
 
@@ -105,6 +124,10 @@ def make_imaging_cohort(
     {'R1': 30, 'R2': 9}
     >>> int(labels.sum()), manifest.loc[1, "mask"].endswith("DCE_mask_R1.nrrd")
     (5, True)
+    >>> manifest, _ = make_imaging_cohort(tempfile.mkdtemp(), n_cases=6, modalities=("US",),
+    ...                                   centres={"A": 0.5, "B": 0.5})
+    >>> manifest.drop_duplicates("case_id").groupby("centre").size().to_dict()
+    {'A': 3, 'B': 3}
     """
     modalities = _check_arguments(n_cases, modalities, second_reader_fraction, positive_fraction)
     folder = Path(path)
@@ -117,6 +140,8 @@ def make_imaging_cohort(
     n_second = int(round(second_reader_fraction * n_cases))
     second_reader = set(cohort_rng.permutation(n_cases)[:n_second].tolist())
     case_ids = [f"case{index:03d}" for index in range(n_cases)]
+    centre, gain, offset = _scanners(centres, centre_shift, centre_scale, n_cases, modalities,
+                                     np.random.SeedSequence(random_state, spawn_key=(n_cases + 1,)))
 
     rows = []
     for index, case_id in enumerate(case_ids):
@@ -126,7 +151,8 @@ def make_imaging_cohort(
         aggressiveness = class_separation * malignant[index] + rng.standard_normal()
         for modality in modalities:
             seen = aggressiveness + _MODALITY_NOISE * rng.standard_normal()
-            image, mask = _render_case(modality, seen, rng)
+            image, mask = _render_case(modality, seen, rng, gain[modality][index],
+                                       offset[modality][index])
             spec = MODALITIES[modality]
             image_file = f"{case_id}/{modality}.nrrd"
             _write(folder / image_file, image, spec)
@@ -139,6 +165,8 @@ def make_imaging_cohort(
                 rows.append([case_id, modality, image_file,
                              f"{case_id}/{source}_mask_{reader}.nrrd", 1, reader])
     manifest = pd.DataFrame(rows, columns=["case_id", "block", "image", "mask", "label", "reader"])
+    if centre is not None:
+        manifest["centre"] = manifest["case_id"].map(dict(zip(case_ids, centre)))
     # Primary-reader rows first: the manifest reads as the study table plus its repeats.
     manifest = manifest.sort_values("reader", kind="stable").reset_index(drop=True)
     manifest.to_csv(folder / "manifest.csv", index=False)
@@ -205,11 +233,34 @@ def _physical_grid(spec) -> list[np.ndarray]:
     return mesh[::-1]
 
 
-def _render_case(modality: str, aggressiveness: float, rng: np.random.Generator):
+def _scanners(centres, shift, scale, n_cases, modalities, seed):
+    """Each case's centre and its scanner's intensity gain and offset per modality.
+
+    Without ``centres`` every gain is 1 and offset 0, which leaves the
+    rendered intensities bit-identical.
+    """
+    if centres is None:
+        ones = {modality: np.ones(n_cases) for modality in modalities}
+        return None, ones, {modality: np.zeros(n_cases) for modality in modalities}
+    step = "make_imaging_cohort"
+    shares = centre_shares(centres, step)
+    check_effect_sizes(step, centre_shift=shift, centre_scale=scale)
+    rng = np.random.default_rng(seed)
+    codes = assign_centres(shares, n_cases, rng)
+    gain, offset = {}, {}
+    for modality in modalities:
+        gain[modality] = np.exp(rng.normal(0.0, scale, len(shares)))[codes]
+        offset[modality] = rng.normal(0.0, shift * MODALITIES[modality]["noise"], len(shares))[codes]
+    return np.asarray(list(shares), dtype=object)[codes], gain, offset
+
+
+def _render_case(modality: str, aggressiveness: float, rng: np.random.Generator,
+                 gain: float = 1.0, offset: float = 0.0):
     """Image and boolean lesion mask (numpy order) for one case and modality.
 
     ``aggressiveness`` moves each lesion property from its benign to its
-    malignant value along a logistic curve centred between the classes.
+    malignant value along a logistic curve centred between the classes;
+    ``gain`` and ``offset`` are the scanner's intensity mapping.
     """
     spec = MODALITIES[modality]
     weight = 1 / (1 + math.exp(-1.5 * (aggressiveness - 0.6)))
@@ -251,6 +302,7 @@ def _render_case(modality: str, aggressiveness: float, rng: np.random.Generator)
         image *= 0.7 + 0.3 * speckle
     else:
         image += spec["noise"] * rng.standard_normal(shape)
+    image = gain * image + offset
     image = np.clip(np.round(image), 0, np.iinfo(np.int16).max).astype(np.int16)
     return image, lesion
 

@@ -11,6 +11,7 @@ from scipy.stats import norm
 from sklearn.utils import Bunch, check_random_state
 
 from ..blocks import SEPARATOR, _check_block_name
+from ._centres import assign_centres, centre_shares, check_effect_sizes
 
 _STEP = "make_multimodal_table"
 
@@ -140,6 +141,18 @@ def _embedding_block(y, n_dims: int, class_sep: float, rng) -> np.ndarray:
     return np.maximum(latent @ projection + bias, 0.0)
 
 
+def _centre_effects(values, shares: dict, shift: float, scale: float, rng):
+    """Assign centres in the given shares; apply per-centre, per-feature location and scale."""
+    check_effect_sizes(_STEP, centre_shift=shift, centre_scale=scale)
+    n_cases, n_features = values.shape
+    codes = assign_centres(shares, n_cases, rng)
+    additive = rng.normal(0.0, shift, size=(len(shares), n_features))
+    multiplicative = np.exp(rng.normal(0.0, scale, size=(len(shares), n_features)))
+    mean, spread = values.mean(axis=0), values.std(axis=0, ddof=1)
+    shifted = mean + multiplicative[codes] * (values - mean) + additive[codes] * spread
+    return np.asarray(list(shares), dtype=object)[codes], shifted
+
+
 def make_multimodal_table(
     n_cases: int = 200,
     blocks: Mapping[str, int] | None = None,
@@ -149,6 +162,9 @@ def make_multimodal_table(
     n_informative: int = 5,
     class_sep=0.8,
     weights=None,
+    centres=None,
+    centre_shift: float = 0.5,
+    centre_scale: float = 0.3,
     random_state=0,
     return_X_y: bool = False,
 ):
@@ -174,6 +190,15 @@ def make_multimodal_table(
     has ROC AUC :math:`\Phi(\delta / \sqrt{2})` in the population and every
     other one 0.5.
 
+    With ``centres``, each case is imaged at one centre (scanner) whose
+    effect on feature :math:`j` is additive and multiplicative, as in the
+    ComBat model: :math:`x'_{ij} = m_j + \theta_{cj}(x_{ij} - m_j)
+    + \gamma_{cj} s_j`, with the feature's cohort mean :math:`m_j` and SD
+    :math:`s_j`, :math:`\gamma_{cj} \sim N(0, \text{centre\_shift}^2)` and
+    :math:`\log\theta_{cj} \sim N(0, \text{centre\_scale}^2)`, for every
+    feature including the embedding block. The centres are independent of the
+    outcome, so the effects are pure nuisance.
+
     The embedding block (``<embedding_block>__f0000``...) imitates CNN
     average-pool outputs: a ReLU of a random projection of 8 latent factors, the
     first shifted by ``class_sep`` in malignant cases, so values are
@@ -198,6 +223,15 @@ def make_multimodal_table(
         per block name (radiomic blocks and the embedding block).
     weights : sequence of two floats, default=None
         Proportions of benign (0) and malignant (1) cases; None means equal.
+    centres : int or dict of str to float, default=None
+        None: a single centre without effects (the table is then identical
+        to earlier radfuse versions). An int ``k``: centres ``"C1"`` ...
+        ``"Ck"`` with equal shares; a dict: centre name to share of the
+        cases (shares summing to 1).
+    centre_shift : float, default=0.5
+        SD of the additive centre effects, in units of each feature's SD.
+    centre_scale : float, default=0.3
+        SD of the log multiplicative centre effects.
     random_state : int, RandomState instance or None, default=0
         Seed; the same seed gives the same table.
     return_X_y : bool, default=False
@@ -227,6 +261,10 @@ def make_multimodal_table(
     np.int64(30)
     >>> cohort.data.columns[0]
     'US__original_firstorder_10Percentile'
+    >>> multicentre = make_multimodal_table(n_cases=60, blocks={"US": 20}, n_embedding=0,
+    ...                                     centres={"A": 0.5, "B": 0.3, "C": 0.2})
+    >>> multicentre.centre.value_counts().sort_index().tolist()
+    [30, 18, 12]
     """
     if blocks is None:
         blocks = {"US": 100, "MG": 100, "MRI": 100}
@@ -277,7 +315,14 @@ def make_multimodal_table(
 
     index = pd.Index([f"case_{i:04d}" for i in range(1, n_cases + 1)], name="case_id")
     feature_names = [column for block_columns in columns.values() for column in block_columns]
-    data = pd.DataFrame(np.hstack(parts), index=index, columns=feature_names)
+    values = np.hstack(parts)
+    centre = None
+    if centres is not None:
+        # drawn after everything else, so the other values stay those of a one-centre table
+        labels, values = _centre_effects(values, centre_shares(centres, _STEP), centre_shift,
+                                         centre_scale, rng)
+        centre = pd.Series(labels, index=index, name="centre")
+    data = pd.DataFrame(values, index=index, columns=feature_names)
     target = pd.Series(y, index=index, name="malignant")
     if return_X_y:
         return data, target
@@ -290,6 +335,7 @@ def make_multimodal_table(
         blocks=columns,
         informative=informative,
         population_auc={name: float(norm.cdf(separations[name] / np.sqrt(2))) for name in blocks},
+        centre=centre,
         DESCR=(
             f"Synthetic multimodal radiomics cohort (radfuse.datasets.make_multimodal_table): "
             f"{n_cases} cases, {int(y.sum())} malignant; blocks "

@@ -12,7 +12,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 from sklearn.utils import check_random_state
 
 from .._validation import check_binary_target, check_feature_table, check_finite_features, preview
@@ -118,13 +123,18 @@ def check_feature_values(features: pd.DataFrame, columns: Sequence[str], name: s
     check_finite_features(table.to_numpy(dtype=np.float64), list(table.columns), step, case_ids=table.index)
 
 
-def split_cases(features, y, split, seed, *, pos_label=None):
+def split_cases(features, y, split, seed, *, pos_label=None, groups=None):
     """Training and test tables from a hold-out fraction, test ids or an external set.
+
+    With ``groups`` (a Series by case id), a fraction is held out by whole
+    groups and listed test cases may not split a group.
 
     Returns
     -------
     X_train, y_train, X_test, y_test, description
     """
+    if groups is not None and isinstance(split, Real) and not isinstance(split, bool):
+        return _grouped_holdout(features, y, split, seed, groups)
     if isinstance(split, tuple) and len(split) == 2:
         X_test, y_test = split
         y_test, _ = check_cases(X_test, y_test, pos_label=pos_label, name="the external test set")
@@ -172,6 +182,8 @@ def split_cases(features, y, split, seed, *, pos_label=None):
         )
     train_ids = features.index[features.index.isin(train_ids)]
     test_ids = features.index[features.index.isin(test_ids)]
+    if groups is not None:
+        _check_groups_not_split(groups, train_ids, test_ids)
     for part, ids in (("training", train_ids), ("test", test_ids)):
         if y.loc[ids].nunique() < 2:
             raise ValueError(
@@ -181,11 +193,18 @@ def split_cases(features, y, split, seed, *, pos_label=None):
     return features.loc[train_ids], y.loc[train_ids], features.loc[test_ids], y.loc[test_ids], description
 
 
-def make_outer_cv(cv, seed):
-    """The protocol's 20 x 5 repeated stratified CV unless a splitter is given."""
+def make_outer_cv(cv, seed, *, grouped=False):
+    """The protocol's 20 x 5 repeated stratified CV unless a splitter is given.
+
+    ``grouped``: the same, keeping each group (patient, centre) in one fold.
+    """
     if cv is None:
+        if grouped:
+            return RepeatedStratifiedGroupKFold(n_splits=5, n_repeats=20, random_state=seed)
         return RepeatedStratifiedKFold(n_splits=5, n_repeats=20, random_state=seed)
     if isinstance(cv, Integral) and not isinstance(cv, bool):
+        if grouped:
+            return StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=seed)
         return StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     if not hasattr(cv, "split"):
         raise TypeError(
@@ -194,16 +213,18 @@ def make_outer_cv(cv, seed):
     return cv
 
 
-def outer_folds(cv, X_train, y_train):
+def outer_folds(cv, X_train, y_train, groups=None):
     """Materialise the folds, each with its repeat number, and check both classes.
 
     A new repeat starts when a validation case comes back, so any splitter
     that partitions the cases repeatedly (``RepeatedStratifiedKFold``,
-    ``StratifiedKFold``) gets the right grouping.
+    ``StratifiedKFold``) gets the right grouping. ``groups`` (a Series by
+    case id) go to the splitter, and no group may straddle a fold.
     """
     counts = y_train.value_counts().to_dict()
+    group_values = None if groups is None else groups.loc[X_train.index].to_numpy()
     try:
-        splits = list(cv.split(X_train, y_train))
+        splits = list(cv.split(X_train, y_train, group_values))
     except ValueError as error:
         raise ValueError(
             f"{STEP}: cannot split the training set (class counts {counts}) with {cv!r}: "
@@ -218,6 +239,9 @@ def outer_folds(cv, X_train, y_train):
                     f"{STEP}: fold {number} of {cv!r} has a single class in its {part} part; "
                     f"the training set has class counts {counts}. Use fewer folds or more cases."
                 )
+        if group_values is not None:
+            _check_groups_not_split(groups, X_train.index[train], X_train.index[test],
+                                    f"fold {number} of {cv!r}")
         if seen[test].any():
             repeat, seen[:] = repeat + 1, False
         seen[test] = True
@@ -239,3 +263,128 @@ def class_balance(y_train: pd.Series, y_test: pd.Series) -> pd.DataFrame:
             "prevalence": positives / y.size,
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split")
+
+
+def check_groups(groups, index: pd.Index):
+    """Groups (patient or centre of each case) as a Series aligned to the cases, or None."""
+    if groups is None:
+        return None
+    if isinstance(groups, pd.Series):
+        unknown = index.difference(groups.index, sort=False).tolist()
+        if unknown:
+            raise ValueError(
+                f"{STEP}: groups has no entry for case id(s) {preview(unknown)}; give every "
+                "case its group (patient or centre)."
+            )
+        groups = groups.loc[index]
+    else:
+        values = np.asarray(groups, dtype=object)
+        if values.ndim != 1 or values.size != index.size:
+            raise ValueError(
+                f"{STEP}: groups must be a Series indexed by case id or one label per row of "
+                f"features ({index.size}); got shape {values.shape}."
+            )
+        groups = pd.Series(values, index=index)
+    missing = groups.isna().to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"{STEP}: groups is missing for case(s) {preview(index[missing].tolist())}."
+        )
+    return groups.rename("group")
+
+
+def _check_groups_not_split(groups, train_ids, test_ids, where="the hold-out split") -> None:
+    shared = sorted(set(groups.loc[train_ids]) & set(groups.loc[test_ids]), key=str)
+    if shared:
+        raise ValueError(
+            f"{STEP}: group(s) {preview(shared)} have cases on both sides of {where}; "
+            "all cases of a patient or centre must stay together."
+        )
+
+
+def _grouped_holdout(features, y, split, seed, groups):
+    """Hold out whole groups: the first fold of a stratified group K-fold, K = round(1/split)."""
+    if not 0 < split < 1:
+        raise ValueError(f"{STEP}: split as a test fraction must lie in (0, 1); got {split!r}.")
+    n_splits = max(2, int(round(1 / split)))
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    try:
+        train, test = next(splitter.split(np.zeros(len(y)), y.to_numpy(), groups.to_numpy()))
+    except ValueError as error:
+        raise ValueError(
+            f"{STEP}: cannot hold out 1/{n_splits} of {groups.nunique()} groups: {error}"
+        ) from error
+    for part, positions in (("training", train), ("test", test)):
+        if np.unique(y.to_numpy()[positions]).size < 2:
+            raise ValueError(
+                f"{STEP}: the grouped {part} set ({positions.size} cases) holds a single "
+                "class; it needs cases of both classes (use more groups or another split)."
+            )
+    description = (
+        f"stratified group hold-out, 1 of {n_splits} group folds "
+        f"(test fraction {test.size / len(y):.3f}, {np.unique(groups.to_numpy()[test]).size} groups)"
+    )
+    return (features.iloc[train], y.iloc[train], features.iloc[test], y.iloc[test], description)
+
+
+class RepeatedStratifiedGroupKFold:
+    """``StratifiedGroupKFold`` repeated with a new shuffle each time.
+
+    scikit-learn has no repeated version of the grouped splitter; this gives
+    the protocol's 20 x 5 repeated CV with each group in one fold per repeat.
+    """
+
+    def __init__(self, n_splits=5, n_repeats=20, random_state=None):
+        self.n_splits = n_splits
+        self.n_repeats = n_repeats
+        self.random_state = random_state
+
+    def split(self, X, y, groups):
+        rng = check_random_state(self.random_state)
+        for _ in range(self.n_repeats):
+            seed = rng.randint(np.iinfo(np.int32).max)
+            yield from StratifiedGroupKFold(self.n_splits, shuffle=True, random_state=seed).split(
+                X, y, groups
+            )
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits * self.n_repeats
+
+    def __repr__(self) -> str:
+        return (
+            f"RepeatedStratifiedGroupKFold(n_splits={self.n_splits}, n_repeats={self.n_repeats}, "
+            f"random_state={self.random_state})"
+        )
+
+
+class CaseGroupSplitter:
+    """A grouped splitter that finds each case's group from the table's case ids.
+
+    Inner cross-validations (``GridSearchCV`` tuning, stacking's out-of-fold
+    scores) receive only the training part of a fold, without groups; this
+    splitter looks the groups up by the DataFrame's index, so inner folds keep
+    patients or centres together too.
+    """
+
+    def __init__(self, cv, groups: pd.Series):
+        self.cv = cv
+        self.groups = groups
+
+    def _groups_of(self, X):
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                f"{STEP}: grouped inner cross-validation needs the case-indexed DataFrame; "
+                f"got {type(X).__name__}."
+            )
+        return self.groups.loc[X.index].to_numpy()
+
+    def split(self, X, y=None, groups=None):
+        yield from self.cv.split(X, y, self._groups_of(X))
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        if X is None:
+            return self.cv.get_n_splits()
+        return self.cv.get_n_splits(X, y, self._groups_of(X))
+
+    def __repr__(self) -> str:
+        return f"{self.cv!r} grouped by case"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from joblib import Memory, Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from tqdm.auto import tqdm
 
 from .. import __version__
@@ -109,7 +109,13 @@ class Study:
         Stratified random hold-out fraction, the test case ids, or an external
         test set (e.g. a second centre) with its labels.
     cv : int or splitter, default=None
-        Outer CV on the training set; None: ``RepeatedStratifiedKFold(5, 20)``.
+        Outer CV on the training set; None: ``RepeatedStratifiedKFold(5, 20)``
+        (with ``groups``: the same with ``StratifiedGroupKFold``; pass
+        ``LeaveOneGroupOut()`` for leave-one-centre-out).
+    groups : Series or array-like, default=None
+        Patient or centre of each case (a Series by case id, or one label per
+        row of ``features``). The hold-out split, the outer folds and the
+        tuning and stacking inner folds then keep each group on one side.
     tuning : None, True or dict, default=None
         Nested tuning (Varma & Simon 2006): within each outer training part,
         ``GridSearchCV`` over the full pipeline with inner CV. A dict may set
@@ -174,6 +180,7 @@ class Study:
         fusion=None,
         split=0.3,
         cv=None,
+        groups=None,
         tuning=None,
         clinical=None,
         pos_label=None,
@@ -189,6 +196,7 @@ class Study:
         self.fusion = fusion
         self.split = split
         self.cv = cv
+        self.groups = groups
         self.tuning = tuning
         self.clinical = clinical
         self.pos_label = pos_label
@@ -273,7 +281,7 @@ class Study:
                 late[name] = (strategy, blocks, spec)
         return early, late
 
-    def _tuning_settings(self, seed):
+    def _tuning_settings(self, seed, groups=None):
         if self.tuning is None or self.tuning is False:
             return None
         settings = {} if self.tuning is True else self.tuning
@@ -284,12 +292,15 @@ class Study:
             raise ValueError(f"Study: unknown tuning key(s) {unknown}; allowed: {list(_TUNING_KEYS)}.")
         inner = settings.get("cv", 3)
         if isinstance(inner, Integral):
-            inner = StratifiedKFold(n_splits=inner, shuffle=True, random_state=seed)
+            splitter = StratifiedGroupKFold if groups is not None else StratifiedKFold
+            inner = splitter(n_splits=inner, shuffle=True, random_state=seed)
+        if groups is not None:
+            inner = _design.CaseGroupSplitter(inner, groups)
         return inner, settings.get("scoring", "roc_auc"), dict(settings.get("param_grid") or {})
 
     # ------------------------------------------------------------------ units
-    def _build_units(self, feature_sets, late, templates, factory, seed, memory) -> list:
-        tuning = self._tuning_settings(seed)
+    def _build_units(self, feature_sets, late, templates, factory, seed, memory, groups=None) -> list:
+        tuning = self._tuning_settings(seed, groups)
         units = []
         for name, columns in feature_sets.items():
             if tuning is None:
@@ -297,6 +308,9 @@ class Study:
             else:
                 units.append(_tuned_unit(name, columns, templates, tuning, memory))
         for name, (strategy, blocks, params) in late.items():
+            if groups is not None and strategy == "stacking" and "cv" not in params:
+                folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+                params = {**params, "cv": _design.CaseGroupSplitter(folds, groups)}
             units.append(_fusion_unit(name, strategy, blocks, params, templates, factory, seed, memory))
         return units
 
@@ -317,20 +331,21 @@ class Study:
         feature_sets.update(early)
         late_columns = [cols for _, blocks, _ in late.values() for cols in blocks.values()]
         used = list(dict.fromkeys(c for cols in [*feature_sets.values(), *late_columns] for c in cols))
+        groups = _design.check_groups(self.groups, self.features.index)
         X_train, y_train, X_test, y_test, split_description = _design.split_cases(
-            self.features.loc[:, used], y, self.split, seed, pos_label=self.pos_label
+            self.features.loc[:, used], y, self.split, seed, pos_label=self.pos_label, groups=groups
         )
         for part, table in (("the training table", X_train), ("the test table", X_test)):
             _design.check_feature_values(table, used, part)
-        cv = _design.make_outer_cv(self.cv, seed)
-        folds = _design.outer_folds(cv, X_train, y_train)
+        cv = _design.make_outer_cv(self.cv, seed, grouped=groups is not None)
+        folds = _design.outer_folds(cv, X_train, y_train, groups)
         templates = self._templates(factory, names, seed)
         balance = _design.class_balance(y_train, y_test)
         baseline = self._baseline(y_train, y_test, seed)
 
         with tempfile.TemporaryDirectory(prefix="radfuse-study-") as cache:
             memory = Memory(cache, verbose=0)
-            units = self._build_units(feature_sets, late, templates, factory, seed, memory)
+            units = self._build_units(feature_sets, late, templates, factory, seed, memory, groups)
             tasks = [(unit, None) for unit in units] + [
                 (unit, (number, *fold)) for number, fold in enumerate(folds) for unit in units
             ]
@@ -352,7 +367,8 @@ class Study:
             "mean_fold_test_size": float(np.mean([len(f[2]) for f in folds])),
             "split": split_description,
             "threshold": "Youden's J on out-of-fold training probabilities (mean over repeats)",
-            "tuning": _tuning_description(self._tuning_settings(seed)),
+            "tuning": _tuning_description(self._tuning_settings(seed, groups)),
+            "groups": None if groups is None else f"{groups.nunique()} groups",
             "feature_sets": feature_sets,
             "fusion": {name: (s, list(b), p) for name, (s, b, p) in late.items()},
             "classifiers": names,
