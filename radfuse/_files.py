@@ -35,8 +35,7 @@ def atomic_path(path):
     that takes a file name: pandas, skops, matplotlib). When the block exits
     normally the file is fsynced and renamed over ``path``; when it raises
     (e.g. ``OSError(ENOSPC)``) the temporary file is removed and ``path`` is
-    untouched. The temporary name keeps the suffix so writers that infer the
-    format from it still work.
+    untouched. Writers must not infer the format from the (``.tmp``) suffix.
 
     Examples
     --------
@@ -50,7 +49,7 @@ def atomic_path(path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _FILE_MODE))
     try:
         yield temporary
