@@ -9,6 +9,7 @@ disk leaves either the complete new file or the complete previous one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from contextlib import contextmanager
@@ -19,12 +20,22 @@ from pathlib import Path
 _FILE_MODE = 0o666
 
 
-def _fsync(path: Path) -> None:
+def fsync_file(path) -> None:
+    """Flush a closed file's content to disk (before renaming it into place)."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def sha256_of_file(path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB chunks; equals ``sha256sum``."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @contextmanager
@@ -53,7 +64,7 @@ def atomic_path(path):
     os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _FILE_MODE))
     try:
         yield temporary
-        _fsync(temporary)
+        fsync_file(temporary)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -35,7 +35,7 @@ import skops.io as sio
 from sklearn.base import BaseEstimator
 
 from . import __version__
-from ._files import atomic_path
+from ._files import atomic_path, sha256_of_file
 from ._validation import preview
 
 __all__ = [
@@ -407,11 +407,7 @@ def model_file_sha256(path) -> str:
     >>> load_model(path, expected_sha256=pinned).feature_names[0]
     'mean radius'
     """
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_of_file(path)
 
 
 def _refuse_untrusted(path: Path, types: list[str], where: str) -> None:

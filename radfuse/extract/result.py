@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from .._files import atomic_path, check_destination
+from .._files import atomic_path, check_destination, sha256_of_file
 from .._validation import preview
 
 FAILURE_COLUMNS = ("case_id", "block", "reader", "kind", "reason")
@@ -218,7 +217,7 @@ class ExtractionResult:
                 self.features.to_parquet(table_temporary)
             else:
                 self.features.to_csv(table_temporary)
-            record["table_sha256"] = _sha256(table_temporary)
+            record["table_sha256"] = sha256_of_file(table_temporary)
             with atomic_path(sidecar) as sidecar_temporary:
                 sidecar_temporary.write_text(
                     json.dumps(record, indent=2, default=str), encoding="utf-8"
@@ -249,14 +248,6 @@ class ExtractionResult:
         table = pd.DataFrame.from_dict(rows, orient="index")
         table.index = pd.Index(list(rows), dtype=object, name="case_id")
         return table
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_table_destination(path, *, step: str) -> Path:
@@ -355,7 +346,7 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
             UserWarning,
             stacklevel=2,
         )
-    elif recorded != (actual := _sha256(path)):
+    elif recorded != (actual := sha256_of_file(path)):
         raise ValueError(
             f"load_features: {str(path)!r} does not match its provenance sidecar "
             f"{str(sidecar)!r} (table SHA-256 {actual[:12]}..., recorded "

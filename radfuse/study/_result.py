@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._files import check_destination
+from .._files import atomic_path, check_destination, fsync_file
 from .._validation import preview
 from ..stats.diagnostic import diagnostic_metrics
 from ..stats.reclassification import idi, nri
@@ -466,7 +466,7 @@ class StudyResult:
             manifest = {"format": _MANIFEST_FORMAT, "files": written}
             (staging / STUDY_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
             for name in [*written, STUDY_MANIFEST]:
-                _fsync(staging / name)
+                fsync_file(staging / name)
             _remove_earlier_study(directory)
             for name in [*written, STUDY_MANIFEST]:
                 (directory / name).parent.mkdir(parents=True, exist_ok=True)
@@ -482,7 +482,8 @@ class StudyResult:
         paths = []
         for name, table in self.to_dict().items():
             path = directory / f"{name}.csv"
-            table.to_csv(path, index=False)
+            with atomic_path(path) as temporary:
+                table.to_csv(temporary, index=False)
             paths.append(path)
         return paths
 
@@ -490,14 +491,6 @@ class StudyResult:
 #: File listing what :meth:`StudyResult.save` wrote, so a later save can remove exactly that.
 STUDY_MANIFEST = "radfuse-study-manifest.json"
 _MANIFEST_FORMAT = "radfuse-study-files/1"
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def check_report_folder(directory, *, overwrite: bool, step: str) -> Path:
