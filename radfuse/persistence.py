@@ -70,6 +70,17 @@ TRUSTED_TYPES = frozenset({
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    # Cross-validation splitters held as parameters (LassoSelector.cv, fusion cv):
+    # plain settings, no callables.
+    "sklearn.model_selection._split.GroupKFold",
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.LeaveOneOut",
+    "sklearn.model_selection._split.RepeatedKFold",
+    "sklearn.model_selection._split.RepeatedStratifiedKFold",
+    "sklearn.model_selection._split.ShuffleSplit",
+    "sklearn.model_selection._split.StratifiedGroupKFold",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.model_selection._split.StratifiedShuffleSplit",
     "sklearn.neighbors._ball_tree.BallTree",
     "sklearn.neighbors._kd_tree.KDTree",
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
@@ -377,9 +388,9 @@ def _check_versions(path: Path, bundle: dict, allow_version_mismatch: bool) -> N
         module for module, name in _VERSIONED_LIBRARIES.items() if name in saved
     )
     differ = [
-        f"{name} {saved[name]} (saved) vs {installed[name]} (installed)"
+        f"{name} {saved[name]} (saved) vs {installed.get(name, 'unknown')} (installed)"
         for name in saved
-        if saved[name] != installed[name]
+        if saved[name] != installed.get(name)
     ]
     if differ and not allow_version_mismatch:
         raise ModelVersionError(

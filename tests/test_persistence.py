@@ -277,6 +277,27 @@ def test_every_protocol_classifier_round_trips(tmp_path, data, name):
     np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X))
 
 
+def test_study_and_fusion_models_round_trip(tmp_path, data):
+    from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+
+    from radfuse.fusion import StackingFusion, WeightedEnsemble
+    from radfuse.study import example_study_result
+
+    models = list(example_study_result().models_.values())
+    X, y = data
+    blocks = {"mean": X.filter(like="mean").columns, "worst": X.filter(like="worst").columns}
+    X = X.rename(columns=lambda c: f"{'mean' if c in blocks['mean'] else 'worst' if c in blocks['worst'] else 'se'}__{c}")
+    per_block = {name: make_classifier("lr", max_iter=5000) for name in blocks}
+    models += [
+        WeightedEnsemble(per_block, cv=StratifiedKFold(3)).fit(X, y),
+        StackingFusion(per_block, cv=RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0)).fit(X, y),
+    ]
+    for i, model in enumerate(models):
+        names = getattr(model, "feature_names_in_", None)
+        path = save_model(model, tmp_path / f"m{i}.skops", feature_names=names if names is not None else ["x"])
+        assert type(load_model(path).estimator) is type(model)
+
+
 # --- Authenticity and versions ---
 
 def test_pinned_file_hash_rejects_a_rehashed_forgery(tmp_path, small_model):
