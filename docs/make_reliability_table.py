@@ -25,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "tests" / "test_bad_input.py"
+PAYLOAD_SUITE = ROOT / "tests" / "test_persistence.py"
 
 
 def _load(path: Path, name: str):
@@ -72,7 +73,7 @@ def noise_table(quick: bool) -> pd.DataFrame:
     return table
 
 
-def render(cases: pd.DataFrame, noise: pd.DataFrame) -> str:
+def render(cases: pd.DataFrame, noise: pd.DataFrame, n_payloads: int) -> str:
     verified = cases[cases["passed"]]
     counts = Counter(verified["outcome"])
     by_entry = (
@@ -94,7 +95,11 @@ def render(cases: pd.DataFrame, noise: pd.DataFrame) -> str:
         "non-numeric columns, one or three classes, text labels, too few cases for the CV folds or",
         "for SMOTE's neighbours, duplicated or mismatched case ids, missing blocks, reordered",
         "columns, empty or mislabelled masks, image/mask geometry mismatches, missing or corrupt",
-        "files, misspelled YAML keys and tampered model files. A *clear error* names the step and",
+        "files, misspelled or duplicated YAML keys, tampered, forged (code-running) or",
+        "version-mismatched model files, case ids in another order or of other cases, full disks",
+        "while writing tables, models, reports and caches, corrupted or unwritable cache entries,",
+        "non-empty report folders, a 2D case in a 3D cohort, duplicated image/mask pairs and NaN",
+        "voxels inside a mask. A *clear error* names the step and",
         "the column, case, key or file involved (the test matches the message); *handled* means a",
         "documented behaviour that the test asserts (e.g. a constant column gets p = 1 and is",
         "dropped by `UnivariateFilter`; `extract_features(on_error='record')` lists the failed",
@@ -110,6 +115,17 @@ def render(cases: pd.DataFrame, noise: pd.DataFrame) -> str:
             f"| `{entry}` | {row['tried']} | {row['clear error']} | {row['handled']} |"
             for entry, row in by_entry.iterrows()
         ),
+        "",
+        "## Model files: crafted payloads",
+        "",
+        f"`tests/test_persistence.py` forges {n_payloads} model files, each with its integrity hash",
+        "recomputed so that only the allow-list can stop it: reduce nodes calling callables that",
+        "scikit-learn re-exports (`sklearn.utils._testing.check_output` is `subprocess.check_output`,",
+        "`sklearn.datasets._base.makedirs` is `os.makedirs`), `os`, `subprocess` and `builtins`",
+        "calls and references, a radfuse function posing as a type, nested objects, and payloads in",
+        "the file's envelope. Every one is refused before anything is constructed (the test spies on",
+        "skops' loaders and checks that no command ran). The embedded hash detects corruption only;",
+        "`load_model(path, expected_sha256=...)` pins a file for authenticity.",
         "",
         "Hypothesis fuzzing (`tests/test_fuzz.py`) adds random shapes, dtypes and NaN/inf patterns",
         "for the selectors, `StackingFusion`, `Study` and `auc_ci`: any exception must be a",
@@ -147,7 +163,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller noise example")
     args = parser.parse_args(argv)
-    text = render(bad_input_table(), noise_table(args.quick))
+    n_payloads = len(_load(PAYLOAD_SUITE, "_payload_cases").PAYLOADS)
+    text = render(bad_input_table(), noise_table(args.quick), n_payloads)
     target = ROOT / "docs" / "reliability.md"
     target.write_text(text)
     print(f"wrote {target}")

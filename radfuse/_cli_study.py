@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     run.add_argument("--jobs", type=int, default=None, help="parallel jobs (overrides n_jobs of the file)")
     run.add_argument("--out", default=None, help="output folder (overrides output of the file)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier study in the output folder (only the files it listed)")
     run.set_defaults(func=run_study_command)
 
     compare = subparsers.add_parser(
@@ -87,7 +89,8 @@ def run_study_command(args) -> int:
     from .config import run_study_file
 
     result, report = run_study_file(
-        args.study, n_jobs=args.jobs, output=args.out, progress=not args.no_progress
+        args.study, n_jobs=args.jobs, output=args.out, progress=not args.no_progress,
+        overwrite=args.overwrite,
     )
     _print_best(result)
     print(f"radfuse run: report -> {report}")

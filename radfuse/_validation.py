@@ -247,3 +247,67 @@ def explain_column_mismatch(estimator, X, step: str):
         if detail is None:
             raise
         raise ValueError(f"{step}: {str(error).strip()} {detail}") from error
+
+
+def check_same_cases(step: str, /, **objects) -> None:
+    """Refuse pandas inputs whose indexes do not list the same cases in the same order.
+
+    radfuse pairs the rows of ``X``, ``y`` and score vectors by position, as
+    scikit-learn does. When two or more of the given objects are pandas
+    Series/DataFrames, their indexes name the cases, so a mismatch means
+    wrong pairs: the same cases in another order (``y.sample(frac=1)``) are
+    refused with the first misplaced id and the fix (``y.loc[X.index]``);
+    different cases are refused naming a few ids found on one side only.
+    The first pandas keyword is the reference; arrays, lists and None are
+    not checked (they carry no case ids).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from radfuse._validation import check_same_cases
+    >>> X = pd.DataFrame({"f": [1.0, 2.0, 3.0]}, index=["a", "b", "c"])
+    >>> check_same_cases("fit", X=X, y=pd.Series([0, 1, 0], index=["a", "b", "c"]))
+    >>> check_same_cases("fit", X=X, y=pd.Series([0, 1, 0], index=["c", "b", "a"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: fit: y holds the same 3 cases as X in another order (position 0: X has 'a', y has 'c'); rows are paired by position, so put them in X's order first, e.g. y = y.loc[X.index].
+    """
+    indexed = [
+        (name, obj.index)
+        for name, obj in objects.items()
+        if isinstance(obj, (pd.Series, pd.DataFrame))
+    ]
+    if len(indexed) < 2:
+        return
+    reference_name, reference = indexed[0]
+    for name, index in indexed[1:]:
+        if index.equals(reference):
+            continue
+        duplicated = [
+            *reference[reference.duplicated()].unique().tolist(),
+            *index[index.duplicated()].unique().tolist(),
+        ]
+        if duplicated:
+            raise ValueError(
+                f"{step}: {reference_name} and {name} have different indexes and duplicated case "
+                f"id(s) {preview(list(dict.fromkeys(duplicated)), limit=5)}, so their rows cannot "
+                "be matched; give every case one id."
+            )
+        in_other = set(index)
+        only_reference = [case for case in reference if case not in in_other]
+        in_reference = set(reference)
+        only_other = [case for case in index if case not in in_reference]
+        if only_reference or only_other:
+            raise ValueError(
+                f"{step}: {reference_name} and {name} hold different cases: "
+                f"{len(only_reference)} id(s) only in {reference_name} "
+                f"{preview(only_reference, limit=5)}; {len(only_other)} only in {name} "
+                f"{preview(only_other, limit=5)}. Select the same cases in both."
+            )
+        position = next(i for i, (a, b) in enumerate(zip(reference, index)) if a != b)
+        raise ValueError(
+            f"{step}: {name} holds the same {len(index)} cases as {reference_name} in another "
+            f"order (position {position}: {reference_name} has {reference[position]!r}, {name} has "
+            f"{index[position]!r}); rows are paired by position, so put them in "
+            f"{reference_name}'s order first, e.g. {name} = {name}.loc[{reference_name}.index]."
+        )

@@ -292,7 +292,8 @@ def _read_ids(ids_path: Path, id_column: str) -> np.ndarray:
     return np.array([line.strip() for line in lines if line.strip()], dtype=object)
 
 
-def _read_embedding_file(path: Path, id_column: str, ids_path) -> tuple[np.ndarray, np.ndarray]:
+def _read_embedding_file(path: Path, id_column: str, ids_path):
+    """Case ids, values and dimension names (None for ``.npy``, whose columns are unnamed)."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
         if ids_path is None:
@@ -312,7 +313,7 @@ def _read_embedding_file(path: Path, id_column: str, ids_path) -> tuple[np.ndarr
                 f"load_embeddings: {path} has {values.shape[0]} rows but {ids_path} lists "
                 f"{len(ids)} case ids; they must describe the same cases in the same order."
             )
-        return ids, values
+        return ids, values, None
     if suffix in (".csv", ".parquet", ".pq"):
         if suffix == ".csv":
             table = pd.read_csv(path, dtype={id_column: str})
@@ -331,10 +332,30 @@ def _read_embedding_file(path: Path, id_column: str, ids_path) -> tuple[np.ndarr
                 f"{preview(non_numeric.tolist())}; an embedding file holds the id column "
                 "and numeric dimensions only."
             )
-        return table[id_column].to_numpy(dtype=object), features.to_numpy(dtype=np.float64)
+        return (
+            table[id_column].to_numpy(dtype=object),
+            features.to_numpy(dtype=np.float64),
+            [str(name) for name in features.columns],
+        )
     raise ValueError(
         f"load_embeddings: cannot read {path}: use .csv, .parquet or .npy (with ids_path)."
     )
+
+
+def _align_dimensions(values, names, reference_names, path, reference_path) -> np.ndarray:
+    """Reorder a batch's columns to the first batch's by name (files may list them in any order)."""
+    if names == reference_names:
+        return values
+    missing = [name for name in reference_names if name not in set(names)]
+    extra = [name for name in names if name not in set(reference_names)]
+    if missing or extra:
+        raise ValueError(
+            f"load_embeddings: {path} and {reference_path} name different dimensions: "
+            f"{len(missing)} missing {preview(missing, limit=5)}, {len(extra)} extra "
+            f"{preview(extra, limit=5)}; all files of a block must come from the same layer."
+        )
+    position = {name: i for i, name in enumerate(names)}
+    return values[:, [position[name] for name in reference_names]]
 
 
 def _as_path_list(paths) -> list:
@@ -359,7 +380,9 @@ def load_embeddings(
         ``.csv`` or ``.parquet`` tables with an id column and one numeric
         column per dimension, or ``.npy`` arrays (cases x dimensions) with
         their case ids in ``ids_path``. Several files (e.g. one per batch) are
-        stacked and must share the dimensionality.
+        stacked and must share the dimensionality; table files are matched
+        by column name (a batch listing its dimensions in another order is
+        reordered; different names are an error), ``.npy`` files by position.
     block : str
         Block name, e.g. ``"cnn_US"``. Columns are named
         ``<block>__f0000, <block>__f0001, ...`` in file order.
@@ -410,9 +433,13 @@ def load_embeddings(
     if ids_path is None:
         ids_paths = [None] * len(paths)
 
-    ids_parts, value_parts = [], []
+    ids_parts, value_parts, reference_names = [], [], None
     for file_path, file_ids_path in zip(paths, ids_paths):
-        ids, values = _read_embedding_file(file_path, id_column, file_ids_path)
+        ids, values, names = _read_embedding_file(file_path, id_column, file_ids_path)
+        if reference_names is None:
+            reference_names = names
+        elif names is not None:
+            values = _align_dimensions(values, names, reference_names, file_path, paths[0])
         if value_parts and values.shape[1] != value_parts[0].shape[1]:
             raise ValueError(
                 f"{step}: {file_path} has {values.shape[1]} dimensions but {paths[0]} has "

@@ -422,6 +422,46 @@ _TOP_KEYS = (
 )
 
 
+class _DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping gives one key twice (PyYAML would keep the last value silently)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping, naming it and its lines."""
+
+    def construct_mapping(self, node, deep=False):
+        first_line = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                earlier = first_line.setdefault(key, line)
+            except TypeError:  # an unhashable key: PyYAML's own error names it
+                break
+            if earlier != line:
+                raise _DuplicateKeyError(
+                    f"key {key!r} is given twice in one mapping (lines {earlier} and {line}); "
+                    "only one value can apply, so remove the other"
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def safe_load_unique(text: str):
+    """``yaml.safe_load`` that raises ``yaml.YAMLError`` for a key given twice, naming key and lines.
+
+    Examples
+    --------
+    >>> from radfuse.config import safe_load_unique
+    >>> safe_load_unique("cv: {n_splits: 5}\\nname: a\\ncv: {n_splits: 10}\\n")
+    Traceback (most recent call last):
+    ...
+    radfuse.config._DuplicateKeyError: key 'cv' is given twice in one mapping (lines 1 and 3); only one value can apply, so remove the other
+    """
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_study_config(path) -> StudyConfig:
     """Read and validate a YAML study file.
 
@@ -438,7 +478,8 @@ def load_study_config(path) -> StudyConfig:
     FileNotFoundError
         The study file does not exist.
     StudyConfigError
-        (a ``ValueError``) for YAML syntax errors, unknown keys (with the
+        (a ``ValueError``) for YAML syntax errors, a key given twice (with
+        both line numbers), unknown keys (with the
         closest valid key), values of the wrong type or range, missing
         required keys and data files that do not exist; the message starts
         with the file name and the key path.
@@ -471,7 +512,7 @@ def load_study_config(path) -> StudyConfig:
         raise FileNotFoundError(f"load_study_config: study file {str(path)!r} does not exist.")
     checker = _Checker(path.resolve())
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load_unique(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise StudyConfigError(f"{path.name}: not valid YAML: {error}") from error
     raw = checker.mapping(raw if raw is not None else {}, "", _TOP_KEYS, required=("data", "feature_sets"))
@@ -743,18 +784,27 @@ class StudyConfig:
             progress=progress,
         )
 
-    def run(self, *, n_jobs=None, output=None, progress=True):
+    def run(self, *, n_jobs=None, output=None, progress=True, overwrite=False):
         """Load the data, run the study and write its report.
+
+        The output folder is checked first (writable, and empty unless
+        ``overwrite=True``; see :meth:`StudyResult.save`), so no work is lost
+        to a late error.
 
         Returns
         -------
         result : StudyResult
         report : Path of the HTML report
         """
+        from .study._result import check_report_folder
+
+        folder = Path(output) if output is not None else self.output
+        check_report_folder(folder, overwrite=overwrite, step=f"{self.path.name}: output")
         study_data = self.load_data(n_jobs=n_jobs if n_jobs is not None else self.n_jobs, progress=progress)
         result = self.build_study(study_data, n_jobs=n_jobs, progress=progress).run()
         report = result.save(
-            Path(output) if output is not None else self.output,
+            folder,
+            overwrite=overwrite,
             comparisons=self.comparisons,
             extraction_settings=study_data.extraction_settings,
             title=self.name,
@@ -763,7 +813,7 @@ class StudyConfig:
         return result, report
 
 
-def run_study_file(path, *, n_jobs=None, output=None, progress=True):
+def run_study_file(path, *, n_jobs=None, output=None, progress=True, overwrite=False):
     """Validate, run and report the study a YAML file describes.
 
     Returns
@@ -781,6 +831,9 @@ def run_study_file(path, *, n_jobs=None, output=None, progress=True):
         Overrides the file's ``output`` folder.
     progress : bool
         Show progress bars.
+    overwrite : bool
+        Replace an earlier study in the output folder (see
+        :meth:`StudyResult.save`); checked before the study runs.
 
     Examples
     --------
@@ -801,4 +854,6 @@ def run_study_file(path, *, n_jobs=None, output=None, progress=True):
         rules for reproducible computational research. PLoS Computational
         Biology, 9(10), e1003285.
     """
-    return load_study_config(path).run(n_jobs=n_jobs, output=output, progress=progress)
+    return load_study_config(path).run(
+        n_jobs=n_jobs, output=output, progress=progress, overwrite=overwrite
+    )

@@ -228,7 +228,8 @@ def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, ra
     extraction_settings = {key: extraction.provenance[key] for key in ("params", "preprocessing", "versions")}
     extraction_settings["reliability"] = reliability
     report = result.save(
-        out_dir / "report", extraction_settings=extraction_settings, title="radfuse demo study", progress=progress
+        out_dir / "report", overwrite=True,  # a re-run replaces its own earlier report
+        extraction_settings=extraction_settings, title="radfuse demo study", progress=progress,
     )
 
     auc = result.metrics("test").query("metric == 'auc'")

@@ -41,7 +41,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._validation import cv_splits, explain_column_mismatch, feature_names_of, preview
+from ._validation import (
+    check_same_cases,
+    cv_splits,
+    explain_column_mismatch,
+    feature_names_of,
+    preview,
+)
 from .blocks import _block_indices, _BlockComposition
 
 __all__ = ["StackingFusion", "WeightedEnsemble"]
@@ -84,6 +90,7 @@ class _BlockFusion(ClassifierMixin, _BlockComposition):
     def _validate_training_data(self, X, y):
         """Check X, y and the blocks; return X and the 0/1-encoded outcome."""
         step = type(self).__name__
+        check_same_cases(step, X=X, y=y)
         blocks = self._check_estimator_mapping()
         X = self._check_X(X, reset=True)
         y = column_or_1d(y, warn=True)

@@ -1,11 +1,20 @@
 """Saving and loading fitted models safely, with the context to use them.
 
-Models are stored with skops (no pickle: loading never runs arbitrary code)
-together with the feature names they were trained on, the extraction
-settings that produced those features and the radfuse version. Loading
-checks an integrity hash and accepts only types from an allow-list of the
-libraries radfuse builds models from; a loaded model refuses a feature table
-whose columns do not match.
+Models are stored with skops (no pickle) together with the feature names
+they were trained on, the extraction settings that produced those features
+and the versions of every library whose objects the model holds. Loading
+refuses, before constructing anything, every type and function that is not
+on an explicit allow-list of exact, fully qualified names (never a module
+prefix: scikit-learn re-exports ``subprocess.check_output`` and
+``os.makedirs`` under its own module names). A loaded model refuses a feature
+table whose columns do not match.
+
+The SHA-256 stored inside the file detects corruption (a truncated or
+bit-flipped payload); it cannot prove who wrote the file, since anyone who
+edits the file can recompute it. For authenticity, record the hash of the
+whole file where an attacker cannot change it (a signed release note, a
+database) and pass it to ``load_model(path, expected_sha256=...)``, or sign
+the file with an external tool (e.g. ``gpg --detach-sign``).
 """
 
 from __future__ import annotations
@@ -13,6 +22,9 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import hashlib
+import importlib.metadata
+import io
+import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,22 +35,78 @@ import skops.io as sio
 from sklearn.base import BaseEstimator
 
 from . import __version__
+from ._files import atomic_path, sha256_of_file
 from ._validation import preview
 
 __all__ = [
-    "TRUSTED_MODULES",
     "TRUSTED_TYPES",
+    "ModelVersionError",
     "SavedModel",
     "load_model",
+    "model_file_sha256",
     "save_model",
 ]
 
-#: Packages whose classes a radfuse model file may contain.
-TRUSTED_MODULES = ("sklearn.", "imblearn.", "xgboost.", "lightgbm.", "radfuse.")
-#: Individual types outside those packages that fitted models legitimately hold.
-TRUSTED_TYPES = ("collections.OrderedDict",)
+#: Every type a radfuse model file may hold beyond skops' own safe defaults
+#: (builtins containers, NumPy arrays and dtypes, SciPy sparse matrices and
+#: the scikit-learn estimators skops vets): exact, fully qualified names of the
+#: classes radfuse's pipelines, selectors, fusion estimators and classifiers
+#: store. Anything else, however it is spelled, is refused.
+TRUSTED_TYPES = frozenset({
+    "collections.OrderedDict",
+    "imblearn.over_sampling._smote.base.SMOTE",
+    "imblearn.pipeline.Pipeline",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "radfuse.fusion.StackingFusion",
+    "radfuse.fusion.WeightedEnsemble",
+    "radfuse.persistence._PandasState",
+    "radfuse.pipeline.CheckedSMOTE",
+    "radfuse.select.correlation.CorrelationPruner",
+    "radfuse.select.icc.ICCFilter",
+    "radfuse.select.lasso.LassoSelector",
+    "radfuse.select.mrmr.MRMRSelector",
+    "radfuse.select.univariate.UnivariateFilter",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    # Cross-validation splitters held as parameters (LassoSelector.cv, fusion cv):
+    # plain settings, no callables.
+    "sklearn.model_selection._split.GroupKFold",
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.LeaveOneOut",
+    "sklearn.model_selection._split.RepeatedKFold",
+    "sklearn.model_selection._split.RepeatedStratifiedKFold",
+    "sklearn.model_selection._split.ShuffleSplit",
+    "sklearn.model_selection._split.StratifiedGroupKFold",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.model_selection._split.StratifiedShuffleSplit",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.tree._tree.Tree",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+})
 
-_FORMAT = "radfuse-model/1"
+_FORMAT = "radfuse-model/2"
+_FORMATS_WITHOUT_VERSIONS = ("radfuse-model/1",)
+
+#: Top-level module -> distribution whose version a model file records.
+_VERSIONED_LIBRARIES = {
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "sklearn": "scikit-learn",
+    "imblearn": "imbalanced-learn",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "radfuse": "radfuse",
+}
+
+
+class ModelVersionError(ValueError):
+    """A model file was saved under other versions of the libraries it holds."""
 
 
 def _strip_training_data(model):
@@ -129,6 +197,9 @@ class SavedModel:
         Extraction settings stored by :func:`save_model`.
     metadata : dict
         Free-form metadata stored by :func:`save_model`.
+    library_versions : dict
+        Distribution name to version, for every library whose objects the
+        model holds, as installed when it was saved.
 
     Examples
     --------
@@ -154,6 +225,7 @@ class SavedModel:
     created: str
     extraction_settings: dict | None = None
     metadata: dict = field(default_factory=dict)
+    library_versions: dict = field(default_factory=dict)
 
     def check_features(self, X) -> pd.DataFrame:
         """Return ``X`` with exactly the training columns, in training order.
@@ -208,7 +280,10 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
     Returns
     -------
     Path
-        ``path``, with missing parent folders created.
+        ``path``, with missing parent folders created. The file is written
+        to a temporary name and renamed, so a failure (a full disk) leaves
+        any earlier file at ``path`` intact. The versions of every library
+        whose objects the model holds are recorded in it.
 
     Raises
     ------
@@ -247,6 +322,7 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
         "format": _FORMAT,
         "estimator": payload,
         "sha256": hashlib.sha256(payload).hexdigest(),
+        "library_versions": _installed_versions(_libraries_in(payload)),
         "feature_names": [str(name) for name in feature_names],
         "radfuse_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -254,26 +330,141 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
         "metadata": metadata or {},
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED)
+    with atomic_path(path) as temporary:
+        sio.dump(bundle, temporary, compression=zipfile.ZIP_DEFLATED)
     return path
 
 
-def _untrusted(types: list[str]) -> list[str]:
-    return [t for t in types if not (t.startswith(TRUSTED_MODULES) or t in TRUSTED_TYPES)]
+def _schema_modules(node) -> set[str]:
+    """Every ``__module__`` named anywhere in a skops schema."""
+    found = set()
+    if isinstance(node, dict):
+        module = node.get("__module__")
+        if isinstance(module, str):
+            found.add(module)
+        for value in node.values():
+            found |= _schema_modules(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _schema_modules(value)
+    return found
 
 
-def load_model(path) -> SavedModel:
+def _libraries_in(payload: bytes) -> list[str]:
+    """The versioned libraries (top-level modules) whose objects ``payload`` holds."""
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    top_level = {module.split(".")[0] for module in _schema_modules(schema)}
+    # Arrays are NumPy objects even when the schema names only builtins.
+    return sorted(top_level.intersection(_VERSIONED_LIBRARIES) | {"numpy"})
+
+
+def _installed_versions(libraries) -> dict[str, str]:
+    versions = {}
+    for module in libraries:
+        distribution = _VERSIONED_LIBRARIES[module]
+        if module == "radfuse":
+            versions[distribution] = __version__
+        else:
+            try:
+                versions[distribution] = importlib.metadata.version(distribution)
+            except importlib.metadata.PackageNotFoundError:
+                versions[distribution] = "not installed"
+    return versions
+
+
+def _check_versions(path: Path, bundle: dict, allow_version_mismatch: bool) -> None:
+    """One error naming every library whose saved and installed versions differ."""
+    if bundle["format"] in _FORMATS_WITHOUT_VERSIONS:
+        if not allow_version_mismatch:
+            raise ModelVersionError(
+                f"load_model: {path} was saved by radfuse {bundle.get('radfuse_version')} in a "
+                "format that records no library versions, so it cannot be checked against the "
+                "installed ones; pass allow_version_mismatch=True to try loading it anyway."
+            )
+        return
+    saved = bundle["library_versions"]
+    installed = _installed_versions(
+        module for module, name in _VERSIONED_LIBRARIES.items() if name in saved
+    )
+    differ = [
+        f"{name} {saved[name]} (saved) vs {installed.get(name, 'unknown')} (installed)"
+        for name in saved
+        if saved[name] != installed.get(name)
+    ]
+    if differ and not allow_version_mismatch:
+        raise ModelVersionError(
+            f"load_model: {path} was saved under other library versions: {'; '.join(differ)}. "
+            "Predictions may differ or loading may fail; install the saved versions, or pass "
+            "allow_version_mismatch=True to try anyway."
+        )
+
+
+def model_file_sha256(path) -> str:
+    """SHA-256 of a whole model file, to pin with ``load_model(expected_sha256=...)``.
+
+    Equals the output of ``sha256sum <file>``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.models import make_classifier
+    >>> from radfuse.persistence import save_model, load_model, model_file_sha256
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> path = save_model(make_classifier("nb").fit(X, y),
+    ...                   pathlib.Path(tempfile.mkdtemp()) / "model.skops")
+    >>> pinned = model_file_sha256(path)  # publish this where it cannot be changed
+    >>> load_model(path, expected_sha256=pinned).feature_names[0]
+    'mean radius'
+    """
+    return sha256_of_file(path)
+
+
+def _refuse_untrusted(path: Path, types: list[str], where: str) -> None:
+    refused = sorted(set(types) - TRUSTED_TYPES)
+    if refused:
+        raise ValueError(
+            f"load_model: refusing to load {path}: {where} holds types or functions outside "
+            f"radfuse's allow-list {preview(refused)}; nothing was constructed."
+        )
+
+
+def load_model(path, *, expected_sha256=None, allow_version_mismatch=False) -> SavedModel:
     """Load a model written by :func:`save_model`, refusing anything unsafe.
+
+    Every type and function named in the file is compared, before anything
+    is constructed, with the exact fully qualified names of
+    :data:`TRUSTED_TYPES` (plus skops' vetted defaults); one outside the list
+    refuses the whole file.
+
+    Parameters
+    ----------
+    path : str or Path
+    expected_sha256 : str, optional
+        SHA-256 of the whole file (``sha256sum``, :func:`model_file_sha256`)
+        obtained from a source an attacker cannot change. The hash stored
+        *inside* the file only detects corruption: whoever edits the file can
+        recompute it, so it says nothing about who wrote the file. Pin the
+        file's hash here (or verify a detached signature before loading) when
+        authenticity matters.
+    allow_version_mismatch : bool, default False
+        Load even though the file was saved under other versions of the
+        libraries whose objects it holds (scikit-learn, imbalanced-learn,
+        XGBoost, LightGBM, NumPy, SciPy, radfuse); the result may fail or
+        predict differently.
 
     Raises
     ------
     FileNotFoundError
         The file does not exist.
+    ModelVersionError
+        The file records library versions that differ from the installed
+        ones (the message names each library and both versions).
     ValueError
         The file is not a radfuse model, is corrupt, fails its integrity
-        check, or contains types outside radfuse's allow-list (the message
-        names them).
+        check or ``expected_sha256``, or contains types outside radfuse's
+        allow-list (the message names them).
 
     References
     ----------
@@ -297,31 +488,35 @@ def load_model(path) -> SavedModel:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_model: no model file at {path}.")
-    try:
-        outer_types = sio.get_untrusted_types(file=path)
-        if outer_types:
+    if expected_sha256 is not None:
+        actual = model_file_sha256(path)
+        if actual != str(expected_sha256).strip().lower():
             raise ValueError(
-                f"load_model: {path} holds unexpected types {preview(outer_types)} "
-                "outside the model payload; it may have been tampered with."
+                f"load_model: {path} has SHA-256 {actual}, not the expected {expected_sha256}; "
+                "it is not the file you pinned."
             )
-        bundle = sio.load(path)
-    except (zipfile.BadZipFile, KeyError, TypeError, OSError) as error:
+    try:
+        envelope_types = sio.get_untrusted_types(file=path)
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError) as error:
         raise ValueError(f"load_model: {path} is not a readable radfuse model file ({error}).") from error
-    if not isinstance(bundle, dict) or bundle.get("format") != _FORMAT:
+    _refuse_untrusted(path, envelope_types, "the file's envelope")
+    bundle = sio.load(path)
+    formats = (_FORMAT, *_FORMATS_WITHOUT_VERSIONS)
+    if not isinstance(bundle, dict) or bundle.get("format") not in formats:
         raise ValueError(f"load_model: {path} is not a radfuse model file.")
     payload = bundle["estimator"]
     if hashlib.sha256(payload).hexdigest() != bundle["sha256"]:
         raise ValueError(
             f"load_model: {path} failed its integrity check (the model bytes do not match "
-            "the hash recorded when it was saved); the file was modified or corrupted."
+            "the hash recorded when it was saved); the file was corrupted."
         )
-    refused = _untrusted(sio.get_untrusted_types(data=payload))
-    if refused:
-        raise ValueError(
-            f"load_model: refusing to load {path}: it contains types outside radfuse's "
-            f"allow-list {preview(refused)}."
-        )
-    estimator = sio.loads(payload, trusted=sio.get_untrusted_types(data=payload))
+    try:
+        payload_types = sio.get_untrusted_types(data=payload)
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"load_model: {path} holds an unreadable model payload ({error}).") from error
+    _refuse_untrusted(path, payload_types, "the model")
+    _check_versions(path, bundle, allow_version_mismatch)
+    estimator = sio.loads(payload, trusted=payload_types)
     estimator = _map_model_state(estimator, _decode_pandas)
     return SavedModel(
         estimator=estimator,
@@ -330,4 +525,5 @@ def load_model(path) -> SavedModel:
         created=bundle["created"],
         extraction_settings=bundle["extraction_settings"],
         metadata=bundle["metadata"],
+        library_versions=bundle.get("library_versions", {}),
     )

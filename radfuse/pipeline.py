@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from ._validation import check_feature_table, check_finite_features, preview
+from ._validation import check_feature_table, check_finite_features, check_same_cases, preview
 from .harmonize import ComBat
 from .models import make_classifier
 from .select.correlation import CorrelationPruner
@@ -81,6 +81,7 @@ class CheckedSMOTE(SMOTE):
 
     def fit_resample(self, X, y, **params):
         step = "SMOTE"
+        check_same_cases(step, X=X, y=y)
         check_feature_table(X, step)
         if isinstance(X, pd.DataFrame):
             X = X.astype({name: np.float64 for name, dtype in X.dtypes.items() if dtype == bool})

@@ -10,9 +10,11 @@ documented handling, asserted by ``check`` on what the call returned.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib.util
 import io
+import json
 import re
 import shutil
 import warnings
@@ -30,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from radfuse.blocks import join_blocks
+from radfuse.blocks import join_blocks, load_embeddings
 from radfuse.cli import main as cli_main
 from radfuse.config import StudyConfigError, load_study_config
 from radfuse.fusion import StackingFusion, WeightedEnsemble
@@ -445,7 +447,7 @@ def _(tmp):
 @raises("delong_test", "scores of different length", ValueError, r"delong_test: .*39 values but y_true has 40")
 def _(tmp):
     y, p = scores()
-    return delong_test(y, p, p.iloc[:-1])
+    return delong_test(y, p, p.iloc[:-1].to_numpy())
 
 
 @raises("delong_test", "inf score", ValueError, r"delong_test: .*NaN or inf at position\(s\) \[5\]")
@@ -487,7 +489,7 @@ def _(tmp):
 @raises("nri", "probabilities of different length", ValueError, r"nri: .*39 values but y_true has 40")
 def _(tmp):
     y, p = scores()
-    return nri(y, p.iloc[:-1], p)
+    return nri(y, p.iloc[:-1].to_numpy(), p)
 
 
 @raises("idi", "nan probability", ValueError, r"idi: .*NaN or inf at position\(s\) \[1\]")
@@ -1034,6 +1036,365 @@ def _(tmp):
     table = pd.DataFrame({"y": relabel(y, "string labels"), "a": p, "b": p.rank(pct=True)})
     table.to_csv(tmp / "predictions.csv")
     return run_cli(["compare", str(tmp / "predictions.csv"), "--a", "a", "--b", "b", "--label", "y"])
+
+
+# ------------------------------------------- nothing forged, nothing lost (issue 11)
+def forged_model(tmp, module, name, *args, where="model"):
+    """A saved model with a node calling ``module.name(*args)``, integrity hash recomputed."""
+    from test_persistence import _call, _json, forge
+
+    path, X = saved_model(tmp)
+    forge(path, _call(module, name, *[_json(arg) for arg in args]), where)
+    return path
+
+
+@raises("load_model", "re-exported subprocess.check_output, hash recomputed", ValueError,
+        r"load_model: refusing .*allow-list \['sklearn\.utils\._testing\.check_output'\]")
+def _(tmp):
+    return load_model(forged_model(tmp, "sklearn.utils._testing", "check_output", "id"))
+
+
+@raises("load_model", "os.system in the file envelope", ValueError,
+        r"load_model: refusing .*envelope.*\['os\.system'\]")
+def _(tmp):
+    return load_model(forged_model(tmp, "os", "system", "id", where="envelope"))
+
+
+@raises("load_model", "file differs from the pinned hash", ValueError,
+        r"load_model: .*model\.skops has SHA-256 [0-9a-f]{64}, not the expected 0{64}")
+def _(tmp):
+    path, _ = saved_model(tmp)
+    return load_model(path, expected_sha256="0" * 64)
+
+
+def saved_under_other_versions(tmp):
+    path, X = saved_model(tmp)
+    bundle = sio.load(path)
+    bundle["library_versions"]["scikit-learn"] = "1.0.2"
+    sio.dump(bundle, path)
+    return path
+
+
+@raises("load_model", "saved under another scikit-learn version", ValueError,
+        r"load_model: .*scikit-learn 1\.0\.2 \(saved\) vs \S+ \(installed\).*allow_version_mismatch=True")
+def _(tmp):
+    return load_model(saved_under_other_versions(tmp))
+
+
+@handles("load_model", "another version, allow_version_mismatch=True",
+         lambda saved: saved.library_versions["scikit-learn"] == "1.0.2" or pytest.fail())
+def _(tmp):
+    return load_model(saved_under_other_versions(tmp), allow_version_mismatch=True)
+
+
+def _previous_file_kept(result):
+    before, after, loaded = result
+    assert before == after and loaded is not None
+
+
+def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@handles("save_model", "disk full while writing", _previous_file_kept)
+def _(tmp):
+    from unittest import mock
+
+    path, _ = saved_model(tmp)
+    before = path.read_bytes()
+    model = load_model(path).estimator
+    with mock.patch.object(sio, "dump", disk_full), pytest.raises(OSError):
+        save_model(model, path, feature_names=list(cohort()[0].columns))
+    return before, path.read_bytes(), load_model(path)
+
+
+def shuffled(obj):
+    return obj.sample(frac=1, random_state=0)
+
+
+def other_cases(obj):
+    return obj.rename(index={"c00": "z00", "c01": "z01"})
+
+
+REORDERED = r"holds the same 40 cases as .* in another order .*\.loc\["
+DIFFERENT = r"hold different cases: 2 id\(s\) only in \w+ \['c00', 'c01'\]; 2 only in \S+ \['z00', 'z01'\]"
+
+for _name in ("UnivariateFilter", "MRMRSelector"):
+    raises(_name, "y with the same cases in another order", ValueError, rf"{_name}: y {REORDERED}X\.index")(
+        lambda tmp, name=_name: fit_selector(name, cohort()[0], shuffled(cohort()[1])))
+    raises(_name, "y of other cases", ValueError, rf"{_name}: X and y {DIFFERENT}")(
+        lambda tmp, name=_name: fit_selector(name, cohort()[0], other_cases(cohort()[1])))
+
+
+@raises("make_radiomics_pipeline", "y with the same cases in another order", ValueError, rf"SMOTE: y {REORDERED}")
+def _(tmp):
+    X, y = cohort()
+    return quick_pipeline().fit(X, shuffled(y))
+
+
+@raises("WeightedEnsemble", "y with the same cases in another order", ValueError, rf"WeightedEnsemble: y {REORDERED}")
+def _(tmp):
+    X, y = cohort()
+    return fusion("WeightedEnsemble").fit(X, shuffled(y))
+
+
+@raises("StackingFusion", "y of other cases", ValueError, rf"StackingFusion: X and y {DIFFERENT}")
+def _(tmp):
+    X, y = cohort()
+    return fusion("StackingFusion").fit(X, other_cases(y))
+
+
+_STATS_ALIGNMENT = {
+    "auc_ci": lambda y, p: auc_ci(y, p),
+    "delong_test": lambda y, p: delong_test(y, p, p.rank(pct=True)),
+    "diagnostic_metrics": lambda y, p: diagnostic_metrics(y, p, threshold=0.5),
+    "calibration": lambda y, p: calibration(y, p),
+    "decision_curve": lambda y, p: decision_curve(y, {"model": p}),
+    "nri": lambda y, p: nri(y, p, p.rank(pct=True)),
+    "idi": lambda y, p: idi(y, p, p.rank(pct=True)),
+}
+for _name, _call_stat in _STATS_ALIGNMENT.items():
+    raises(_name, "scores with the same cases in another order", ValueError, rf"{_name}: \S+ {REORDERED}")(
+        lambda tmp, call=_call_stat: call(scores()[0], shuffled(scores()[1])))
+    raises(_name, "scores of other cases", ValueError, rf"{_name}: y_true and \S+ {DIFFERENT}")(
+        lambda tmp, call=_call_stat: call(scores()[0], other_cases(scores()[1])))
+
+
+def embedding_batches(tmp, second_columns):
+    pd.DataFrame({"case_id": ["a", "b"], "d0": [1.0, 2.0], "d1": [10.0, 20.0]}).to_csv(tmp / "b1.csv", index=False)
+    second = pd.DataFrame({"case_id": ["c"], "d1": [30.0], "d0": [3.0]})
+    second.set_axis(["case_id", *second_columns], axis=1).to_csv(tmp / "b2.csv", index=False)
+    return load_embeddings([tmp / "b1.csv", tmp / "b2.csv"], "cnn")
+
+
+@handles("load_embeddings", "batch with its columns in another order",
+         lambda table: table.loc["c"].tolist() == [3.0, 30.0] or pytest.fail(str(table)))
+def _(tmp):
+    return embedding_batches(tmp, ["d1", "d0"])
+
+
+@raises("load_embeddings", "batch naming other dimensions", ValueError,
+        r"load_embeddings: .*b2\.csv and .*b1\.csv name different dimensions: 1 missing \['d0'\]")
+def _(tmp):
+    return embedding_batches(tmp, ["d1", "d9"])
+
+
+@raises("load_study_config", "key given twice", StudyConfigError,
+        r"study\.yaml: not valid YAML: key 'random_state' is given twice in one mapping \(lines 3 and 4\)")
+def _(tmp):
+    return load_study_config(study_file(tmp, BASE_YAML + "random_state: 1\nrandom_state: 2\n"))
+
+
+def small_study():
+    from radfuse.study import example_study_result
+
+    return example_study_result()
+
+
+@raises("StudyResult.save", "non-empty folder without overwrite", FileExistsError,
+        r"StudyResult\.save: .*already holds 1 file\(s\) \(e\.g\. \['notes\.txt'\]\); pass overwrite=True")
+def _(tmp):
+    (tmp / "notes.txt").write_text("mine")
+    return small_study().save(tmp)
+
+
+@raises("StudyResult.save", "destination is a file", ValueError, r"StudyResult\.save: .*taken' is a file")
+def _(tmp):
+    (tmp / "taken").write_text("x")
+    return small_study().save(tmp / "taken")
+
+
+@handles("StudyResult.save", "disk full while saving over an earlier report", _previous_file_kept)
+def _(tmp):
+    from unittest import mock
+
+    import radfuse.report as report_module
+
+    result = small_study()
+    with mock.patch.object(report_module, "study_figures", lambda result: {}):
+        report = result.save(tmp / "out", save_models=False)
+        before = report.read_bytes()
+        with mock.patch.object(report_module, "write_html_report", disk_full), pytest.raises(OSError):
+            result.save(tmp / "out", overwrite=True, save_models=False)
+    return before, report.read_bytes(), report
+
+
+def volume(seed, shape=(8, 12, 12)):
+    return np.random.default_rng(seed).normal(200, 30, shape).astype(np.float32)
+
+
+def cube_mask(shape=(8, 12, 12)):
+    mask = np.zeros(shape, np.uint8)
+    mask[tuple(slice(n // 4, 3 * n // 4) for n in shape)] = 1
+    return mask
+
+
+def volume_manifest(tmp, p2_image=None, p2_mask=None, p2_origin=None):
+    """Three 3D cases p1..p3 of block CT; p2 may get another image, mask or mask origin."""
+    import SimpleITK as sitk
+
+    rows = []
+    for i, case in enumerate(("p1", "p2", "p3")):
+        image = p2_image if case == "p2" and p2_image is not None else volume(i)
+        mask = sitk.GetImageFromArray(p2_mask if case == "p2" and p2_mask is not None else cube_mask())
+        if case == "p2" and p2_origin is not None:
+            mask.SetOrigin(p2_origin)
+        sitk.WriteImage(sitk.GetImageFromArray(image), str(tmp / f"{case}.nrrd"))
+        sitk.WriteImage(mask, str(tmp / f"{case}_mask.nrrd"))
+        rows.append({"case_id": case, "block": "CT", "image": str(tmp / f"{case}.nrrd"),
+                     "mask": str(tmp / f"{case}_mask.nrrd")})
+    return pd.DataFrame(rows)
+
+
+def with_nan_in_lesion():
+    image = volume(1)
+    image[4, 6, 6] = np.nan
+    return image
+
+
+def _warned(pattern, check=None):
+    def verify(result):
+        outcome, messages = result
+        assert sum(bool(re.search(pattern, m, re.DOTALL)) for m in messages) == 1, messages
+        if check is not None:
+            check(outcome)
+
+    return verify
+
+
+def extract_warnings(tmp, run):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = run(tmp)
+    return outcome, [str(w.message) for w in caught]
+
+
+def _statuses(expected):
+    def check(result):
+        assert sorted(result.work_items["status"]) == expected, result.work_items
+
+    return check
+
+
+def _safety_extraction_cases():
+    from unittest import mock
+
+    from radfuse.extract import _cache
+    from radfuse.extract.extractor import ExtractionError
+    from radfuse.extract.result import load_features
+
+    shape_params = {"featureClass": {"firstorder": [], "shape": [], "shape2D": []},
+                    "setting": {"binWidth": 10, "force2D": False}}
+
+    def flat_p2(tmp):
+        return volume_manifest(tmp, p2_image=volume(1)[4], p2_mask=cube_mask()[4])
+
+    def extract_3d(manifest, **options):
+        from radfuse.extract.extractor import extract_features
+
+        return extract_features(manifest, shape_params, progress=False, **options)
+
+    raises("extract_features", "one 2D case in a 3D cohort", ExtractionError,
+           r"extract_features: case 'p2', block 'CT'.*2D vs 3D.*\[inconsistent_features\]")(
+        lambda tmp: extract_3d(flat_p2(tmp)))
+    handles("extract_features", "one 2D case in a 3D cohort, on_error='record'",
+            lambda r: r.failures[["case_id", "kind"]].values.tolist() == [["p2", "inconsistent_features"]]
+            or pytest.fail(str(r.failures)))(lambda tmp: extract_3d(flat_p2(tmp), on_error="record"))
+
+    raises("extract_features", "NaN voxels inside the mask", ExtractionError,
+           r"extract_features: case 'p2'.*p2\.nrrd.*1 NaN or infinite voxel.*\[nan_in_mask\]")(
+        lambda tmp: extract(volume_manifest(tmp, p2_image=with_nan_in_lesion())))
+    handles("extract_features", "NaN voxels inside the mask, on_error='record'",
+            lambda r: r.failures[["case_id", "kind"]].values.tolist() == [["p2", "nan_in_mask"]]
+            or pytest.fail(str(r.failures)))(
+        lambda tmp: extract(volume_manifest(tmp, p2_image=with_nan_in_lesion()), on_error="record"))
+
+    handles("extract_features", "mask 5e-5 voxel off (inside both tolerances)",
+            lambda r: (r.failures.empty and len(r.features) == 3) or pytest.fail(str(r.failures)))(
+        lambda tmp: extract(volume_manifest(tmp, p2_origin=(5e-5, 0.0, 0.0)), on_error="record"))
+
+    def duplicated_case(tmp):
+        manifest = volume_manifest(tmp)
+        manifest.loc[2, ["image", "mask"]] = manifest.loc[0, ["image", "mask"]].tolist()
+        return extract(manifest)
+
+    handles("extract_features", "two case ids for the same image and mask",
+            _warned(r"extract_features: 1 group\(s\) of case ids point at identical.*\['p1', 'p3'\]"))(
+        lambda tmp: extract_warnings(tmp, duplicated_case))
+
+    def corrupted_cache(tmp):
+        manifest = volume_manifest(tmp)
+        extract(manifest, cache_dir=tmp / "cache")
+        entry = sorted((tmp / "cache").glob("*.json"))[0]
+        stored = json.loads(entry.read_text())
+        stored["values"]["original_firstorder_Mean"] += 0.001
+        entry.write_text(json.dumps(stored))
+        return extract(manifest, cache_dir=tmp / "cache")
+
+    handles("extract_features", "cache entry with one value changed",
+            _warned(r"cache had problems for 1 item.*checksum; recomputed",
+                    _statuses(["cached", "cached", "recomputed"])))(
+        lambda tmp: extract_warnings(tmp, corrupted_cache))
+
+    def unwritable_cache(tmp):
+        (tmp / "blocker").write_text("x")
+        return extract(volume_manifest(tmp), cache_dir=tmp / "blocker" / "cache")
+
+    handles("extract_features", "cache folder cannot be created",
+            _warned(r"cache folder .*blocker/cache' cannot be written.*without a cache",
+                    _statuses(["extracted"] * 3)))(lambda tmp: extract_warnings(tmp, unwritable_cache))
+
+    def cache_fills_up(tmp):
+        manifest = volume_manifest(tmp)
+        with mock.patch.object(_cache, "write_text", disk_full):
+            return extract(manifest, cache_dir=tmp / "cache", on_error="record")
+
+    handles("extract_features", "cache disk full mid-run",
+            _warned(r"cannot write to cache folder .*cache'.*No space left", _statuses(["extracted"] * 3)))(
+        lambda tmp: extract_warnings(tmp, cache_fills_up))
+
+    def saved_pair(tmp):
+        path = tmp / "features.csv"
+        extract(volume_manifest(tmp)).save(path)
+        return path
+
+    def table_kept_after_disk_full(tmp):
+        path = saved_pair(tmp)
+        before = path.read_bytes()
+        torn = lambda frame, target, *a, **k: (Path(target).write_text("case_id\n"), disk_full())  # noqa: E731
+        with mock.patch.object(pd.DataFrame, "to_csv", torn), pytest.raises(OSError):
+            extract(volume_manifest(tmp)).save(path)
+        return before, path.read_bytes(), load_features(path)
+
+    handles("ExtractionResult.save", "disk full while rewriting the table", _previous_file_kept)(
+        table_kept_after_disk_full)
+
+    def edited_table(tmp):
+        path = saved_pair(tmp)
+        pd.read_csv(path).iloc[:-1].to_csv(path, index=False)
+        return load_features(path)
+
+    raises("load_features", "table does not match its sidecar", ValueError,
+           r"load_features: .*features\.csv' does not match its provenance sidecar")(edited_table)
+
+    def parent_is_file(tmp):
+        (tmp / "taken").write_text("x")
+        return extract(volume_manifest(tmp)).save(tmp / "taken" / "features.csv")
+
+    raises("ExtractionResult.save", "parent folder is a file", ValueError,
+           r"ExtractionResult\.save: cannot write .*taken' is a file, not a folder")(parent_is_file)
+
+    def parquet_without_engine(tmp):
+        result = extract(volume_manifest(tmp))
+        with mock.patch.object(pd.io.parquet, "get_engine", side_effect=ImportError("no engine")):
+            return result.save(tmp / "features.parquet")
+
+    raises("ExtractionResult.save", ".parquet without pyarrow", ImportError,
+           r"ExtractionResult\.save: writing .*features\.parquet' needs pyarrow")(parquet_without_engine)
+
+
+if HAVE_EXTRACTION:
+    _safety_extraction_cases()
 
 
 # ----------------------------------------------------------------------- test

@@ -8,6 +8,8 @@ offending values.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,8 @@ FAILURE_KINDS = (
     "empty_mask",
     "label_absent",
     "too_few_voxels",
+    "nan_in_mask",
+    "inconsistent_features",
     "extraction_error",
 )
 
@@ -81,24 +85,33 @@ def read_image(path: str):
 
 
 def check_geometry(image, mask, *, tolerance: float, mask_path: str) -> None:
-    """Require the mask on the image grid.
+    """Require the mask on the image grid, by the rule PyRadiomics applies next.
 
-    Sizes must match exactly; origins within ``tolerance`` times the image
-    spacing; spacings within ``tolerance`` relative; direction cosines within
-    ``tolerance``.
+    Sizes must match exactly. Origins and spacings must agree within
+    ``tolerance`` times the image's first spacing, and direction cosines
+    within ``tolerance``: ITK's ``VerifyInputInformation`` rule, which
+    PyRadiomics enforces with the same tolerance (see
+    :func:`itk_geometry_tolerance`), so a mask accepted here is never
+    rejected by PyRadiomics afterwards.
+
+    References
+    ----------
+    ITK ``ImageToImageFilter::VerifyInputInformation`` (coordinate and
+    direction tolerances); PyRadiomics setting ``geometryTolerance``.
     """
-    spacing = np.array(image.GetSpacing())
     problems = []
     if image.GetDimension() != mask.GetDimension():
         problems.append(f"dimension {image.GetDimension()} vs {mask.GetDimension()}")
     elif image.GetSize() != mask.GetSize():
         problems.append(f"size {image.GetSize()} vs {mask.GetSize()}")
     else:
-        if not np.allclose(mask.GetSpacing(), spacing, rtol=tolerance, atol=0):
+        coordinate_tolerance = abs(tolerance * image.GetSpacing()[0])
+        spacing_gap = np.abs(np.subtract(mask.GetSpacing(), image.GetSpacing()))
+        if np.any(spacing_gap > coordinate_tolerance):
             problems.append(f"spacing {image.GetSpacing()} vs {mask.GetSpacing()}")
-        if np.any(np.abs(np.subtract(mask.GetOrigin(), image.GetOrigin())) > tolerance * spacing):
+        if np.any(np.abs(np.subtract(mask.GetOrigin(), image.GetOrigin())) > coordinate_tolerance):
             problems.append(f"origin {image.GetOrigin()} vs {mask.GetOrigin()}")
-        if not np.allclose(mask.GetDirection(), image.GetDirection(), rtol=0, atol=tolerance):
+        if np.any(np.abs(np.subtract(mask.GetDirection(), image.GetDirection())) > tolerance):
             problems.append(f"direction {image.GetDirection()} vs {mask.GetDirection()}")
     if problems:
         raise InputProblem(
@@ -106,6 +119,44 @@ def check_geometry(image, mask, *, tolerance: float, mask_path: str) -> None:
             f"mask {mask_path!r} is not on the image grid (image vs mask: {'; '.join(problems)}, "
             f"tolerance {tolerance:g}); resample it, e.g. with the MapMaskToImage() "
             "preprocessing step",
+        )
+
+
+@contextmanager
+def itk_geometry_tolerance(tolerance: float):
+    """Run PyRadiomics with ITK's geometry tolerances set to radfuse's ``tolerance``.
+
+    ITK's defaults (1e-6) are stricter than radfuse's ``geometry_tolerance``;
+    without this a mask that passed :func:`check_geometry` failed inside
+    PyRadiomics as an ``extraction_error``. The previous values are restored.
+    """
+    process = import_sitk().ProcessObject
+    previous = (
+        process.GetGlobalDefaultCoordinateTolerance(),
+        process.GetGlobalDefaultDirectionTolerance(),
+    )
+    process.SetGlobalDefaultCoordinateTolerance(tolerance)
+    process.SetGlobalDefaultDirectionTolerance(tolerance)
+    try:
+        yield
+    finally:
+        process.SetGlobalDefaultCoordinateTolerance(previous[0])
+        process.SetGlobalDefaultDirectionTolerance(previous[1])
+
+
+def check_finite_in_mask(image, mask, *, label: int, image_path: str) -> None:
+    """Refuse NaN or infinite image voxels inside the lesion: PyRadiomics would skip them silently."""
+    sitk = import_sitk()
+    inside = sitk.GetArrayViewFromImage(mask) == label
+    values = sitk.GetArrayViewFromImage(image)
+    if values.shape != inside.shape or values.dtype.kind != "f":
+        return
+    bad = int(np.count_nonzero(~np.isfinite(values[inside])))
+    if bad:
+        raise InputProblem(
+            "nan_in_mask",
+            f"image {image_path!r} has {bad} NaN or infinite voxel(s) inside label {label} of the "
+            "mask; fill or exclude them before extraction",
         )
 
 
@@ -133,3 +184,46 @@ def check_mask(mask, *, label: int, min_voxels: int, mask_path: str) -> None:
 
 def _as_number(value):
     return value.item() if hasattr(value, "item") else value
+
+
+def inconsistent_feature_sets(named_values) -> list[tuple[int, str]]:
+    """Items of one block whose feature names differ from the block's usual set.
+
+    ``named_values`` holds ``(block, values)`` per extracted item. The most
+    common set of (non-diagnostic) feature names in each block is taken as
+    the block's; returns ``(position, reason)`` for every other item (e.g. a
+    2D image in a 3D cohort, whose shape features are ``shape2D``).
+    """
+    def names(values):
+        return frozenset(n for n in values if not n.startswith("diagnostics_"))
+
+    usual = {}
+    for block in dict.fromkeys(block for block, _ in named_values):
+        counts = Counter(names(values) for b, values in named_values if b == block)
+        usual[block] = counts.most_common(1)[0][0]
+    odd = []
+    for position, (block, values) in enumerate(named_values):
+        found = names(values)
+        if found != usual[block]:
+            missing, extra = sorted(usual[block] - found), sorted(found - usual[block])
+            odd.append((
+                position,
+                f"its features differ from the other cases of block {block!r} (missing "
+                f"{len(missing)} {preview(missing, limit=3)}, extra {len(extra)} "
+                f"{preview(extra, limit=3)}); images of one block must share dimensionality "
+                "(2D vs 3D) and parameters",
+            ))
+    return odd
+
+
+def shared_inputs(items) -> list[list[str]]:
+    """Groups of case ids whose image and mask hashes are identical within one block and reader.
+
+    ``items`` holds ``(case_id, block, reader, image_sha256, mask_sha256)``.
+    """
+    groups = {}
+    for case_id, block, reader, image_hash, mask_hash in items:
+        if image_hash is None or mask_hash is None:
+            continue
+        groups.setdefault((block, reader, image_hash, mask_hash), []).append(case_id)
+    return [list(dict.fromkeys(cases)) for cases in groups.values() if len(set(cases)) > 1]

@@ -7,6 +7,7 @@ import functools
 import numbers
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
@@ -18,7 +19,17 @@ from tqdm.auto import tqdm
 from .._validation import preview
 from . import _cache
 from ._dependencies import import_sitk, library_versions
-from .checks import InputProblem, check_geometry, check_mask, file_sha256, read_image
+from .checks import (
+    InputProblem,
+    check_finite_in_mask,
+    check_geometry,
+    check_mask,
+    file_sha256,
+    inconsistent_feature_sets,
+    itk_geometry_tolerance,
+    read_image,
+    shared_inputs,
+)
 from .manifest import primary_reader, read_manifest
 from .preprocess import PreprocessingStep
 from .result import ExtractionResult
@@ -63,6 +74,7 @@ class ItemOutcome:
     image_sha256: str | None = None
     mask_sha256: str | None = None
     seconds: float = 0.0
+    cache_note: str | None = None
 
 
 def extract_features(
@@ -102,7 +114,10 @@ def extract_features(
         Folder for per-item results keyed by a content hash of image bytes,
         mask bytes, label, parameters, preprocessing, check thresholds and
         PyRadiomics and SimpleITK versions. A re-run (e.g. after a crash or kill) reads what
-        is there and extracts only the rest. Failures are not cached.
+        is there and extracts only the rest. Failures are not cached. Each
+        entry carries a checksum: a corrupt entry is recomputed and reported
+        in one warning. A folder that cannot be written gives one warning
+        naming it and the run continues uncached.
     on_error : {"raise", "record"}
         "raise" stops at the first failed item with an :class:`ExtractionError`
         naming case, block, reader and file; "record" lists failures in
@@ -114,8 +129,9 @@ def extract_features(
     min_voxels : int
         Smallest number of voxels with the lesion label for a valid mask.
     geometry_tolerance : float
-        Allowed image/mask disagreement in origin (times the spacing),
-        spacing (relative) and direction cosines; sizes must match.
+        Allowed image/mask disagreement in origin and spacing (times the
+        image's first spacing) and direction cosines; sizes must match. The
+        same tolerance is passed to PyRadiomics (ITK's rule), so both agree.
 
     Returns
     -------
@@ -125,7 +141,9 @@ def extract_features(
         ``reader_tables()``, ``work_items`` and ``provenance``.
         A case is in ``features`` when all its blocks were extracted and
         otherwise in ``failures``, one row per failed block; no case is
-        dropped silently.
+        dropped silently. A case whose features differ from the rest of its
+        block (a 2D image in a 3D cohort) fails as ``inconsistent_features``;
+        case ids sharing identical image and mask files give a warning.
 
     Raises
     ------
@@ -175,6 +193,7 @@ def extract_features(
             f"{_STEP}: geometry_tolerance must be non-negative; got {geometry_tolerance!r}."
         )
     table = read_manifest(manifest)
+    cache_dir = _cache.usable_cache_dir(cache_dir, step=_STEP)
     blocks = list(dict.fromkeys(table["block"]))
     block_params = load_params(params, blocks)
     block_steps = _steps_per_block(preprocessing, blocks)
@@ -197,7 +216,12 @@ def extract_features(
     gaps = _missing_blocks(table, blocks)
     if gaps and on_error == "raise":
         raise ExtractionError(_describe(gaps[0]))
-    outcomes = _run(items, n_jobs=n_jobs, on_error=on_error, progress=progress) + gaps
+    outcomes = _run(items, n_jobs=n_jobs, on_error=on_error, progress=progress)
+    _cache.warn_about_problems(
+        [(o.case_id, o.cache_note) for o in outcomes if o.cache_note], step=_STEP
+    )
+    outcomes = _fail_inconsistent_items(outcomes, on_error) + gaps
+    _warn_about_shared_inputs(outcomes)
     provenance = _provenance(
         table,
         items,
@@ -321,6 +345,36 @@ def _run(items: list[WorkItem], *, n_jobs, on_error: str, progress) -> list[Item
     return outcomes
 
 
+def _fail_inconsistent_items(outcomes: list[ItemOutcome], on_error: str) -> list[ItemOutcome]:
+    """Turn items whose feature set differs from their block's into failures (2D in 3D)."""
+    extracted = [o for o in outcomes if o.status != "failed"]
+    odd = inconsistent_feature_sets([(o.block, o.values) for o in extracted])
+    failed = {}
+    for position, reason in odd:
+        outcome = dataclasses.replace(
+            extracted[position], status="failed", values={}, kind="inconsistent_features",
+            reason=reason,
+        )
+        if on_error == "raise":
+            raise ExtractionError(_describe(outcome))
+        failed[id(extracted[position])] = outcome
+    return [failed.get(id(o), o) for o in outcomes]
+
+
+def _warn_about_shared_inputs(outcomes: list[ItemOutcome]) -> None:
+    groups = shared_inputs(
+        (o.case_id, o.block, o.reader, o.image_sha256, o.mask_sha256) for o in outcomes
+    )
+    if groups:
+        warnings.warn(
+            f"{_STEP}: {len(groups)} group(s) of case ids point at identical image and mask "
+            f"files and get identical rows, e.g. {preview(groups[0])}; check the manifest for "
+            "copy-paste errors.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _describe(outcome: ItemOutcome) -> str:
     return (
         f"{_STEP}: case {outcome.case_id!r}, block {outcome.block!r}, reader {outcome.reader!r}: "
@@ -345,14 +399,9 @@ def run_work_item(item: WorkItem, itk_threads: int | None = None) -> ItemOutcome
         hashes = {"image_sha256": file_sha256(item.image)}
         hashes["mask_sha256"] = file_sha256(item.mask)
         material = _key_material(item, hashes)
-        key = _cache.cache_key(material)
-        values = _cache.load(item.cache_dir, key) if item.cache_dir is not None else None
-        status = "cached"
-        if values is None:
-            values = _extract(item)
-            status = "extracted"
-            if item.cache_dir is not None:
-                _cache.store(item.cache_dir, key, values, material)
+        values, status, cache_note = _cache.lookup_or_compute(
+            item.cache_dir, _cache.cache_key(material), material, lambda: _extract(item)
+        )
     except InputProblem as problem:
         return ItemOutcome(
             **identity,
@@ -364,7 +413,8 @@ def run_work_item(item: WorkItem, itk_threads: int | None = None) -> ItemOutcome
             seconds=time.perf_counter() - start,
         )
     return ItemOutcome(
-        **identity, **hashes, status=status, values=values, seconds=time.perf_counter() - start
+        **identity, **hashes, status=status, values=values, seconds=time.perf_counter() - start,
+        cache_note=cache_note,
     )
 
 
@@ -401,8 +451,10 @@ def _extract(item: WorkItem) -> dict:
             ) from error
     check_geometry(image, mask, tolerance=item.geometry_tolerance, mask_path=item.mask)
     check_mask(mask, label=item.label, min_voxels=item.min_voxels, mask_path=item.mask)
+    check_finite_in_mask(image, mask, label=item.label, image_path=item.image)
     try:
-        values = _compute_features(item.params, image, mask, item.label)
+        with itk_geometry_tolerance(item.geometry_tolerance):
+            values = _compute_features(item.params, image, mask, item.label)
     except Exception as error:
         raise InputProblem(
             "extraction_error",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from .._files import atomic_path, check_destination, sha256_of_file
 from .._validation import preview
 
 FAILURE_COLUMNS = ("case_id", "block", "reader", "kind", "reason")
@@ -26,10 +28,11 @@ class ExtractionResult:
         One row per failed work item: ``case_id``, ``block``, ``reader``,
         ``kind`` (missing_file, unreadable_file, block_missing,
         preprocessing_error, geometry_mismatch, empty_mask, label_absent,
-        too_few_voxels, extraction_error) and ``reason``.
+        too_few_voxels, nan_in_mask, inconsistent_features, extraction_error)
+        and ``reason``.
     work_items : DataFrame
-        One row per work item with its ``status`` ("extracted", "cached" or
-        "failed"), wall-clock ``seconds`` and the SHA-256 of image and mask.
+        One row per work item with its ``status`` ("extracted", "cached",
+        "recomputed" after a corrupt cache entry, or "failed"), wall-clock ``seconds`` and the SHA-256 of image and mask.
     provenance : dict
         Library versions, parameters and preprocessing per block, check
         thresholds, and every input file with its hashes.
@@ -179,8 +182,12 @@ class ExtractionResult:
     def save(self, path) -> tuple[Path, Path]:
         """Write ``features`` to Parquet or CSV (by suffix) plus a JSON sidecar.
 
-        The sidecar ``<path>.provenance.json`` holds the provenance and the
-        failure report, so a saved table always travels with what was left out.
+        The sidecar ``<path>.provenance.json`` holds the provenance, the
+        failure report and the table's SHA-256, so a saved table always
+        travels with what was left out and :func:`load_features` refuses a
+        table that does not belong to its sidecar. Both files are written to
+        temporary names and renamed when complete: a failure (a full disk)
+        leaves the previous pair intact and loadable.
 
         Returns
         -------
@@ -199,21 +206,22 @@ class ExtractionResult:
         >>> [p.name for p in result.save(pathlib.Path(folder) / "features.csv")]
         ['features.csv', 'features.csv.provenance.json']
         """
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in _TABLE_SUFFIXES:
-            raise ValueError(
-                f"ExtractionResult.save: cannot tell the format of {str(path)!r}; use a "
-                f"{' or '.join(_TABLE_SUFFIXES)} suffix."
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if suffix == ".parquet":
-            self.features.to_parquet(path)
-        else:
-            self.features.to_csv(path)
+        path = check_table_destination(path, step="ExtractionResult.save")
         sidecar = provenance_path(path)
         record = {**self.provenance, "failures": self.failures.to_dict(orient="records")}
-        sidecar.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+        # Both files go to temporary names first and are renamed only when both
+        # are complete, so a full disk leaves the previous pair untouched; the
+        # sidecar's table hash exposes a pair split by a crash between renames.
+        with atomic_path(path) as table_temporary:
+            if path.suffix.lower() == ".parquet":
+                self.features.to_parquet(table_temporary)
+            else:
+                self.features.to_csv(table_temporary)
+            record["table_sha256"] = sha256_of_file(table_temporary)
+            with atomic_path(sidecar) as sidecar_temporary:
+                sidecar_temporary.write_text(
+                    json.dumps(record, indent=2, default=str), encoding="utf-8"
+                )
         return path, sidecar
 
     def _wide_table(self, reader: str, blocks, *, diagnostics: bool) -> pd.DataFrame:
@@ -242,6 +250,30 @@ class ExtractionResult:
         return table
 
 
+def check_table_destination(path, *, step: str) -> Path:
+    """Fail before any work when a feature table cannot be written to ``path``.
+
+    Checks the suffix, that Parquet has an engine, and that the folder can be
+    written (see :func:`radfuse._files.check_destination`).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        raise ValueError(
+            f"{step}: cannot tell the format of {str(path)!r}; use a "
+            f"{' or '.join(_TABLE_SUFFIXES)} suffix."
+        )
+    if suffix == ".parquet":
+        try:
+            pd.io.parquet.get_engine("auto")
+        except ImportError as error:
+            raise ImportError(
+                f"{step}: writing {str(path)!r} needs pyarrow (pip install pyarrow), or use a "
+                ".csv suffix."
+            ) from error
+    return check_destination(path, step=step)
+
+
 def provenance_path(table_path) -> Path:
     """The JSON sidecar written next to a saved feature table.
 
@@ -268,7 +300,9 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
     Raises
     ------
     ValueError
-        For a suffix other than ``.parquet`` or ``.csv``.
+        For a suffix other than ``.parquet`` or ``.csv``, or when the table's
+        SHA-256 differs from the one its sidecar recorded (the table was
+        replaced, edited or torn, or the sidecar belongs to another table).
     FileNotFoundError
         When the table or its provenance sidecar is missing.
 
@@ -297,16 +331,33 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
         )
     if not path.is_file():
         raise FileNotFoundError(f"load_features: {str(path)!r} does not exist.")
-    if suffix == ".parquet":
-        features = pd.read_parquet(path)
-    else:
-        features = pd.read_csv(
-            path, index_col="case_id", dtype={"case_id": str}, float_precision="round_trip"
-        )
     sidecar = provenance_path(path)
     if not sidecar.is_file():
         raise FileNotFoundError(
             f"load_features: the provenance sidecar {str(sidecar)!r} is missing; the table's "
             "settings and failures cannot be verified."
         )
-    return features, json.loads(sidecar.read_text(encoding="utf-8"))
+    provenance = json.loads(sidecar.read_text(encoding="utf-8"))
+    recorded = provenance.get("table_sha256")
+    if recorded is None:
+        warnings.warn(
+            f"load_features: the sidecar {str(sidecar)!r} records no table hash (written by an "
+            "older radfuse), so it cannot be verified that it belongs to this table.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif recorded != (actual := sha256_of_file(path)):
+        raise ValueError(
+            f"load_features: {str(path)!r} does not match its provenance sidecar "
+            f"{str(sidecar)!r} (table SHA-256 {actual[:12]}..., recorded "
+            f"{recorded[:12]}...); the table was changed or only one of the pair was "
+            "replaced. Re-save the result, or restore the matching pair."
+        )
+    # Read only a verified table: a torn one may still parse, minus some cases.
+    if suffix == ".parquet":
+        features = pd.read_parquet(path)
+    else:
+        features = pd.read_csv(
+            path, index_col="case_id", dtype={"case_id": str}, float_precision="round_trip"
+        )
+    return features, provenance

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._validation import (
     check_binary_target,
     check_feature_table,
+    check_same_cases,
     check_finite_features,
     check_no_features_left,
     explain_column_mismatch,
@@ -33,6 +34,7 @@ class FeatureFilter(SelectorMixin, BaseEstimator):
         are rejected with the step and column names in the message.
         """
         step = type(self).__name__
+        check_same_cases(step, X=X, y=y)
         check_feature_table(X, step)
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
         names = feature_names_of(self, X.shape[1])

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import preview
+from .._validation import check_same_cases, preview
 from ._result import StatResult
 
 ICC_TYPES = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
@@ -383,6 +383,7 @@ def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> 
     >>> round(cohen_kappa(reader_1, reader_2, weights="linear").kappa, 4)
     0.4701
     """
+    check_same_cases("cohen_kappa", a=a, b=b)
     if weights not in KAPPA_WEIGHTS:
         raise ValueError(f"cohen_kappa: weights must be one of {KAPPA_WEIGHTS}; got {weights!r}.")
     if not 0 < alpha < 1:

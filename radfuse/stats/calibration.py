@@ -12,7 +12,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import special, stats
 
-from radfuse._validation import check_binary_target, check_probabilities
+from radfuse._validation import check_binary_target, check_probabilities, check_same_cases
 from radfuse.stats._result import StatResult
 
 CALIBRATION_STRATEGIES = ("quantile", "uniform")
@@ -215,6 +215,7 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
     >>> result.table.shape
     (10, 7)
     """
+    check_same_cases("calibration", y_true=y_true, y_prob=y_prob)
     step = "calibration"
     y01, _ = check_binary_target(y_true, step=step, name="y_true")
     y_prob = check_probabilities(y_prob, step=step, name="y_prob", n_samples=y01.size)

@@ -9,7 +9,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from radfuse._validation import check_binary_target, check_probabilities, check_scores
+from radfuse._validation import (
+    check_binary_target,
+    check_probabilities,
+    check_same_cases,
+    check_scores,
+)
 from radfuse.stats._result import StatResult
 
 REFERENCE_STRATEGIES = ("all", "none")
@@ -92,6 +97,9 @@ def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
     >>> curve.set_index("model")["net_benefit"].round(4).to_dict()
     {'model': 0.4167, 'all': 0.3333, 'none': 0.0}
     """
+    if isinstance(probs, Mapping):
+        named = {f"probs[{key!r}]": values for key, values in probs.items()}
+        check_same_cases("decision_curve", y_true=y_true, **named)
     step = "decision_curve"
     y01, _ = check_binary_target(y_true, step=step, name="y_true")
     if not isinstance(probs, Mapping) or not probs:
@@ -225,6 +233,7 @@ def biopsy_impact(y_true, y_score, threshold: float, *, pos_label=None) -> Biops
     >>> impact.unnecessary_rate_among_biopsies
     0.5
     """
+    check_same_cases("biopsy_impact", y_true=y_true, y_score=y_score)
     step = "biopsy_impact"
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     y_score = check_scores(y_score, step=step, name="y_score", n_samples=y01.size)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_alpha, check_binary_target, check_scores, preview
+from .._validation import check_alpha, check_binary_target, check_same_cases, check_scores, preview
 from ._result import StatResult
 from .roc import _check_n_boot
 
@@ -311,6 +311,7 @@ def diagnostic_metrics(
     >>> list(result.to_frame()["metric"])
     ['accuracy', 'sensitivity', 'specificity', 'ppv', 'npv', 'f1']
     """
+    check_same_cases("diagnostic_metrics", y_true=y_true, y_score=y_score)
     step = "diagnostic_metrics"
     alpha = check_alpha(alpha, step=step)
     if method not in ("wilson", "bootstrap"):
@@ -400,6 +401,7 @@ def youden_threshold(y_true, y_score, *, pos_label=None) -> YoudenThreshold:
     >>> best.threshold, round(best.youden_j, 4)
     (0.7, 0.6667)
     """
+    check_same_cases("youden_threshold", y_true=y_true, y_score=y_score)
     step = "youden_threshold"
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     score = check_scores(y_score, step=step, name="y_score", n_samples=y01.size)
@@ -508,6 +510,7 @@ def mcnemar_test(
     >>> result.only_a_correct, result.only_b_correct, result.pvalue
     (3, 0, 0.25)
     """
+    check_same_cases("mcnemar_test", y_true=y_true, pred_a=pred_a, pred_b=pred_b)
     step = "mcnemar_test"
     if subset not in ("all", "positives", "negatives"):
         raise ValueError(

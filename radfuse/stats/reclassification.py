@@ -7,7 +7,12 @@ import dataclasses
 
 import numpy as np
 
-from radfuse._validation import check_alpha, check_binary_target, check_probabilities
+from radfuse._validation import (
+    check_alpha,
+    check_binary_target,
+    check_probabilities,
+    check_same_cases,
+)
 from radfuse.stats._inference import wald_test
 from radfuse.stats._result import StatResult
 
@@ -177,6 +182,7 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
     >>> result.nri
     0.0
     """
+    check_same_cases("nri", y_true=y_true, p_new=p_new, p_old=p_old)
     step = "nri"
     check_alpha(alpha, step=step)
     if variance not in NRI_VARIANCES:
@@ -276,6 +282,7 @@ def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
     >>> round(result.idi, 3), round(result.discrimination_slope_new, 3)
     (0.35, 0.55)
     """
+    check_same_cases("idi", y_true=y_true, p_new=p_new, p_old=p_old)
     step = "idi"
     check_alpha(alpha, step=step)
     events, p_new, p_old = _check_inputs(y_true, p_new, p_old, step)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .._validation import check_alpha, check_binary_target, check_scores
+from .._validation import check_alpha, check_binary_target, check_same_cases, check_scores
 from ._inference import wald_test
 from ._result import StatResult
 
@@ -304,6 +304,7 @@ def auc_ci(
     >>> round(result.auc, 4), round(result.se, 4)
     (0.7778, 0.2485)
     """
+    check_same_cases("auc_ci", y_true=y_true, y_score=y_score)
     step = "auc_ci"
     alpha = check_alpha(alpha, step=step)
     if method not in ("delong", "bootstrap"):
@@ -404,6 +405,7 @@ def delong_test(
     >>> round(result.difference, 4), round(result.statistic, 3)
     (0.1875, 1.108)
     """
+    check_same_cases("delong_test", y_true=y_true, score_a=score_a, score_b=score_b)
     step = "delong_test"
     alpha = check_alpha(alpha, step=step)
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
@@ -484,6 +486,8 @@ def delong_test_unpaired(
     >>> round(result.auc_a, 4), round(result.auc_b, 4)
     (0.8889, 0.6667)
     """
+    check_same_cases("delong_test_unpaired", y_a=y_a, score_a=score_a)
+    check_same_cases("delong_test_unpaired", y_b=y_b, score_b=score_b)
     step = "delong_test_unpaired"
     alpha = check_alpha(alpha, step=step)
     variances, aucs, sizes = [], [], []

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._files import atomic_path, check_destination, fsync_file
 from .._validation import preview
 from ..stats.diagnostic import diagnostic_metrics
 from ..stats.reclassification import idi, nri
@@ -423,15 +428,52 @@ class StudyResult:
             tables["warnings"] = self.warnings
         return tables
 
-    def save(self, directory, **options) -> Path:
+    def save(self, directory, *, overwrite=False, **options) -> Path:
         """Write tables, figures, the HTML report and the models.
 
         See :func:`radfuse.report.save_study` for ``options``; returns the
         path of the HTML report.
+
+        The report is first written to a temporary folder beside
+        ``directory`` and moved in only when complete, so a failure (a full
+        disk) leaves an earlier report untouched. ``directory`` gets a
+        manifest (``radfuse-study-manifest.json``) listing every file written.
+
+        Parameters
+        ----------
+        directory : str or Path
+            Created if needed. A folder that already holds files needs
+            ``overwrite=True``.
+        overwrite : bool, default False
+            Replace an earlier study in ``directory``: the files its manifest
+            lists are removed (so no stale model or figure stays beside the
+            new report) and nothing else is touched.
+
+        Raises
+        ------
+        FileExistsError
+            ``directory`` holds files and ``overwrite`` is False; raised
+            before any work.
         """
         from ..report import save_study  # matplotlib only when a report is wanted
 
-        return save_study(self, directory, **options)
+        directory = check_report_folder(directory, overwrite=overwrite, step="StudyResult.save")
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+        try:
+            report = save_study(self, staging, **options)
+            written = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+            manifest = {"format": _MANIFEST_FORMAT, "files": written}
+            (staging / STUDY_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            for name in [*written, STUDY_MANIFEST]:
+                fsync_file(staging / name)
+            _remove_earlier_study(directory)
+            for name in [*written, STUDY_MANIFEST]:
+                (directory / name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / name, directory / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return directory / report.relative_to(staging)
 
     def save_tables(self, directory) -> list[Path]:
         """Write every table of :meth:`to_dict` as ``<name>.csv``; return the paths."""
@@ -440,6 +482,62 @@ class StudyResult:
         paths = []
         for name, table in self.to_dict().items():
             path = directory / f"{name}.csv"
-            table.to_csv(path, index=False)
+            with atomic_path(path) as temporary:
+                table.to_csv(temporary, index=False)
             paths.append(path)
         return paths
+
+
+#: File listing what :meth:`StudyResult.save` wrote, so a later save can remove exactly that.
+STUDY_MANIFEST = "radfuse-study-manifest.json"
+_MANIFEST_FORMAT = "radfuse-study-files/1"
+
+
+def check_report_folder(directory, *, overwrite: bool, step: str) -> Path:
+    """Fail before any work when a study report cannot be written to ``directory``.
+
+    A file in the way, an unwritable parent, or a folder that already holds
+    files without ``overwrite=True`` is an error naming the folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from radfuse.study._result import check_report_folder
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "notes.txt").write_text("mine")
+    >>> check_report_folder(folder, overwrite=False, step="save")
+    Traceback (most recent call last):
+    ...
+    FileExistsError: save: ... already holds 1 file(s) (e.g. ['notes.txt']); pass overwrite=True to replace an earlier study there (only the files its manifest lists are removed), or choose an empty folder.
+    """
+    directory = check_destination(directory, step=step, folder=True)
+    if directory.is_dir() and not overwrite:
+        present = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
+        if present:
+            raise FileExistsError(
+                f"{step}: {str(directory)!r} already holds {len(present)} file(s) (e.g. "
+                f"{preview(present, limit=3)}); pass overwrite=True to replace an earlier study "
+                "there (only the files its manifest lists are removed), or choose an empty folder."
+            )
+    return directory
+
+
+def _remove_earlier_study(directory: Path) -> None:
+    """Delete the files an earlier save listed in its manifest, and nothing else."""
+    manifest = directory / STUDY_MANIFEST
+    if not manifest.is_file():
+        return
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError, TypeError):
+        return
+    root = directory.resolve()
+    for name in listed:
+        path = (directory / name).resolve()
+        if root in path.parents and path.is_file():  # never outside the folder
+            path.unlink()
+            for parent in path.parents:
+                if parent == root or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    manifest.unlink()

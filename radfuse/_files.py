@@ -1,0 +1,109 @@
+"""Writing output files so that a failure never leaves a torn or half-replaced file.
+
+Every radfuse output (feature tables and their sidecars, cache entries, model
+files, study reports) is written to a temporary file in the destination's own
+folder, flushed to disk, and only then renamed over the destination. A rename
+within one file system is atomic (POSIX ``rename``), so a crash or a full
+disk leaves either the complete new file or the complete previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+
+# Honours the umask (0644 under the usual 022) instead of tempfile's 0600,
+# so outputs and cache entries stay readable by a group sharing them.
+_FILE_MODE = 0o666
+
+
+def fsync_file(path) -> None:
+    """Flush a closed file's content to disk (before renaming it into place)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def sha256_of_file(path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB chunks; equals ``sha256sum``."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success it replaces ``path``.
+
+    The caller writes the complete content to the yielded path (any writer
+    that takes a file name: pandas, skops, matplotlib). When the block exits
+    normally the file is fsynced and renamed over ``path``; when it raises
+    (e.g. ``OSError(ENOSPC)``) the temporary file is removed and ``path`` is
+    untouched. Writers must not infer the format from the (``.tmp``) suffix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from radfuse._files import atomic_path
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
+    >>> with atomic_path(target) as temporary:
+    ...     _ = temporary.write_text("a,b\\n1,2\\n")
+    >>> target.read_text()
+    'a,b\\n1,2\\n'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _FILE_MODE))
+    try:
+        yield temporary
+        fsync_file(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`)."""
+    path = Path(path)
+    with atomic_path(path) as temporary, temporary.open("wb") as handle:
+        handle.write(data)
+    return path
+
+
+def write_text(path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def check_destination(path, *, step: str, folder: bool = False) -> Path:
+    """Fail before any work when ``path`` cannot be written.
+
+    Catches the cases that otherwise surface only after hours of extraction
+    or model fitting: a parent that is a file, a folder without write
+    permission, a destination that is a folder (or, with ``folder=True``, a
+    file).
+    """
+    path = Path(path)
+    if folder and path.is_file():
+        raise ValueError(f"{step}: {str(path)!r} is a file; give a folder to write into.")
+    if not folder and path.is_dir():
+        raise ValueError(f"{step}: {str(path)!r} is a folder; give a file name.")
+    existing = path if folder and path.is_dir() else path.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(
+            f"{step}: cannot write {str(path)!r}: {str(existing)!r} is a file, not a folder."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"{step}: cannot write {str(path)!r}: folder {str(existing)!r} is not writable.")
+    return path
