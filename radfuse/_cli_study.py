@@ -71,25 +71,15 @@ def register(subparsers) -> None:
 
 
 # ------------------------------------------------------------------ run
-def _print_best(result) -> None:
-    auc = result.metrics("test").query("metric == 'auc'")
-    top = auc.sort_values("estimate", ascending=False).head(5)
-    print("Best test AUCs (95% DeLong CI):")
-    for row in top.itertuples(index=False):
-        print(
-            f"  {row.feature_set}/{row.classifier:<10} {row.estimate:.3f} "
-            f"({row.ci_lower:.3f}-{row.ci_upper:.3f})"
-        )
-
-
 def run_study_command(args) -> int:
     """Handler of ``radfuse run``."""
     from .config import run_study_file
+    from .report import ranking_text
 
     result, report = run_study_file(
         args.study, n_jobs=args.jobs, output=args.out, progress=not args.no_progress
     )
-    _print_best(result)
+    print(ranking_text(result, top=10))
     print(f"radfuse run: report -> {report}")
     return 0
 

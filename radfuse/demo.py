@@ -138,7 +138,7 @@ def _pipeline(size: DemoSize) -> ConfiguredPipeline:
 
 
 def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, random_state=0):
-    """Generate, extract, model and report; print the wall time and the best test AUCs.
+    """Generate, extract, model and report; print the wall time and each feature set's best model by CV AUC.
 
     Parameters
     ----------
@@ -177,6 +177,7 @@ def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, ra
 
     from .datasets.imaging import imaging_cohort_params, make_imaging_cohort
     from .extract import MapMaskToImage, extract_features
+    from .report import ranking_text
     from .study import Study
 
     started = time.perf_counter()
@@ -231,11 +232,7 @@ def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, ra
         out_dir / "report", extraction_settings=extraction_settings, title="radfuse demo study", progress=progress
     )
 
-    auc = result.metrics("test").query("metric == 'auc'")
-    best = auc.loc[auc.groupby("feature_set", sort=False)["estimate"].idxmax()]
     print(f"radfuse demo: finished in {time.perf_counter() - started:.0f} s on {n_jobs} job(s)")
-    print("Best test AUC per feature set (95% DeLong CI):")
-    for row in best.itertuples(index=False):
-        print(f"  {row.feature_set:<10} {row.classifier:<9} {row.estimate:.3f} ({row.ci_lower:.3f}-{row.ci_upper:.3f})")
+    print(ranking_text(result, per_feature_set=True))
     print(f"Report: {report}")
     return result

@@ -1281,7 +1281,7 @@ def plot_study_waterfall(result, model, split: str = "test") -> Figure:
 
 
 @_styled
-def plot_study_lasso(result, feature_set: str) -> Figure:
+def plot_study_lasso(result, feature_set: str, *, paths: bool = True) -> Figure:
     """The LASSO of a feature set's final refit: CV error and, for the linear LASSO, coefficient paths.
 
     Parameters
@@ -1289,6 +1289,10 @@ def plot_study_lasso(result, feature_set: str) -> Figure:
     result : StudyResult
     feature_set : str
         A feature set whose pipeline ends its selection with a LASSO.
+    paths : bool
+        Draw the coefficient paths beside the CV error (linear LASSO only);
+        ``False`` keeps the figure one panel wide, as the report does, which
+        shows the paths as a figure of their own.
 
     Returns
     -------
@@ -1314,7 +1318,7 @@ def plot_study_lasso(result, feature_set: str) -> Figure:
         Journal of the Royal Statistical Society: Series B, 58(1), 267-288.
     """
     lasso = result.lasso_path(feature_set)
-    has_path = lasso["coef_path"] is not None
+    has_path = paths and lasso["coef_path"] is not None
     figure = Figure(figsize=(12.4 if has_path else 5.4, 4.2), layout="constrained")
     axes = figure.subplots(1, 2 if has_path else 1, squeeze=False).ravel()
     ylabel = "Mean squared error" if lasso["model"] == "linear" else "Log-loss"
