@@ -973,7 +973,7 @@ th, td { padding: .25em .6em; border-bottom: 1px solid #e4e4e4; text-align: righ
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 1em 0 2em; } img { height: auto; }
 figcaption { font-size: .85em; color: #444; max-width: 60em; }
-nav ol { font-size: .9em; } nav ol ol { font-size: .95em; columns: 2; }
+nav ol { font-size: .9em; } nav ol ol { font-size: .95em; }
 """
 
 #: CSS pixels per inch: a figure is shown at its printed size, so its text stays readable.
