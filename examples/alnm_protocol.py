@@ -1,4 +1,5 @@
 """The ALNM protocol from its YAML study file, on a synthetic mammography + MRI cohort.
+====================================================================================
 
 Writes a study folder with a copy of ``alnm_protocol.yaml`` and the data it
 names -- a feature table of MG and MRI radiomic blocks and two readers'
@@ -9,6 +10,11 @@ decision-curve summaries. Figures, tables, models, ``methods.md`` and
 
     python examples/alnm_protocol.py            # the published 20 x 5 CV and 20 x 10 LASSO CV
     python examples/alnm_protocol.py --quick    # 2 x 5 CV and 2 x 5 LASSO CV, a few minutes
+    python examples/alnm_protocol.py --write-data   # rewrite examples/alnm_data/ (shipped)
+
+The same cohort, rounded to four significant digits, ships in
+``examples/alnm_data/`` so that ``radfuse run examples/alnm_protocol.yaml``
+works on a fresh clone; ``--write-data`` is the script that made it.
 """
 
 import argparse
@@ -26,7 +32,8 @@ from radfuse.stats.decision_curve import decision_curve
 HERE = Path(__file__).resolve().parent
 
 
-def write_cohort(folder: Path, n_cases: int = 200, n_second_reader: int = 60, random_state: int = 0) -> None:
+def write_cohort(folder: Path, n_cases: int = 200, n_second_reader: int = 60, random_state: int = 0,
+                 float_format=None) -> None:
     """Feature table plus two readers' tables; a third of the features are poorly reproducible."""
     cohort = make_multimodal_table(
         n_cases=n_cases, blocks={"MG": 120, "MRI": 120}, n_embedding=0, class_sep=0.9,
@@ -34,15 +41,15 @@ def write_cohort(folder: Path, n_cases: int = 200, n_second_reader: int = 60, ra
     )
     features = cohort.data.rename_axis("case_id")
     folder.mkdir(parents=True, exist_ok=True)
-    features.assign(alnm=cohort.target).to_csv(folder / "features.csv")
+    features.assign(alnm=cohort.target).to_csv(folder / "features.csv", float_format=float_format)
 
     rng = np.random.default_rng(random_state)
     reader1 = features.loc[rng.choice(features.index, n_second_reader, replace=False)]
     # The second reader's delineation moves every feature a little, and a third of them a lot.
     spread = np.where(rng.random(reader1.shape[1]) < 1 / 3, 0.8, 0.1) * features.std().to_numpy()
     reader2 = reader1 + rng.normal(size=reader1.shape) * spread
-    reader1.to_csv(folder / "reader1.csv")
-    reader2.to_csv(folder / "reader2.csv")
+    reader1.to_csv(folder / "reader1.csv", float_format=float_format)
+    reader2.to_csv(folder / "reader2.csv", float_format=float_format)
 
 
 def prepare_study(out: Path, quick: bool) -> Path:
@@ -90,5 +97,9 @@ if __name__ == "__main__":
     parser.add_argument("--out", default="alnm_example", help="study folder to create (replaced if present)")
     parser.add_argument("--quick", action="store_true", help="2 x 5 outer and LASSO CV instead of 20 x 5 and 20 x 10")
     parser.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: n_jobs of the YAML)")
+    parser.add_argument("--write-data", action="store_true", help="only rewrite the shipped examples/alnm_data/")
     args = parser.parse_args()
-    main(args.out, quick=args.quick, n_jobs=args.jobs)
+    if args.write_data:
+        write_cohort(HERE / "alnm_data", float_format="%.4g")
+    else:
+        main(args.out, quick=args.quick, n_jobs=args.jobs)

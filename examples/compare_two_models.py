@@ -1,4 +1,5 @@
 """Compare two models' predictions in five lines with radfuse.stats.
+=================================================================
 
     import pandas as pd
     from radfuse.stats import delong_test, idi, nri

@@ -1,4 +1,5 @@
 """Single blocks vs early fusion vs ensemble vs stacking, as in a three-modality study.
+====================================================================================
 
 Reproduces the fusion comparison of Lu et al. (2024, Front Med 11:1402967) --
 one model per modality, early fusion (concatenate, one model), a

@@ -1,4 +1,5 @@
 """Why radfuse fits every step inside the folds: AUCs on pure noise.
+=================================================================
 
 The features are Gaussian noise and the labels are coin flips, so no model can
 beat an AUC of 0.5 on new cases. radfuse's Study refits the whole protocol

@@ -1,4 +1,5 @@
 """The radiomics protocol on real breast-mass features, with repeated CV.
+======================================================================
 
 Runs ``make_radiomics_pipeline`` (SMOTE -> z-score -> univariate ->
 Spearman -> mRMR -> LASSO -> classifier) for each of the eight protocol

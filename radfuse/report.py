@@ -971,7 +971,8 @@ h3 { font-size: 1.05em; }
 table { border-collapse: collapse; font-size: .82em; margin: .6em 0 1.2em; }
 th, td { padding: .25em .6em; border-bottom: 1px solid #e4e4e4; text-align: right; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
-figure { margin: 1em 0 2em; } img { height: auto; }
+.figure-grid { display: flex; flex-wrap: wrap; gap: 0 2em; align-items: flex-start; }
+figure { margin: 1em 0 1.5em; max-width: 100%; } img { height: auto; display: block; }
 figcaption { font-size: .85em; color: #444; max-width: 60em; }
 nav ol { font-size: .9em; } nav ol ol { font-size: .95em; }
 """
@@ -990,7 +991,8 @@ def _figure_html(png: bytes, caption: str, alt: str, dpi: int) -> str:
     css_width = round(width / dpi * _CSS_PX_PER_INCH)
     encoded = base64.b64encode(png).decode("ascii")
     return (
-        f'<figure><div class="figure-scroll"><img alt="{html.escape(alt, quote=True)}" width="{css_width}" '
+        f'<figure style="width: {css_width}px"><div class="figure-scroll">'
+        f'<img alt="{html.escape(alt, quote=True)}" width="{css_width}" '
         f'src="data:image/png;base64,{encoded}"></div>'
         + (f"<figcaption>{html.escape(caption)}</figcaption>" if caption else "")
         + "</figure>"
@@ -1068,13 +1070,20 @@ def write_html_report(path, title: str, sections, *, dpi: int = DEFAULT_DPI) -> 
         anchor = f"section-{number}"
         body.append(f'<h2 id="{anchor}">{html.escape(heading)}</h2>')
         subsections = []
-        for item in content if isinstance(content, list) else [content]:
+        items = content if isinstance(content, list) else [content]
+        # A run of figures flows side by side where the page is wide enough for two.
+        grid = len(items) > 1 and all(isinstance(item, (ReportFigure, Figure, bytes)) for item in items)
+        if grid:
+            body.append('<div class="figure-grid">')
+        for item in items:
             if isinstance(item, tuple):
                 subheading, item = item
                 sub_anchor = f"{anchor}-{len(subsections) + 1}"
                 subsections.append(f'<li><a href="#{sub_anchor}">{html.escape(subheading)}</a></li>')
                 body.append(f'<h3 id="{sub_anchor}">{html.escape(subheading)}</h3>')
             body.append(_html_block(item, dpi))
+        if grid:
+            body.append("</div>")
         nested = f"<ol>{''.join(subsections)}</ol>" if subsections else ""
         contents.append(f'<li><a href="#{anchor}">{html.escape(heading)}</a>{nested}</li>')
     page = (

@@ -227,7 +227,7 @@ def test_selection_tables_appear_once_per_feature_set(result, saved):
 def test_every_figure_has_a_caption_and_its_own_alt_text(saved):
     directory, report = saved
     page = report.read_text(encoding="utf-8")
-    figures = re.findall(r"<figure>(.*?)</figure>", page, flags=re.S)
+    figures = re.findall(r"<figure[^>]*>(.*?)</figure>", page, flags=re.S)
     captions = pd.read_csv(directory / "figures" / "captions.csv")
     assert len(figures) == len(captions) >= 14
     alts = [re.search(r'alt="([^"]*)"', figure).group(1) for figure in figures]

@@ -1,0 +1,66 @@
+"""Sphinx configuration of radfuse's documentation (``make docs``).
+
+The gallery runs every script of ``examples/`` (except those listed in
+``ignore_pattern``); ``RADFUSE_DOCS_FULL=1`` runs them with their published
+settings, otherwise with their ``--quick`` settings so the build stays short.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import radfuse  # noqa: E402
+
+project = "radfuse"
+author = "radfuse contributors"
+copyright = "radfuse contributors"
+release = version = radfuse.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "myst_parser",
+    "sphinx_gallery.gen_gallery",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip"]
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+html_theme = "alabaster"
+html_theme_options = {"page_width": "1100px"}
+suppress_warnings = ["config.cache"]
+
+FAST_ARGUMENTS = {
+    "alnm_protocol.py": ["--quick", "--out", str(Path(__file__).resolve().parent / "_build" / "alnm_example")],
+    "leakage_noise.py": ["--quick"],
+    "protocol_wdbc.py": ["--quick", "--jobs", "1"],
+    "fusion_comparison.py": ["--splits", "2", "--repeats", "1", "--jobs", "1"],
+}
+
+
+def example_arguments(gallery_conf, script_vars):
+    """Command-line arguments of each example: their quick settings unless RADFUSE_DOCS_FULL=1."""
+    if os.environ.get("RADFUSE_DOCS_FULL") == "1":
+        return []
+    return FAST_ARGUMENTS.get(Path(script_vars["src_file"]).name, [])
+
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r".*\.py$",
+    # multicentre.py belongs to the harmonisation work and joins the gallery with it.
+    "ignore_pattern": r"multicentre\.py",
+    "reset_argv": example_arguments,
+    "plot_gallery": "True",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "abort_on_example_error": True,
+}
