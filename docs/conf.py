@@ -6,6 +6,7 @@ settings, otherwise with their ``--quick`` settings so the build stays short.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -64,3 +65,36 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
 }
+
+
+_CODE = re.compile(r"(``.*?``|`[^`]*`)")
+
+
+def _escape_prose(line: str) -> str:
+    """Escape what reST would read as markup in plain docstring prose: ``name_`` and ``|x|``."""
+    if line.lstrip().startswith((">>>", "...")):
+        return line  # a doctest: literal already
+    parameter = re.match(r"^(\s*[\w, *]+ : )(.*)$", line)
+    if parameter:  # a numpydoc parameter line: the name is literal, its type is prose
+        return parameter.group(1) + _escape_prose(parameter.group(2))
+    parts = _CODE.split(line)
+    for index in range(0, len(parts), 2):
+        parts[index] = re.sub(r"(?<![\w\\])(\w+)_(?=[\s,.;:)]|$)", r"\1\\_", parts[index])
+        parts[index] = re.sub(r"\|(\w+)\|", r"\\|\1\\|", parts[index])
+    return "".join(parts)
+
+
+def _escape_docstring(app, what, name, obj, options, lines):
+    lines[:] = [_escape_prose(line) for line in lines]
+
+
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    """scikit-learn's generated set_*_request methods document its own glossary, not radfuse."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _escape_docstring, priority=400)
+    app.connect("autodoc-skip-member", _skip_metadata_requests)

@@ -93,7 +93,7 @@ def main(out="alnm_example", quick=False, n_jobs=None):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0] or None)
     parser.add_argument("--out", default="alnm_example", help="study folder to create (replaced if present)")
     parser.add_argument("--quick", action="store_true", help="2 x 5 outer and LASSO CV instead of 20 x 5 and 20 x 10")
     parser.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: n_jobs of the YAML)")

@@ -143,7 +143,7 @@ def main(n_splits=5, n_repeats=5, n_jobs=None):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0] or None)
     parser.add_argument("--splits", type=int, default=5, help="folds per CV repeat")
     parser.add_argument("--repeats", type=int, default=5, help="CV repeats")
     parser.add_argument("--jobs", type=int, default=None, help="parallel folds (joblib)")

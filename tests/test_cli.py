@@ -343,3 +343,15 @@ def test_a_table_without_block_names_gets_the_naming_explained(tmp_path):
     y = pd.Series([0, 1] * 15)
     with pytest.raises(ValueError, match="No column is named '<block>__<feature>'"):
         Study(X, y, {"radiomics": ["MRI"]}, progress=False).run()
+
+
+def test_the_readme_study_file_finds_its_shipped_data():
+    from pathlib import Path
+
+    from radfuse.config import load_study_config
+
+    study = Path(__file__).resolve().parent.parent / "examples" / "alnm_protocol.yaml"
+    config = load_study_config(study)
+    data = config.load_data(progress=False)
+    assert data.features.shape[0] == 200 and any(column.startswith("MRI__") for column in data.features.columns)
+    assert config.output == study.parent / "alnm_results"
