@@ -39,7 +39,8 @@ html_theme_options = {"page_width": "1100px"}
 suppress_warnings = ["config.cache"]
 
 FAST_ARGUMENTS = {
-    "alnm_protocol.py": ["--quick", "--out", str(Path(__file__).resolve().parent / "_build" / "alnm_example")],
+    "alnm_protocol.py": ["--quick", "--classifiers", "lr", "nb",
+                         "--out", str(Path(__file__).resolve().parent / "_build" / "alnm_example")],
     "leakage_noise.py": ["--quick"],
     "protocol_wdbc.py": ["--quick", "--jobs", "1"],
     "fusion_comparison.py": ["--splits", "2", "--repeats", "1", "--jobs", "1"],

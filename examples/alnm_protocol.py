@@ -29,7 +29,8 @@ from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.stats.calibration import calibration
 from radfuse.stats.decision_curve import decision_curve
 
-HERE = Path(__file__).resolve().parent
+# sphinx-gallery runs the script from its own folder without defining __file__.
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
 
 
 def write_cohort(folder: Path, n_cases: int = 200, n_second_reader: int = 60, random_state: int = 0,
@@ -52,9 +53,11 @@ def write_cohort(folder: Path, n_cases: int = 200, n_second_reader: int = 60, ra
     reader2.to_csv(folder / "reader2.csv", float_format=float_format)
 
 
-def prepare_study(out: Path, quick: bool) -> Path:
-    """Copy the study file next to its data; shorten the CV for a quick run."""
+def prepare_study(out: Path, quick: bool, classifiers=None) -> Path:
+    """Copy the study file next to its data; shorten the CV for a quick run, keep only ``classifiers``."""
     study = yaml.safe_load((HERE / "alnm_protocol.yaml").read_text())
+    if classifiers:
+        study["classifiers"] = list(classifiers)
     if quick:
         study["cv"] = {"n_splits": 5, "n_repeats": 2}
         study["pipeline"]["lasso"]["cv"] = {"n_splits": 5, "n_repeats": 2}
@@ -64,11 +67,11 @@ def prepare_study(out: Path, quick: bool) -> Path:
     return path
 
 
-def main(out="alnm_example", quick=False, n_jobs=None):
+def main(out="alnm_example", quick=False, n_jobs=None, classifiers=None):
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
-    config = load_study_config(prepare_study(out, quick))
+    config = load_study_config(prepare_study(out, quick, classifiers))
     result, report = config.run(n_jobs=n_jobs)
 
     print("\nTest-set AUC (95% DeLong CI) of each classifier on the combined features:")
@@ -98,8 +101,9 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="2 x 5 outer and LASSO CV instead of 20 x 5 and 20 x 10")
     parser.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: n_jobs of the YAML)")
     parser.add_argument("--write-data", action="store_true", help="only rewrite the shipped examples/alnm_data/")
+    parser.add_argument("--classifiers", nargs="+", default=None, help="only these classifiers (default: the YAML's eight)")
     args = parser.parse_args()
     if args.write_data:
         write_cohort(HERE / "alnm_data", float_format="%.4g")
     else:
-        main(args.out, quick=args.quick, n_jobs=args.jobs)
+        main(args.out, quick=args.quick, n_jobs=args.jobs, classifiers=args.classifiers)

@@ -1204,7 +1204,11 @@ def _summary_section(result, compared: pd.DataFrame) -> list:
         (f"Ranking by mean CV AUC ({'top 10 of ' if len(ranking) > 10 else ''}{len(ranking)} models)", shown),
     ]
     if not compared.empty:
-        items.append(("Key comparisons", _comparison_sentences(compared)))
+        items.append((
+            "Key comparisons",
+            "Test-set comparisons of the pairs the study named or, by default, of the chosen model with the "
+            "best model (by mean CV AUC) of every other feature set.\n\n" + _comparison_sentences(compared),
+        ))
     n_warnings = len(result.warnings)
     excluded = _excluded_folds(result)
     notes = (

@@ -650,7 +650,7 @@ def test_cli_extract_writes_table_and_provenance(cohort, reference, tmp_path, ca
     pd.testing.assert_frame_equal(features, reference.features[us_columns], check_exact=True)
     assert provenance["failures"] == []
     assert len(list((tmp_path / "cache").glob("*.json"))) == sum(manifest["block"] == "US")
-    assert "6 of 6 cases" in capsys.readouterr().out
+    assert "6 of 6 cases" in capsys.readouterr().err
 
     steps = tmp_path / "steps.yaml"
     steps.write_text(yaml.safe_dump({"T2": [{"step": "MapMaskToImage"}]}))
