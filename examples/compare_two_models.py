@@ -1,4 +1,7 @@
-"""Compare two models' predictions in five lines with radfuse.stats.
+r"""Compare two models' predictions in five lines with radfuse.stats.
+=================================================================
+
+In code::
 
     import pandas as pd
     from radfuse.stats import delong_test, idi, nri
@@ -7,7 +10,7 @@
 
 Give this script a CSV with the outcome and each model's predicted probabilities on the
 same cases -- e.g. ``tables/predictions_test_wide.csv`` of a radfuse study
-report -- or run without arguments to use simulated predictions.
+report -- or run without arguments to use simulated predictions::
 
     python examples/compare_two_models.py
     python examples/compare_two_models.py results/tables/predictions_test_wide.csv \
@@ -37,7 +40,7 @@ def simulated_predictions(n_cases=150, random_state=0) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0] or None)
     parser.add_argument("predictions", nargs="?", help="CSV of outcomes and probabilities")
     parser.add_argument("--label", default="y_true")
     parser.add_argument("--new", default="new")

@@ -1,4 +1,5 @@
 """Single blocks vs early fusion vs ensemble vs stacking, as in a three-modality study.
+====================================================================================
 
 Reproduces the fusion comparison of Lu et al. (2024, Front Med 11:1402967) --
 one model per modality, early fusion (concatenate, one model), a
@@ -142,7 +143,7 @@ def main(n_splits=5, n_repeats=5, n_jobs=None):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0] or None)
     parser.add_argument("--splits", type=int, default=5, help="folds per CV repeat")
     parser.add_argument("--repeats", type=int, default=5, help="CV repeats")
     parser.add_argument("--jobs", type=int, default=None, help="parallel folds (joblib)")

@@ -1,4 +1,5 @@
 """Why radfuse fits every step inside the folds: AUCs on pure noise.
+=================================================================
 
 The features are Gaussian noise and the labels are coin flips, so no model can
 beat an AUC of 0.5 on new cases. radfuse's Study refits the whole protocol
@@ -96,7 +97,7 @@ def run(n_cases=200, n_features=5000, seeds=(0, 1, 2, 3, 4)) -> pd.DataFrame:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0] or None)
     parser.add_argument("--quick", action="store_true", help="1,000 features and 3 seeds")
     args = parser.parse_args(argv)
     n_features, seeds = (1000, (0, 1, 2)) if args.quick else (5000, (0, 1, 2, 3, 4))

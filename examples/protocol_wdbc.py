@@ -1,4 +1,5 @@
 """The radiomics protocol on real breast-mass features, with repeated CV.
+======================================================================
 
 Runs ``make_radiomics_pipeline`` (SMOTE -> z-score -> univariate ->
 Spearman -> mRMR -> LASSO -> classifier) for each of the eight protocol
@@ -46,7 +47,7 @@ def main(quick: bool = False, n_jobs: int = -1) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0] or None)
     parser.add_argument("--quick", action="store_true", help="2 x 5 outer CV for a fast check")
     parser.add_argument("--jobs", type=int, default=-1, help="parallel folds (joblib)")
     args = parser.parse_args()

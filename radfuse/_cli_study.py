@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-import sys
+import dataclasses
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+log = logging.getLogger("radfuse.cli")
+
 
 def register(subparsers) -> None:
-    """Add the ``run``, ``compare``, ``predict`` and ``demo`` sub-commands."""
+    """Add the ``init``, ``run``, ``compare``, ``predict`` and ``demo`` sub-commands."""
+    init = subparsers.add_parser(
+        "init",
+        help="write a commented study file listing every key",
+        description="Write a YAML study file with every key, its default and what it does, as "
+        "comments; edit it and run it with `radfuse run`.",
+    )
+    init.add_argument("study", nargs="?", default="study.yaml", help="file to write (default: study.yaml)")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.set_defaults(func=init_command)
+
     run = subparsers.add_parser(
         "run",
         help="run the study a YAML file describes and write its report",
@@ -20,7 +33,8 @@ def register(subparsers) -> None:
     run.add_argument("study", help="YAML study file; relative paths are read from its folder")
     run.add_argument("--jobs", type=int, default=None, help="parallel jobs (overrides n_jobs of the file)")
     run.add_argument("--out", default=None, help="output folder (overrides output of the file)")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    run.add_argument("--seed", type=int, default=None, help="random seed (overrides random_state of the file)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bars (shown only on a terminal)")
     run.add_argument("--overwrite", action="store_true",
                      help="replace an earlier study in the output folder (only the files it listed)")
     run.set_defaults(func=run_study_command)
@@ -50,7 +64,9 @@ def register(subparsers) -> None:
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--features", help="feature table (CSV or Parquet), one row per case")
     source.add_argument("--manifest", help="manifest CSV of new images and masks to extract first")
-    predict.add_argument("--id-column", default="case_id", help="case id column of the table")
+    predict.add_argument(
+        "--id-column", default="case_id", help="case id column of the table; kept, under its name, in the output"
+    )
     predict.add_argument(
         "--subset", action="store_true", help="ignore columns the model was not trained on"
     )
@@ -68,32 +84,27 @@ def register(subparsers) -> None:
     demo.add_argument("--out", default="radfuse-demo", help="output folder (default: radfuse-demo)")
     demo.add_argument("--jobs", type=int, default=2, help="parallel jobs (default: 2)")
     demo.add_argument("--quick", action="store_true", help="a smaller cohort and CV for a fast check")
-    demo.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the cohort, embeddings and study (default: 0)")
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bars (shown only on a terminal)")
     demo.set_defaults(func=demo_command)
 
 
 # ------------------------------------------------------------------ run
-def _print_best(result) -> None:
-    auc = result.metrics("test").query("metric == 'auc'")
-    top = auc.sort_values("estimate", ascending=False).head(5)
-    print("Best test AUCs (95% DeLong CI):")
-    for row in top.itertuples(index=False):
-        print(
-            f"  {row.feature_set}/{row.classifier:<10} {row.estimate:.3f} "
-            f"({row.ci_lower:.3f}-{row.ci_upper:.3f})"
-        )
-
-
 def run_study_command(args) -> int:
     """Handler of ``radfuse run``."""
-    from .config import run_study_file
+    from .cli import check_output_folder, show_progress
+    from .config import load_study_config
+    from .report import ranking_text
 
-    result, report = run_study_file(
-        args.study, n_jobs=args.jobs, output=args.out, progress=not args.no_progress,
-        overwrite=args.overwrite,
-    )
-    _print_best(result)
-    print(f"radfuse run: report -> {report}")
+    config = load_study_config(args.study)
+    if args.seed is not None:
+        config = dataclasses.replace(config, random_state=args.seed)
+    output = Path(args.out) if args.out is not None else config.output
+    check_output_folder(output, "--out" if args.out is not None else f"{args.study}: output")
+    result, report = config.run(n_jobs=args.jobs, output=output, progress=show_progress(args),
+                                 overwrite=args.overwrite)
+    print(ranking_text(result, top=10))
+    log.info(f"radfuse run: report -> {report}")
     return 0
 
 
@@ -174,6 +185,10 @@ def compare_predictions(table: pd.DataFrame, a: str, b: str, label: str, pos_lab
 
 def compare_command(args) -> int:
     """Handler of ``radfuse compare``."""
+    if args.output:
+        from .cli import check_output_table
+
+        check_output_table(args.output, "-o/--output", (".csv",))
     table = read_table(args.predictions)
     result = compare_predictions(table, args.a, args.b, args.label, args.pos_label)
     attrs = result.attrs
@@ -182,12 +197,29 @@ def compare_command(args) -> int:
         f"AUC A = {attrs['auc_a']:.4f}, AUC B = {attrs['auc_b']:.4f}"
     )
     print("delong: AUC A - AUC B; nri: category-free NRI of A over B; idi: IDI of A over B")
-    print(result.to_string(float_format=lambda value: f"{value:.4f}"))
+    print(_comparison_text(result))
     if "skipped" in attrs:
         print(attrs["skipped"])
     if args.output:
         result.to_csv(args.output)
     return 0
+
+
+def _comparison_text(result: pd.DataFrame) -> str:
+    """The comparison table aligned, numbers to 4 decimals, p-values as ``<0.001`` below that."""
+    from .report import aligned_text, format_pvalue
+
+    shown = pd.DataFrame(
+        {
+            "test": result.index,
+            **{
+                column: [f"{value:.4f}" for value in result[column]]
+                for column in ("estimate", "ci_lower", "ci_upper", "statistic")
+            },
+            "pvalue": [format_pvalue(value) for value in result["pvalue"]],
+        }
+    )
+    return aligned_text(shown, right=tuple(shown.columns[1:]), indent=0)
 
 
 # ------------------------------------------------------------------ predict
@@ -209,18 +241,20 @@ def _features_from_manifest(model, manifest, n_jobs) -> pd.DataFrame:
         on_error="record",
     )
     if len(result.failures):
-        print(
+        log.warning(
             f"radfuse predict: {len(result.failures)} image(s) failed and get no prediction:\n"
-            + result.failures.to_string(index=False),
-            file=sys.stderr,
+            + result.failures.to_string(index=False)
         )
     return result.features
 
 
 def predict_command(args) -> int:
     """Handler of ``radfuse predict``."""
+    from .cli import check_output_table
     from .persistence import load_model
 
+    if args.output:
+        check_output_table(args.output, "-o/--output", (".csv",))
     model = load_model(args.model)
     if args.manifest:
         features = _features_from_manifest(model, args.manifest, args.jobs)
@@ -233,13 +267,14 @@ def predict_command(args) -> int:
         trained = set(model.feature_names)
         features = features.loc[:, [column for column in features.columns if column in trained]]
     probability = model.predict_proba(features)[:, 1]
-    predictions = pd.DataFrame({"probability": probability}, index=features.index.rename("case_id"))
+    id_name = features.index.name or args.id_column
+    predictions = pd.DataFrame({"probability": probability}, index=features.index.rename(id_name))
     threshold = model.metadata.get("threshold")
     if threshold is not None:
         predictions["predicted"] = (probability >= threshold).astype(int)
     if args.output:
         predictions.to_csv(args.output)
-        print(f"radfuse predict: {len(predictions)} case(s) -> {args.output}")
+        log.info(f"radfuse predict: {len(predictions)} case(s) -> {args.output}")
     else:
         print(predictions.to_csv(), end="")
     return 0
@@ -248,7 +283,27 @@ def predict_command(args) -> int:
 # ------------------------------------------------------------------ demo
 def demo_command(args) -> int:
     """Handler of ``radfuse demo``."""
+    from .cli import check_output_folder, show_progress
     from .demo import run_demo
 
-    run_demo(args.out, n_jobs=args.jobs, quick=args.quick, progress=not args.no_progress)
+    check_output_folder(args.out, "--out")
+    run_demo(args.out, n_jobs=args.jobs, quick=args.quick, progress=show_progress(args), random_state=args.seed)
+    return 0
+
+
+# ------------------------------------------------------------------ init
+def init_command(args) -> int:
+    """Handler of ``radfuse init``: write the commented template study file."""
+    from ._study_template import TEMPLATE
+
+    path = Path(args.study)
+    if path.exists() and not args.force:
+        raise ValueError(f"{path} exists; pass --force to replace it.")
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise ValueError(f"{path}: a study file is YAML; name it *.yaml.")
+    from .cli import check_output_folder
+
+    check_output_folder(path.parent if str(path.parent) else Path("."), "study file folder")
+    path.write_text(TEMPLATE, encoding="utf-8")
+    log.info(f"radfuse init: wrote {path}; edit the data paths and run `radfuse run {path}`.")
     return 0

@@ -263,6 +263,13 @@ def search_space(name: str, prefix: str = "") -> dict[str, list]:
     >>> from radfuse.models import search_space
     >>> search_space("lr", prefix="clf__")
     {'clf__C': [0.01, 0.1, 1.0, 10.0, 100.0]}
+
+    The SVM is an ``SVC`` inside a ``CalibratedClassifierCV``, so its
+    parameters sit one level deeper -- in a pipeline, ``clf__estimator__C``
+    rather than ``clf__C``:
+
+    >>> sorted(search_space("svm", prefix="clf__"))
+    ['clf__estimator__C', 'clf__estimator__gamma']
     """
     spec = _spec(name)
     if spec.calibrated:

@@ -32,6 +32,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from scipy import ndimage
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from ._nomogram import nomogram_points, plot_bootstrap_calibration, plot_nomogram  # noqa: F401  (rms figures)
@@ -42,6 +43,9 @@ from .stats.diagnostic import diagnostic_metrics
 from .stats.roc import auc_ci
 
 __all__ = [
+    "calibration_bins",
+    "plot_calibration_panels",
+    "roc_confidence_band",
     "plot_calibration",
     "plot_confusion_matrices",
     "plot_cv_roc",
@@ -110,11 +114,22 @@ def _figure_and_axes(ax, size=_PANEL_SIZE):
     return figure, figure.add_subplot()
 
 
-def _finish_legend(ax, *, loc="lower right", title=None):
-    """A legend whose font shrinks with the number of entries, kept inside the axes."""
+def _finish_legend(ax, *, title=None):
+    """A legend under the axes, outside the data, in two columns beyond three entries.
+
+    Constrained layout makes room for it, so it never hides a curve or an error bar.
+    """
     handles, _ = ax.get_legend_handles_labels()
     size = 7.5 if len(handles) <= 6 else 6.5
-    ax.legend(loc=loc, fontsize=size, title=title, title_fontsize=size, handlelength=1.6)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncols=1 if len(handles) <= 3 else 2,
+        fontsize=size,
+        title=title,
+        title_fontsize=size,
+        handlelength=1.6,
+    )
 
 
 def _check_models(probs, step: str, n_samples: int, *, probabilities: bool) -> dict:
@@ -136,8 +151,90 @@ def _square_unit_axes(ax, xlabel: str, ylabel: str) -> None:
     ax.set_aspect("equal")
 
 
+def _roc_vertices(y01: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates at every distinct score, from (0, 0) to (1, 1).
+
+    The points of ``sklearn.metrics.roc_curve(drop_intermediate=False)``, computed
+    without its input checks because the bootstrap calls it a thousand times per model.
+    """
+    order = np.argsort(-score, kind="mergesort")
+    sorted_score, sorted_y = score[order], y01[order]
+    last_of_each_score = np.r_[np.flatnonzero(np.diff(sorted_score)), sorted_y.size - 1]
+    true_positives = np.cumsum(sorted_y)[last_of_each_score]
+    false_positives = last_of_each_score + 1 - true_positives
+    return (
+        np.r_[0.0, false_positives / max(false_positives[-1], 1)],
+        np.r_[0.0, true_positives / max(true_positives[-1], 1)],
+    )
+
+
+def roc_confidence_band(y_true, score, *, n_bootstraps=1000, level=0.95, grid_size=101, random_state=0):
+    """Pointwise bootstrap confidence band of an ROC curve (vertical averaging).
+
+    Cases are resampled with replacement within each class (so every replicate
+    has both classes), each replicate's curve is read at ``grid_size`` evenly
+    spaced false-positive rates (the highest sensitivity reached at that rate),
+    and the band joins the replicates' percentiles at each rate.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary outcome; the larger label is the event.
+    score : array-like of shape (n_samples,)
+        Predicted probabilities or scores (higher = positive).
+    n_bootstraps : int
+        Bootstrap replicates.
+    level : float
+        Coverage of the band.
+    grid_size : int
+        False-positive rates at which the band is computed.
+    random_state : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    fpr, lower, upper : ndarray of shape (grid_size,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radfuse.plots import roc_confidence_band
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 40)
+    >>> fpr, lower, upper = roc_confidence_band(y, y + rng.normal(0, 1, 80), n_bootstraps=200)
+    >>> bool(np.all(lower <= upper)), float(upper[-1])
+    (True, 1.0)
+
+    References
+    ----------
+    .. [1] Macskassy, S. A., Provost, F., & Rosset, S. (2005). ROC confidence bands:
+        an empirical evaluation. Proceedings of the 22nd International Conference
+        on Machine Learning (ICML), 537-544.
+    .. [2] Fawcett, T. (2006). An introduction to ROC analysis. Pattern Recognition
+        Letters, 27(8), 861-874.
+    """
+    y01, _ = check_binary_target(y_true, step="roc_confidence_band", name="y_true")
+    score = check_scores(score, step="roc_confidence_band", name="score", n_samples=y01.size)
+    if not 0 < level < 1:
+        raise ValueError(f"roc_confidence_band: level must lie strictly between 0 and 1; got {level!r}.")
+    rng = np.random.default_rng(random_state)
+    positives, negatives = np.flatnonzero(y01 == 1), np.flatnonzero(y01 == 0)
+    grid = np.linspace(0.0, 1.0, grid_size)
+    curves = np.empty((int(n_bootstraps), grid_size))
+    for replicate in range(int(n_bootstraps)):
+        cases = np.r_[rng.choice(positives, positives.size), rng.choice(negatives, negatives.size)]
+        fpr, tpr = _roc_vertices(y01[cases], score[cases])
+        curves[replicate] = tpr[np.searchsorted(fpr, grid, side="right") - 1]
+    tail = 50 * (1 - level)
+    lower, upper = np.percentile(curves, [tail, 100 - tail], axis=0)
+    return grid, lower, upper
+
+
 @_styled
-def plot_roc(y_true, scores, *, pos_label=None, title=None, colours=None, ax=None) -> Figure:
+def plot_roc(
+    y_true, scores, *, pos_label=None, title=None, colours=None, ax=None, ci_band=True, n_bootstraps=1000,
+    random_state=0,
+) -> Figure:
     """ROC curves of several models on the same cases, AUC with DeLong CI in the legend.
 
     Parameters
@@ -153,6 +250,13 @@ def plot_roc(y_true, scores, *, pos_label=None, title=None, colours=None, ax=Non
         Defaults to :func:`model_colours` of the model names.
     ax : matplotlib Axes, optional
         Draw here instead of in a new figure.
+    ci_band : bool
+        Shade each curve's pointwise 95% bootstrap band
+        (:func:`roc_confidence_band`).
+    n_bootstraps : int
+        Replicates of the band.
+    random_state : int
+        Seed of the band's resampling.
 
     Returns
     -------
@@ -184,6 +288,11 @@ def plot_roc(y_true, scores, *, pos_label=None, title=None, colours=None, ax=Non
     colours = colours or model_colours(list(scores))
     figure, ax = _figure_and_axes(ax)
     for name, score in scores.items():
+        if ci_band:
+            grid, lower, upper = roc_confidence_band(
+                y01, score, n_bootstraps=n_bootstraps, random_state=random_state
+            )
+            ax.fill_between(grid, lower, upper, color=colours[name], alpha=0.12, linewidth=0)
         fpr, tpr, _ = roc_curve(y01, score)
         result = auc_ci(y01, score)
         lower, upper = result.ci
@@ -196,7 +305,7 @@ def plot_roc(y_true, scores, *, pos_label=None, title=None, colours=None, ax=Non
         )
     _square_unit_axes(ax, "1 - specificity (false-positive rate)", "Sensitivity (true-positive rate)")
     ax.set_title(title or "ROC curves")
-    _finish_legend(ax, title="model (AUC, 95% CI)")
+    _finish_legend(ax, title="model (AUC, 95% DeLong CI)" + ("; bands: 95% bootstrap" if ci_band else ""))
     return figure
 
 
@@ -360,12 +469,141 @@ def plot_calibration(
         )
     _square_unit_axes(ax, "Predicted probability", "Observed fraction of events")
     ax.set_title(title or "Calibration curves")
-    _finish_legend(ax, loc="upper left", title=f"model ({strategy} bins, n = {n_bins})")
+    _finish_legend(ax, title=f"model ({strategy} bins, n = {n_bins})")
     return figure
 
 
+def calibration_bins(n_samples: int) -> int:
+    """Bins of a calibration plot for a cohort: about 10 cases a bin, between 3 and 10 bins.
+
+    Fewer cases per bin give intervals as wide as the plot; more bins than ten
+    add nothing a smoothed curve would not show better.
+
+    Examples
+    --------
+    >>> from radfuse.plots import calibration_bins
+    >>> calibration_bins(36), calibration_bins(84), calibration_bins(1000)
+    (3, 8, 10)
+    """
+    return int(np.clip(n_samples // 10, 3, 10))
+
+
 @_styled
-def plot_decision_curve(y_true, probs, *, thresholds=None, title=None, colours=None, ax=None) -> Figure:
+def plot_calibration_panels(y_true, probs, *, n_bins=None, strategy="quantile", level=0.95, title=None,
+                            colours=None, n_columns=4) -> Figure:
+    """Calibration as small multiples: one panel per model, binned with Wilson intervals.
+
+    Each panel shows the observed event rate of each bin of predicted risk
+    against the bin's mean predicted risk, with the Wilson score interval of
+    the observed rate, the diagonal of perfect calibration, and a rug of the
+    cases' predictions (events above, non-events below). The panel title
+    gives the Brier score and the calibration slope
+    (:func:`radfuse.stats.calibration.calibration`).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary outcome; the larger label is the event.
+    probs : dict of str to array-like of shape (n_samples,)
+        Predicted probabilities per model.
+    n_bins : int, optional
+        Bins per model; default :func:`calibration_bins` of the cohort size.
+    strategy : {"quantile", "uniform"}
+        Equal-count or equal-width bins.
+    level : float
+        Coverage of the Wilson intervals.
+    title : str, optional
+        Title of the whole figure.
+    colours : dict of str to colour, optional
+    n_columns : int
+        Panels per row.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from radfuse.plots import plot_calibration_panels
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 60)
+    >>> fig = plot_calibration_panels(y, {"LR": np.clip(0.3 + 0.4 * y + rng.normal(0, 0.2, 60), 0, 1),
+    ...                                   "NB": rng.uniform(size=60)})
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (2, 'Predicted probability')
+
+    References
+    ----------
+    .. [1] Van Calster, B., McLernon, D. J., van Smeden, M., Wynants, L., &
+        Steyerberg, E. W. (2019). Calibration: the Achilles heel of predictive
+        analytics. BMC Medicine, 17, 230.
+    .. [2] Wilson, E. B. (1927). Probable inference, the law of succession, and
+        statistical inference. Journal of the American Statistical Association,
+        22(158), 209-212.
+    """
+    from .stats.diagnostic import wilson_interval
+
+    y01, _ = check_binary_target(y_true, step="plot_calibration_panels", name="y_true")
+    probs = _check_models(probs, "plot_calibration_panels", y01.size, probabilities=True)
+    colours = colours or model_colours(list(probs))
+    n_bins = calibration_bins(y01.size) if n_bins is None else n_bins
+    n_columns = min(n_columns, len(probs))
+    n_rows = -(-len(probs) // n_columns)
+    figure = Figure(figsize=(2.5 * n_columns + 0.3, 2.6 * n_rows + 0.5), layout="constrained")
+    axes = figure.subplots(n_rows, n_columns, squeeze=False, sharex=True, sharey=True).ravel()
+    for ax, (name, prob) in zip(axes, probs.items()):
+        with warnings.catch_warnings():
+            # Predictions of exactly 0 or 1 only leave the slope fit; the bins use every case.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = calibration(y01, prob, n_bins=n_bins, strategy=strategy)
+        table = result.table
+        bounds = np.array(
+            [wilson_interval(int(events), int(n), alpha=1 - level) for events, n in zip(table["n_events"], table["n"])]
+        )
+        observed = table["observed_fraction"].to_numpy()
+        ax.errorbar(
+            table["mean_predicted"].to_numpy(), observed, yerr=[observed - bounds[:, 0], bounds[:, 1] - observed],
+            fmt="o-", markersize=3.5, linewidth=1.2, elinewidth=0.9, capsize=2, color=colours[name],
+        )
+        ax.plot(prob[y01 == 1], np.full(int(y01.sum()), 1.0), "|", color=colours[name], markersize=5, alpha=0.6)
+        ax.plot(prob[y01 == 0], np.zeros(int((y01 == 0).sum())), "|", color="0.35", markersize=5, alpha=0.6)
+        _square_unit_axes(ax, "Predicted probability", "Observed fraction")
+        ax.set_title(f"{name}: Brier {result.brier:.3f}, slope {result.slope:.2f}", fontsize=8)
+    for ax in axes[len(probs):]:
+        ax.set_visible(False)
+    figure.suptitle(
+        (title or "Calibration") + f"\n{n_bins} {strategy} bins of about {y01.size // n_bins} cases; "
+        f"bars: {level:.0%} Wilson intervals; ticks: cases (events at top)",
+        fontsize=9,
+    )
+    return figure
+
+
+def _threshold_grid(y01, probs, threshold_range, thresholds):
+    """The decision-curve thresholds: given ones, or 0.01 steps over the range."""
+    if thresholds is not None:
+        return thresholds
+    if isinstance(threshold_range, str):
+        if threshold_range != "data":
+            raise ValueError(
+                f"plot_decision_curve: threshold_range must be a (low, high) pair or 'data'; got {threshold_range!r}."
+            )
+        # Beyond the 99th percentile of predicted risk almost no one is treated; the curve says nothing there.
+        high = np.ceil(np.quantile(np.concatenate(list(probs.values())), 0.99) * 20) / 20
+        threshold_range = (0.0, float(np.clip(high, 0.1, 0.99)))
+    low, high = (float(bound) for bound in threshold_range)
+    if not 0 <= low < high < 1:
+        raise ValueError(
+            f"plot_decision_curve: threshold_range needs 0 <= low < high < 1; got {threshold_range!r}."
+        )
+    return np.linspace(low, high, int(round((high - low) / 0.01)) + 1)
+
+
+@_styled
+def plot_decision_curve(
+    y_true, probs, *, threshold_range=(0.0, 0.5), thresholds=None, smooth=False, title=None, colours=None, ax=None
+) -> Figure:
     """Decision curves: net benefit across threshold probabilities, with treat-all and treat-none.
 
     Net benefit comes from :func:`radfuse.stats.decision_curve.decision_curve`.
@@ -379,8 +617,16 @@ def plot_decision_curve(y_true, probs, *, thresholds=None, title=None, colours=N
         Binary outcome; the larger label is the event.
     probs : dict of str to array-like of shape (n_samples,)
         Predicted probabilities per model.
+    threshold_range : (float, float) or "data"
+        Threshold probabilities drawn, in steps of 0.01: 0 to 0.5 by default
+        (the range clinicians act on), or ``"data"``: 0 to the 99th
+        percentile of the predicted risks.
     thresholds : array-like of float, optional
-        Threshold probabilities; default 0, 0.01, ..., 0.99.
+        Exact threshold probabilities; overrides ``threshold_range``.
+    smooth : bool
+        Smooth each model's net benefit with a Gaussian kernel (SD 0.02 in
+        threshold units) to remove the jags that single cases make in small
+        cohorts; the references are exact.
     title, colours, ax
         As in :func:`plot_roc`.
 
@@ -408,7 +654,7 @@ def plot_decision_curve(y_true, probs, *, thresholds=None, title=None, colours=N
     y01, _ = check_binary_target(y_true, step="plot_decision_curve", name="y_true")
     probs = _check_models(probs, "plot_decision_curve", y01.size, probabilities=True)
     colours = colours or model_colours(list(probs))
-    curves = decision_curve(y01, probs, thresholds=thresholds)
+    curves = decision_curve(y01, probs, thresholds=_threshold_grid(y01, probs, threshold_range, thresholds))
     figure, ax = _figure_and_axes(ax, size=(5.4, 4.0))
     for name, curve in curves.groupby("model", sort=False):
         # References sit under the models: at low thresholds a model's curve
@@ -420,7 +666,11 @@ def plot_decision_curve(y_true, probs, *, thresholds=None, title=None, colours=N
                      "zorder": 1}
         else:
             style = {"color": colours[name], "linewidth": 1.4, "label": name, "zorder": 2}
-        ax.plot(curve["threshold"], curve["net_benefit"], **style)
+        net_benefit = curve["net_benefit"].to_numpy()
+        if smooth and name not in ("all", "none") and len(curve) > 2:
+            step = float(np.median(np.diff(curve["threshold"].to_numpy())))
+            net_benefit = ndimage.gaussian_filter1d(net_benefit, sigma=0.02 / step, mode="nearest")
+        ax.plot(curve["threshold"], net_benefit, **style)
     prevalence = float(y01.mean())
     ax.set(
         xlim=(curves["threshold"].min(), curves["threshold"].max()),
@@ -429,7 +679,7 @@ def plot_decision_curve(y_true, probs, *, thresholds=None, title=None, colours=N
         ylabel="Net benefit",
         title=title or "Decision curves",
     )
-    _finish_legend(ax, loc="upper right")
+    _finish_legend(ax)
     return figure
 
 
@@ -504,7 +754,7 @@ def plot_waterfall(
     )
     ax.set_xticks([])
     ax.grid(axis="x", visible=False)
-    _finish_legend(ax, loc="upper right")
+    _finish_legend(ax)
     return figure
 
 
@@ -634,7 +884,7 @@ def plot_lasso_cv(alphas, cv_mean, cv_se, alpha, *, ylabel="Mean squared error",
     )
     ax.axvline(np.log(alpha), color="black", linestyle=":", linewidth=1.0, label=f"chosen \u03bb = {alpha:.3g}")
     ax.set(xlabel="log(\u03bb)", ylabel=ylabel, title=title or "LASSO penalty: cross-validated error")
-    _finish_legend(ax, loc="upper left")
+    _finish_legend(ax)
     return figure
 
 
@@ -876,15 +1126,16 @@ def plot_study_roc(result, feature_set: str) -> Figure:
 
 
 @_styled
-def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins: int = 5) -> Figure:
-    """Calibration curves of every classifier of a feature set (see :func:`plot_calibration`).
+def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins=None) -> Figure:
+    """Calibration of every classifier of a feature set, one panel each (see :func:`plot_calibration_panels`).
 
     Parameters
     ----------
     result : StudyResult
     feature_set : str
     split : {"test", "train"}
-    n_bins : int
+    n_bins : int, optional
+        Default :func:`calibration_bins` of the split's size.
 
     Returns
     -------
@@ -895,7 +1146,8 @@ def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins
     >>> from radfuse.study import example_study_result
     >>> result = example_study_result()
     >>> from radfuse.plots import plot_study_calibration
-    >>> plot_study_calibration(result, "US").axes[0].get_title()
+    >>> figure = plot_study_calibration(result, "US")
+    >>> figure.get_suptitle().splitlines()[0]
     'Calibration: US (test set)'
 
     References
@@ -905,13 +1157,15 @@ def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins
         analytics. BMC Medicine, 17, 230.
     """
     y, probs = _study_probabilities(result, feature_set, split)
-    return plot_calibration(
+    return plot_calibration_panels(
         y, probs, n_bins=n_bins, colours=_study_colours(result), title=f"Calibration: {feature_set} ({split} set)"
     )
 
 
 @_styled
-def plot_study_decision_curve(result, feature_set: str, split: str = "test") -> Figure:
+def plot_study_decision_curve(
+    result, feature_set: str, split: str = "test", *, threshold_range=(0.0, 0.5), smooth=False
+) -> Figure:
     """Decision curves of every classifier of a feature set (see :func:`plot_decision_curve`).
 
     Parameters
@@ -919,6 +1173,9 @@ def plot_study_decision_curve(result, feature_set: str, split: str = "test") -> 
     result : StudyResult
     feature_set : str
     split : {"test", "train"}
+    threshold_range : (float, float) or "data"
+    smooth : bool
+        As in :func:`plot_decision_curve`.
 
     Returns
     -------
@@ -940,7 +1197,8 @@ def plot_study_decision_curve(result, feature_set: str, split: str = "test") -> 
     """
     y, probs = _study_probabilities(result, feature_set, split)
     return plot_decision_curve(
-        y, probs, colours=_study_colours(result), title=f"Decision curves: {feature_set} ({split} set)"
+        y, probs, threshold_range=threshold_range, smooth=smooth, colours=_study_colours(result),
+        title=f"Decision curves: {feature_set} ({split} set)",
     )
 
 
@@ -1024,7 +1282,7 @@ def plot_study_waterfall(result, model, split: str = "test") -> Figure:
 
 
 @_styled
-def plot_study_lasso(result, feature_set: str) -> Figure:
+def plot_study_lasso(result, feature_set: str, *, paths: bool = True) -> Figure:
     """The LASSO of a feature set's final refit: CV error and, for the linear LASSO, coefficient paths.
 
     Parameters
@@ -1032,6 +1290,10 @@ def plot_study_lasso(result, feature_set: str) -> Figure:
     result : StudyResult
     feature_set : str
         A feature set whose pipeline ends its selection with a LASSO.
+    paths : bool
+        Draw the coefficient paths beside the CV error (linear LASSO only);
+        ``False`` keeps the figure one panel wide, as the report does, which
+        shows the paths as a figure of their own.
 
     Returns
     -------
@@ -1057,7 +1319,7 @@ def plot_study_lasso(result, feature_set: str) -> Figure:
         Journal of the Royal Statistical Society: Series B, 58(1), 267-288.
     """
     lasso = result.lasso_path(feature_set)
-    has_path = lasso["coef_path"] is not None
+    has_path = paths and lasso["coef_path"] is not None
     figure = Figure(figsize=(12.4 if has_path else 5.4, 4.2), layout="constrained")
     axes = figure.subplots(1, 2 if has_path else 1, squeeze=False).ravel()
     ylabel = "Mean squared error" if lasso["model"] == "linear" else "Log-loss"

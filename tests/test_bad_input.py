@@ -963,7 +963,7 @@ def run_cli(argv):
 
 def _cli_records_failure(result):
     code, err = result
-    assert code == 0 and "1 work item(s) failed" in err and "empty_mask" in err
+    assert code == 5 and "1 work item(s) failed" in err and "empty_mask" in err
 
 
 if HAVE_EXTRACTION:

@@ -650,7 +650,7 @@ def test_cli_extract_writes_table_and_provenance(cohort, reference, tmp_path, ca
     pd.testing.assert_frame_equal(features, reference.features[us_columns], check_exact=True)
     assert provenance["failures"] == []
     assert len(list((tmp_path / "cache").glob("*.json"))) == sum(manifest["block"] == "US")
-    assert "6 of 6 cases" in capsys.readouterr().out
+    assert "6 of 6 cases" in capsys.readouterr().err
 
     steps = tmp_path / "steps.yaml"
     steps.write_text(yaml.safe_dump({"T2": [{"step": "MapMaskToImage"}]}))
@@ -661,7 +661,7 @@ def test_cli_extract_writes_table_and_provenance(cohort, reference, tmp_path, ca
     assert provenance["preprocessing"]["T2"] == [{"step": "MapMaskToImage"}]
 
     # Without the mapping the T2 rows fail; they are listed on stderr and in the sidecar.
-    assert cli_main([*arguments, "-o", str(tmp_path / "unmapped.csv")]) == 0
+    assert cli_main([*arguments, "-o", str(tmp_path / "unmapped.csv")]) == 5  # finished, cases failed
     _, provenance = load_features(tmp_path / "unmapped.csv")
     assert {f["kind"] for f in provenance["failures"]} == {"geometry_mismatch"}
     assert "geometry_mismatch" in capsys.readouterr().err

@@ -276,3 +276,105 @@ def test_study_figures_are_labelled(study_result):
     assert f"threshold {threshold:.3f}" in matrices.axes[0].get_title()
     with pytest.raises(ValueError, match="no feature set 'missing'"):
         plot_study_calibration(study_result, "missing")
+
+
+def test_roc_vertices_equal_sklearn_roc_curve_with_ties():
+    from radfuse.plots import _roc_vertices
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 50)
+    score = np.round(rng.uniform(size=50), 1)  # many ties
+    fpr, tpr = _roc_vertices(y, score)
+    expected_fpr, expected_tpr, _ = roc_curve(y, score, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, expected_fpr, atol=1e-15)
+    np.testing.assert_allclose(tpr, expected_tpr, atol=1e-15)
+
+
+def test_roc_band_equals_percentiles_of_sklearn_curves_on_the_same_resamples(predictions):
+    from radfuse.plots import roc_confidence_band
+
+    y, probs = predictions
+    score = probs["weak"]
+    grid, lower, upper = roc_confidence_band(y, score, n_bootstraps=200, level=0.9, grid_size=21, random_state=5)
+    rng = np.random.default_rng(5)
+    positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    curves = []
+    for _ in range(200):
+        cases = np.r_[rng.choice(positives, positives.size), rng.choice(negatives, negatives.size)]
+        fpr, tpr, _ = roc_curve(y[cases], score[cases], drop_intermediate=False)
+        # Highest sensitivity reached at or below each false-positive rate.
+        curves.append([tpr[fpr <= rate].max() for rate in grid])
+    np.testing.assert_allclose(lower, np.percentile(curves, 5, axis=0), atol=1e-12)
+    np.testing.assert_allclose(upper, np.percentile(curves, 95, axis=0), atol=1e-12)
+    fpr, tpr, _ = roc_curve(y, score)
+    inside = np.mean([(lo - 1e-9 <= tpr[fpr <= rate].max() <= hi + 1e-9) for rate, lo, hi in zip(grid, lower, upper)])
+    assert inside >= 0.9, "the observed curve should lie inside its own bootstrap band"
+
+
+def test_roc_figure_shades_one_band_per_model(predictions):
+    y, probs = predictions
+    ax = plot_roc(y, probs, n_bootstraps=50).axes[0]
+    assert len(ax.collections) == len(probs)
+    assert not plot_roc(y, probs, ci_band=False).axes[0].collections
+
+
+def test_calibration_panels_show_sklearn_bins_with_statsmodels_wilson_intervals(predictions):
+    from statsmodels.stats.proportion import proportion_confint
+
+    from radfuse.plots import calibration_bins, plot_calibration_panels
+
+    y, probs = predictions
+    figure = plot_calibration_panels(y, probs, n_bins=4)
+    assert len([ax for ax in figure.axes if ax.get_visible()]) == 3
+    _assert_labelled(figure)
+    ax = figure.axes[0]
+    container = ax.containers[0]
+    observed, predicted = calibration_curve(y, probs["strong"], n_bins=4, strategy="quantile")
+    line = container.lines[0]
+    np.testing.assert_allclose(line.get_xdata(), predicted, atol=1e-12)
+    np.testing.assert_allclose(line.get_ydata(), observed, atol=1e-12)
+    segments = container.lines[2][0].get_segments()
+    edges = np.quantile(probs["strong"], np.linspace(0, 1, 5))
+    bins = np.clip(np.searchsorted(edges, probs["strong"], side="right") - 1, 0, 3)
+    for segment, bin_number in zip(segments, range(4)):
+        events, n = int(y[bins == bin_number].sum()), int((bins == bin_number).sum())
+        low, high = proportion_confint(events, n, alpha=0.05, method="wilson")
+        assert segment[0][1] == pytest.approx(low, abs=1e-10) and segment[1][1] == pytest.approx(high, abs=1e-10)
+    assert "Brier" in ax.get_title()
+    assert calibration_bins(120) == 10 and calibration_bins(20) == 3
+
+
+def test_decision_curve_range_defaults_to_half_and_can_follow_the_data(predictions):
+    y, probs = predictions
+    ax = plot_decision_curve(y, probs).axes[0]
+    assert ax.get_xlim() == (0.0, 0.5)
+    assert ax.get_lines()[0].get_xdata().max() == pytest.approx(0.5)
+    assert 0.5 in np.round(ax.get_xticks(), 6)
+    top = np.ceil(np.quantile(np.concatenate(list(probs.values())), 0.99) * 20) / 20
+    assert plot_decision_curve(y, probs, threshold_range="data").axes[0].get_xlim()[1] == pytest.approx(top)
+    with pytest.raises(ValueError, match="threshold_range"):
+        plot_decision_curve(y, probs, threshold_range=(0.4, 0.2))
+
+
+def test_smoothed_decision_curve_is_less_jagged_and_keeps_the_references(predictions):
+    y, probs = predictions
+    raw = plot_decision_curve(y, probs).axes[0].get_lines()
+    smooth = plot_decision_curve(y, probs, smooth=True).axes[0].get_lines()
+    for raw_line, smooth_line in zip(raw[:3], smooth[:3]):
+        assert np.abs(np.diff(smooth_line.get_ydata(), 2)).sum() < np.abs(np.diff(raw_line.get_ydata(), 2)).sum()
+    np.testing.assert_array_equal(raw[3].get_ydata(), smooth[3].get_ydata())  # treat all
+
+
+@pytest.mark.parametrize("make", [
+    lambda y, p: plot_roc(y, p, n_bootstraps=20),
+    lambda y, p: plot_decision_curve(y, p),
+    lambda y, p: plot_calibration(y, p),
+    lambda y, p: plot_lasso_cv([1.0, 0.1, 0.01], [0.25, 0.18, 0.21], [0.02, 0.02, 0.03], alpha=0.1),
+])
+def test_legends_sit_outside_the_data_area(predictions, make):
+    figure = make(*predictions)
+    figure.canvas.draw()  # lays the figure out so the extents are final
+    renderer = figure.canvas.get_renderer() if hasattr(figure.canvas, "get_renderer") else figure._get_renderer()
+    ax = figure.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))

@@ -1,5 +1,7 @@
 """StudyResult.save: files written, HTML self-contained, methods text faithful to the settings."""
 
+import html
+import io
 import re
 from html.parser import HTMLParser
 from importlib import metadata
@@ -62,14 +64,23 @@ class _Links(HTMLParser):
         self.references += [value for name, value in attrs if name in ("src", "href")]
 
 
+def _table_of(markup: str) -> pd.DataFrame:
+    """An HTML table of the report as strings (pandas.read_html needs lxml, not a dependency)."""
+    header = re.findall(r"<th>(.*?)</th>", markup.split("</thead>")[0])
+    body = markup.split("<tbody>")[1]
+    rows = [re.findall(r"<td>(.*?)</td>", row, flags=re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]
+    return pd.DataFrame(rows, columns=header)
+
+
 def test_save_writes_tables_figures_models_and_report(saved):
     directory, report = saved
     assert report == directory / "report.html"
     for name in ("metrics_test", "metrics_cv", "metrics_train", "feature_counts", "selected_features",
-                 "comparisons", "summary_test", "summary_cv", "predictions", "predictions_test_wide"):
+                 "comparisons", "summary_test", "summary_cv", "predictions", "predictions_test_wide",
+                 "ranking", "hyperparameters"):
         assert (directory / "tables" / f"{name}.csv").stat().st_size > 0, name
     for stem in ("roc_radiomics", "calibration_deep", "decision_curve_radiomics", "confusion_deep",
-                 "waterfall_radiomics", "lasso_radiomics", "lasso_coefficients_deep"):
+                 "waterfall_radiomics", "lasso_radiomics", "lasso_path_radiomics", "lasso_coefficients_deep"):
         for extension in ("png", "svg"):
             assert (directory / "figures" / f"{stem}.{extension}").stat().st_size > 1000, (stem, extension)
     assert sorted(path.name for path in (directory / "models").iterdir()) == [
@@ -127,12 +138,12 @@ def test_methods_text_states_every_step_threshold_seed_and_version(result):
     assert "SMOTE (k = 3 nearest neighbours" in text
     assert "z-scored" in text
     assert "|Spearman rho| > 0.85" in text
-    assert "the 6 top-ranked features by minimum redundancy maximum relevance" in text
+    assert "up to the 6 top-ranked features by minimum redundancy maximum relevance" in text
     assert "stratified 3-fold cross-validation" in text and "LASSO" in text
     assert "2 repeats of stratified 2-fold cross-validation" in text
     assert f"random seed {SEED}" in text
     assert "Logistic regression (lr)" in text and "Gaussian naive Bayes (nb)" in text
-    assert "default hyper-parameters (no tuning)" in text
+    assert "default hyper-parameters (no tuning), listed in the report's hyper-parameter table" in text
     assert "Youden" in text and "Nadeau and Bengio" in text and "DeLong" in text
     for package in ("numpy", "scikit-learn", "imbalanced-learn", "xgboost", "lightgbm", "radfuse"):
         assert f"{package} {metadata.version(package)}" in text
@@ -150,7 +161,10 @@ def test_methods_text_describes_extraction_and_icc(result):
     text = methods_text(result, comparisons=[], extraction_settings=extraction)
     assert "PyRadiomics 3.0.1" in text and "bin width 5" in text and "firstorder, glcm" in text
     assert "after IntensityWindow" in text
-    assert "of the 40 features measured by every reader, the 31 with ICC3 > 0.9 were kept" in text
+    assert ("of the 40 features measured by every reader, the 31 with an intraclass correlation coefficient "
+            "(ICC(3,1): two-way mixed effects, consistency, single rater) above 0.9 were kept") in text
+    assert "Apart from the outcome-free reliability filter described below, all feature selection" in text
+    assert "All feature selection" not in text, "the design must not claim the ICC used the training set only"
     assert "The 16 features without repeated measurements (e.g. deep features) were kept" in text
     assert "Model comparison" not in text
 
@@ -176,4 +190,102 @@ def test_write_html_report_escapes_text_and_embeds_plain_content(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "<strong>Bold</strong> and &lt;script&gt;" in page
     assert "<td>0.123</td>" in page
-    assert "<h3>A sub-heading</h3>" in page and 'src="data:image/png;base64,' in page
+    assert '<h3 id="section-3-1">A sub-heading</h3>' in page and '<a href="#section-3-1">' in page and 'src="data:image/png;base64,' in page
+
+
+def test_report_opens_with_a_summary_of_the_model_chosen_by_cv_auc(result, saved):
+    from radfuse.report import RANKING_RULE, ranking_table
+
+    _, report = saved
+    page = report.read_text(encoding="utf-8")
+    ranking = ranking_table(result)
+    cv = result.metrics("cv").query("metric == 'auc'")
+    leader = cv.loc[cv["mean"].idxmax()]
+    assert ranking.loc[0, "model"] == f"{leader.feature_set}/{leader.classifier}"
+    assert ranking["cv_auc"].is_monotonic_decreasing
+    headings = re.findall(r'<h2 id="section-(\d+)">([^<]+)</h2>', page)
+    assert headings[0] == ("1", "Summary") and headings[1][1] == "Methods"
+    assert html.escape(RANKING_RULE) in page
+    assert f"<strong>Chosen model: {ranking.loc[0, 'model']}</strong>" in page
+    summary = page[page.index('id="section-1"'):page.index('id="section-2"')]
+    assert "Key comparisons" in summary and "DeLong" not in summary or "AUC difference" in summary
+    assert "<nav" in page and all(f'href="#section-{n}"' in page for n, _ in headings)
+
+
+def test_selection_tables_appear_once_per_feature_set(result, saved):
+    _, report = saved
+    page = report.read_text(encoding="utf-8")
+    tables = [_table_of(markup) for markup in re.findall(r"<table.*?</table>", page, flags=re.S)]
+    counts = next(t for t in tables if "fold_mean" in t.columns)
+    raw = result.feature_counts()
+    assert len(counts) == len(raw.drop_duplicates(["feature_set", "step"]))
+    assert set(counts["classifier"]) == {"all (lr, nb)"}
+    selected = next(t for t in tables if "coefficient" in t.columns)
+    assert len(selected) == len(result.selected_features().drop_duplicates(["feature_set", "feature"]))
+
+
+def test_every_figure_has_a_caption_and_its_own_alt_text(saved):
+    directory, report = saved
+    page = report.read_text(encoding="utf-8")
+    figures = re.findall(r"<figure[^>]*>(.*?)</figure>", page, flags=re.S)
+    captions = pd.read_csv(directory / "figures" / "captions.csv")
+    assert len(figures) == len(captions) >= 14
+    alts = [re.search(r'alt="([^"]*)"', figure).group(1) for figure in figures]
+    assert len(set(alts)) == len(alts) and "figure" not in alts
+    assert all("<figcaption>" in figure and len(re.search(r"<figcaption>(.*?)</figcaption>", figure).group(1)) > 40
+               for figure in figures)
+
+
+def test_pngs_are_written_at_the_requested_dpi_and_shown_at_printed_size(result, tmp_path):
+    from PIL import Image
+
+    from radfuse.report import render_png, study_figures
+
+    item = study_figures(result)["roc_deep"]
+    png = render_png(item.figure, dpi=300)
+    image = Image.open(io.BytesIO(png))
+    width_in = item.figure.get_size_inches()[0]
+    assert image.info["dpi"][0] == pytest.approx(300, abs=0.5)
+    assert 0.7 * width_in * 300 < image.width <= width_in * 300 + 30  # cropped to the artists
+    directory = tmp_path / "study"
+    report = result.save(directory, dpi=120, save_models=False)
+    page = report.read_text(encoding="utf-8")
+    roc = Image.open(directory / "figures" / "roc_deep.png")
+    assert roc.info["dpi"][0] == pytest.approx(120, abs=0.5)
+    shown = int(re.search(r'alt="ROC curves of the deep[^"]*" width="(\d+)"', page).group(1))
+    assert shown == round(roc.width / 120 * 96), "figures are shown at their printed size"
+
+
+def test_methods_text_follows_the_class_balance_and_the_kept_counts(result):
+    from imblearn.over_sampling import SMOTE
+
+    from radfuse.report import _describe_step
+
+    step = SMOTE(k_neighbors=3)
+    balanced = _describe_step("smote", step, class_counts=(42, 42))
+    assert "was balanced (42 positive, 42 negative cases), so it added no synthetic case" in balanced
+    assert "oversampled" not in balanced
+    unbalanced = _describe_step("smote", step, class_counts=(50, 20))
+    assert "the positive class of the training data (20 versus 50 cases) was oversampled" in unbalanced
+    from radfuse.select.mrmr import MRMRSelector
+
+    text = _describe_step("mrmr", MRMRSelector(n_features=20), step_counts={"mrmr": (12, 19)})
+    assert "up to the 20 top-ranked" in text
+    assert text.endswith("were kept (fewer features reached this step in some fits, which kept 12-19).")
+    assert "up to the 6 top-ranked" in methods_text(result)
+
+
+def test_hyperparameter_table_lists_every_classifier_setting(result):
+    from radfuse.report import hyperparameter_table
+
+    table = hyperparameter_table(result)
+    lr = table[table["component"] == "classifier lr"].set_index("parameter")["value"]
+    model = result.models_[("radiomics", "lr")].steps[-1][1]
+    assert lr.to_dict() == {k: str(v) for k, v in model.get_params().items() if v is not None}
+    assert {"step smote", "step mrmr", "classifier nb"} <= set(table["component"])
+
+
+def test_pvalues_print_below_one_in_a_thousand_as_such():
+    from radfuse.report import format_pvalue
+
+    assert [format_pvalue(p) for p in (0.5, 0.0012, 0.000999, 0.0, np.nan)] == ["0.500", "0.001", "<0.001", "<0.001", ""]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import sys
+import logging
+
+log = logging.getLogger("radfuse.extract.cli")
 
 
 def register(subparsers) -> None:
@@ -12,9 +14,11 @@ def register(subparsers) -> None:
         "extract",
         help="extract PyRadiomics features for every case and block of a manifest",
         description=(
-            "Extract PyRadiomics features for a manifest (CSV with case_id, block, image, mask "
-            "and optional label, reader) into one table with <block>__<feature> columns, plus a "
-            "<output>.provenance.json sidecar listing settings, file hashes and failures."
+            "Extract PyRadiomics features for a manifest (CSV with case_id, image, mask and optional "
+            "block, label, reader; or a PyRadiomics batch CSV with ID, Image, Mask) into one table with "
+            "<block>__<feature> columns, plus a <output>.provenance.json sidecar listing settings, file "
+            "hashes and failures. 'label' is the mask value of the lesion, not the outcome. Without a "
+            "block column every row is block 'radiomics'. Exits 5 when some cases failed."
         ),
     )
     parser.add_argument("manifest", help="manifest CSV; relative paths are read from its folder")
@@ -48,14 +52,23 @@ def register(subparsers) -> None:
         default="record",
         help="record failures in the sidecar and go on (default), or stop at the first",
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--allow-failures", action="store_true",
+        help="exit 0 even when some cases failed (they are still listed in the sidecar)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown only on a terminal)")
     parser.set_defaults(func=run_extract)
 
 
 def run_extract(args) -> int:
     """Handler of ``radfuse extract``; returns the exit code."""
+    from ..cli import FailedCases, check_output_folder, check_output_table, show_progress
     from .extractor import extract_features
 
+    # Everything that can be checked is checked before hours of extraction.
+    check_output_table(args.output, "-o/--output")
+    if args.cache is not None:
+        check_output_folder(args.cache, "--cache")
     preprocessing = None if args.preprocessing is None else _read_steps(args.preprocessing)
     with _cluster(args.dask_scheduler):
         result = extract_features(
@@ -65,21 +78,22 @@ def run_extract(args) -> int:
             n_jobs=args.jobs,
             cache_dir=args.cache,
             on_error=args.on_error,
-            progress=False if args.no_progress else None,
+            progress=show_progress(args),
         )
     table, sidecar = result.save(args.output)
     n_cases, n_columns = result.features.shape
-    print(
-        f"radfuse extract: {n_cases} of {len(result.cases)} cases x {n_columns} features "
-        f"-> {table}"
-    )
-    print(f"radfuse extract: provenance and failures -> {sidecar}")
+    log.info(f"radfuse extract: {n_cases} of {len(result.cases)} cases x {n_columns} features -> {table}")
+    log.info(f"radfuse extract: provenance and failures -> {sidecar}")
     if len(result.failures):
-        print(
+        log.warning(
             f"radfuse extract: {len(result.failures)} work item(s) failed:\n"
-            + result.failures.to_string(index=False),
-            file=sys.stderr,
+            + result.failures.to_string(index=False)
         )
+        if not args.allow_failures:
+            raise FailedCases(
+                f"{len(result.failures)} work item(s) failed (listed above and in {sidecar}); the table "
+                "holds the other cases. Pass --allow-failures to exit 0."
+            )
     return 0
 
 

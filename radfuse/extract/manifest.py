@@ -7,8 +7,11 @@ One row per delineation::
     P001,T2,P001/t2.nrrd,P001/dce_roi.nrrd,1,R1
     P001,DCE,P001/dce.nrrd,P001/dce_roi_reader2.nrrd,1,R2
 
-``label`` (the mask value of the lesion) and ``reader`` (who drew the mask, for
-repeated delineations) are optional.
+``label`` (the mask value of the lesion -- not the outcome, which goes in a
+separate labels table) and ``reader`` (who drew the mask, for repeated
+delineations) are optional. So is ``block`` for a single modality: every row
+is then block ``radiomics``. A PyRadiomics batch file (``ID,Image,Mask`` and
+optionally ``Label``) is read as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +26,17 @@ from .._validation import preview
 REQUIRED_COLUMNS = ("case_id", "block", "image", "mask")
 OPTIONAL_COLUMNS = ("label", "reader")
 DEFAULT_READER = "R1"
+#: Block of every row of a manifest without a ``block`` column (one modality).
+DEFAULT_BLOCK = "radiomics"
+#: Other spellings of the columns, case-insensitive: PyRadiomics' batch file uses ``ID,Image,Mask,Label``.
+COLUMN_ALIASES = {
+    "case_id": ("id", "case", "patient", "patient_id", "caseid"),
+    "image": ("image",),
+    "mask": ("mask", "segmentation"),
+    "label": ("label", "mask_label"),
+    "block": ("block", "modality"),
+    "reader": ("reader",),
+}
 _STEP = "read_manifest"
 
 
@@ -32,10 +46,13 @@ def read_manifest(manifest, *, base_dir=None) -> pd.DataFrame:
     Parameters
     ----------
     manifest : str, path-like or DataFrame
-        A CSV file or a table with columns ``case_id``, ``block``, ``image``,
-        ``mask`` and optionally ``label`` and ``reader``. Images and masks are
-        anything SimpleITK reads: NRRD, NIfTI, MHA, or a folder holding one
-        DICOM series. Other columns are kept untouched.
+        A CSV file or a table with columns ``case_id``, ``image``, ``mask``
+        and optionally ``block`` (default ``"radiomics"``: one modality),
+        ``label`` (the lesion's mask value, not the outcome) and ``reader``.
+        PyRadiomics' batch spellings (``ID``, ``Image``, ``Mask``, ``Label``)
+        and the aliases of :data:`COLUMN_ALIASES` are accepted. Images and
+        masks are anything SimpleITK reads: NRRD, NIfTI, MHA, or a folder
+        holding one DICOM series. Other columns are kept untouched.
     base_dir : str or path-like, optional
         Folder against which relative ``image`` and ``mask`` paths are
         resolved. Defaults to the CSV's own folder, or to the working
@@ -68,6 +85,15 @@ def read_manifest(manifest, *, base_dir=None) -> pd.DataFrame:
       case_id block reader              image
     0      P1   DCE     R1  /data/p1_dce.nrrd
     1      P1    T2     R1   /data/p1_t2.nrrd
+
+    A PyRadiomics batch table of one modality:
+
+    >>> batch = pd.DataFrame({"ID": ["P1", "P2"], "Image": ["p1.nrrd", "p2.nrrd"],
+    ...                       "Mask": ["p1_roi.nrrd", "p2_roi.nrrd"], "Label": [1, 2]})
+    >>> read_manifest(batch, base_dir="/data")[["case_id", "block", "mask", "label"]]
+      case_id      block               mask  label
+    0      P1  radiomics  /data/p1_roi.nrrd      1
+    1      P2  radiomics  /data/p2_roi.nrrd      2
     """
     if isinstance(manifest, pd.DataFrame):
         table = manifest.copy()
@@ -76,13 +102,18 @@ def read_manifest(manifest, *, base_dir=None) -> pd.DataFrame:
         path = Path(manifest)
         if not path.is_file():
             raise FileNotFoundError(f"{_STEP}: manifest file {str(path)!r} does not exist.")
-        table = pd.read_csv(path, dtype={"case_id": str, "block": str, "reader": str})
+        header = pd.read_csv(path, nrows=0).columns
+        text_columns = {"case_id", "block", "reader", *COLUMN_ALIASES["case_id"], *COLUMN_ALIASES["block"]}
+        table = pd.read_csv(path, dtype={c: str for c in header if str(c).strip().lower() in text_columns})
         folder = Path(base_dir) if base_dir is not None else path.resolve().parent
     else:
         raise TypeError(
             f"{_STEP}: manifest must be a CSV path or a DataFrame; got {type(manifest).__name__}."
         )
-    table = table.reset_index(drop=True)
+    table = _canonical_columns(table.reset_index(drop=True))
+    block_defaulted = "block" not in table.columns
+    if block_defaulted:
+        table["block"] = DEFAULT_BLOCK
     _check_columns(table)
     if "reader" not in table.columns:
         table["reader"] = DEFAULT_READER
@@ -93,7 +124,7 @@ def read_manifest(manifest, *, base_dir=None) -> pd.DataFrame:
     table["label"] = _labels(table)
     for column in ("image", "mask"):
         table[column] = [os.path.abspath(folder / str(value)) for value in table[column]]
-    _check_unique(table)
+    _check_unique(table, block_defaulted)
     _check_primary_reader(table)
     ordered = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
     return table[ordered + [c for c in table.columns if c not in ordered]]
@@ -115,13 +146,29 @@ def primary_reader(manifest: pd.DataFrame) -> str:
     return manifest["reader"].iloc[0]
 
 
+def _canonical_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Rename other spellings (``ID``, ``Image``, ``Mask``, ``Label``...) to radfuse's column names."""
+    renames = {}
+    for canonical, aliases in COLUMN_ALIASES.items():
+        if canonical in table.columns:
+            continue
+        matches = [column for column in table.columns if str(column).strip().lower() in aliases]
+        if len(matches) > 1:
+            raise ValueError(
+                f"{_STEP}: columns {matches} could each be {canonical!r}; keep one or rename it {canonical!r}."
+            )
+        if matches:
+            renames[matches[0]] = canonical
+    return table.rename(columns=renames)
+
+
 def _check_columns(table: pd.DataFrame) -> None:
     missing = [column for column in REQUIRED_COLUMNS if column not in table.columns]
     if missing:
         raise ValueError(
             f"{_STEP}: the manifest lacks column(s) {preview(missing)}; it has "
-            f"{preview(list(table.columns))}. Required: {list(REQUIRED_COLUMNS)}, "
-            f"optional: {list(OPTIONAL_COLUMNS)}."
+            f"{preview(list(table.columns))}. Required: case_id (or ID), image, mask; optional: block "
+            "(one modality when absent), label (the mask value of the lesion, not the outcome), reader."
         )
     if table.empty:
         raise ValueError(f"{_STEP}: the manifest has no rows.")
@@ -154,21 +201,26 @@ def _labels(table: pd.DataFrame) -> pd.Series:
     bad = given & ~((numeric > 0) & (numeric == numeric.round()))
     if bad.any():
         raise ValueError(
-            f"{_STEP}: label must be a positive integer mask value; manifest row(s) "
-            f"{preview(table.index[bad].tolist())} hold "
-            f"{preview(table.loc[bad, 'label'].tolist())}."
+            f"{_STEP}: label must be a positive integer mask value (the voxel value of the lesion in "
+            f"the mask, not the outcome); manifest row(s) {preview(table.index[bad].tolist())} hold "
+            f"{preview(table.loc[bad, 'label'].tolist())}. Outcomes go in a separate labels table."
         )
     return numeric.astype("Int64")
 
 
-def _check_unique(table: pd.DataFrame) -> None:
+def _check_unique(table: pd.DataFrame, block_defaulted: bool) -> None:
     keys = ["case_id", "block", "reader"]
     repeated = table.duplicated(keys, keep=False)
     if repeated.any():
         pairs = table.loc[repeated, keys].drop_duplicates().itertuples(index=False, name=None)
         raise ValueError(
             f"{_STEP}: (case_id, block, reader) must be unique; repeated: {preview(list(pairs))}. "
-            "Give repeated delineations distinct reader names."
+            + (
+                "The manifest has no block column, so every row is one modality; add a block column "
+                "naming each row's modality, or distinct reader names for repeated delineations."
+                if block_defaulted
+                else "Give repeated delineations distinct reader names."
+            )
         )
 
 

@@ -91,9 +91,14 @@ def resolve_entries(features: pd.DataFrame, entries, owner: str) -> list[str]:
         elif entry in blocks:
             selected += block_columns(columns, entry)
         else:
+            naming = "" if blocks else (
+                " No column is named '<block>__<feature>' (e.g. 'MRI__original_firstorder_Mean'), so the "
+                "table has no blocks: prefix each column with its block and two underscores, or list the "
+                "columns themselves."
+            )
             raise ValueError(
                 f"{STEP}: {owner} names {entry!r}, which is neither a block nor a column of "
-                f"the feature table; blocks present: {preview(blocks)}."
+                f"the feature table; blocks present: {preview(blocks)}.{naming}"
             )
     if not selected:
         raise ValueError(f"{STEP}: {owner} is empty; list at least one block or column.")
