@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from radfuse.select._column_tests import mann_whitney_pvalues, shapiro_pvalues
+from radfuse.select._column_tests import (
+    levene_pvalues,
+    mann_whitney_pvalues,
+    shapiro_pvalues,
+    sorted_columns,
+)
 from radfuse.select._ranks import column_ranks
 
 # Relative tolerance against scipy; the ports follow scipy's floating-point
@@ -66,8 +71,17 @@ def test_small_groups_use_the_exact_test_only_without_ties():
 
 def test_ranks_and_tie_term_equal_scipy():
     table = np.random.default_rng(4).integers(0, 6, size=(41, 30)).astype(float)
-    ranks, order, tie_term = column_ranks(table)
+    ranks, tie_term = column_ranks(table)
     np.testing.assert_array_equal(ranks, stats.rankdata(table, axis=0))
-    np.testing.assert_array_equal(np.take_along_axis(table, order, axis=0), np.sort(table, axis=0))
     expected = [sum(t**3 - t for t in np.unique(c, return_counts=True)[1]) for c in table.T]
     np.testing.assert_array_equal(tie_term, expected)
+
+
+@pytest.mark.parametrize("sizes", [(3, 4), (10, 11), (57, 80), (135, 135)])
+def test_levene_equals_scipy(sizes):
+    rng = np.random.default_rng(sizes[1])
+    a, b = samples(rng, sizes[0]), samples(rng, sizes[1]) * 1.5
+    a[:, 0] += 1.0
+    ours = levene_pvalues([sorted_columns(a), sorted_columns(b)])
+    expected = [stats.levene(a[:, j], b[:, j]).pvalue for j in range(a.shape[1])]
+    np.testing.assert_allclose(ours, expected, rtol=SAME, atol=0)

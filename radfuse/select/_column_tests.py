@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
-from ._ranks import column_ranks
+from ._ranks import sorted_runs, tie_term
 
 # Coefficients of Royston's (1995) algorithm AS R94, in the order scipy's
 # translation evaluates them: c[0], then c[nord - 1] ... c[1] by Horner's rule.
@@ -122,7 +122,14 @@ def _upper_normal_tail(z: np.ndarray) -> np.ndarray:
     return np.where(upper, tail, 1.0 - tail)
 
 
-def shapiro_pvalues(group: np.ndarray) -> np.ndarray:
+def sorted_columns(group: np.ndarray) -> np.ndarray:
+    """Each column sorted, as a C-ordered copy (the layout the tests below sum in)."""
+    ordered = np.array(group, dtype=np.float64, order="C")
+    ordered.sort(axis=0)
+    return ordered
+
+
+def shapiro_pvalues(group: np.ndarray, ordered: np.ndarray | None = None) -> np.ndarray:
     """Shapiro–Wilk p-value of every column, as ``scipy.stats.shapiro`` per column.
 
     Royston's algorithm AS R94 in scipy's translation: the weights depend
@@ -131,6 +138,12 @@ def shapiro_pvalues(group: np.ndarray) -> np.ndarray:
     warns and returns 1) and for fewer than three rows. Unlike scipy, a
     nonzero range below 1e-19 is still tested, as W does not depend on the
     scale of the data.
+
+    Parameters
+    ----------
+    group : ndarray of shape (n_samples, n_columns)
+    ordered : ndarray, optional
+        ``sorted_columns(group)`` when the caller has it already.
 
     References
     ----------
@@ -152,8 +165,7 @@ def shapiro_pvalues(group: np.ndarray) -> np.ndarray:
         return pvalues
     # Sums over axis 0 of a C-ordered array run row by row, in the order of
     # swilk's loops (numpy sums a contiguous axis pairwise instead).
-    ordered = np.array(group, dtype=np.float64, order="C")
-    ordered.sort(axis=0)
+    ordered = sorted_columns(group) if ordered is None else ordered.copy()
     # Centre on the middle row of the unsorted column as scipy does (gh-15777).
     ordered -= group[n // 2]
     spread = ordered[-1] - ordered[0]
@@ -170,6 +182,50 @@ def shapiro_pvalues(group: np.ndarray) -> np.ndarray:
     one_minus_w = (root - cross) * (root + cross) / (weight_squares * squares)
     pvalues[testable] = _shapiro_significance(one_minus_w, n)
     return pvalues
+
+
+def levene_pvalues(ordered_groups) -> np.ndarray:
+    """Brown–Forsythe (median-centred) Levene p-value of every column.
+
+    Equal to ``scipy.stats.levene(*groups, axis=0)``; takes each group's
+    columns already sorted (:func:`sorted_columns`), which gives the medians
+    without another pass.
+
+    References
+    ----------
+    Brown, M. B., & Forsythe, A. B. (1974). Robust tests for the equality of
+    variances. JASA, 69(346), 364-367.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> from radfuse.select._column_tests import levene_pvalues, sorted_columns
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=(30, 3)), rng.normal(scale=2, size=(21, 3))
+    >>> ours = levene_pvalues([sorted_columns(a), sorted_columns(b)])
+    >>> bool(np.allclose(ours, stats.levene(a, b, axis=0).pvalue, rtol=1e-12))
+    True
+    """
+    sizes = [ordered.shape[0] for ordered in ordered_groups]
+    deviations = [np.abs(ordered - _sorted_median(ordered)) for ordered in ordered_groups]
+    group_means = [deviation.mean(axis=0) for deviation in deviations]
+    total = sum(sizes)
+    grand_mean = sum(size * mean for size, mean in zip(sizes, group_means)) / total
+    k = len(ordered_groups)
+    between = (total - k) * sum(size * (mean - grand_mean) ** 2
+                                for size, mean in zip(sizes, group_means))
+    within = (k - 1.0) * sum(((deviation - mean) ** 2).sum(axis=0)
+                             for deviation, mean in zip(deviations, group_means))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return special.fdtrc(k - 1.0, float(total - k), between / within)
+
+
+def _sorted_median(ordered: np.ndarray) -> np.ndarray:
+    n = ordered.shape[0]
+    if n % 2:
+        return ordered[n // 2]
+    return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
 def _shapiro_significance(one_minus_w: np.ndarray, n: int) -> np.ndarray:
@@ -222,19 +278,20 @@ def mann_whitney_pvalues(x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
     True
     """
     n0, n1 = x0.shape[0], x1.shape[0]
-    ranks, order, tie_term = column_ranks(np.vstack([x0, x1]))
-    del order
-    rank_sum = ranks[:n0].sum(axis=0)
-    del ranks
+    order, first, past_last = sorted_runs(np.vstack([x0, x1]))
+    ties = tie_term(first, past_last)
+    # Rank sum of the first group: average ranks at its sorted positions.
+    rank_sum = np.where(order < n0, (first + past_last + 1) / 2.0, 0.0).sum(axis=1)
+    del order, first, past_last
     u0 = rank_sum - n0 * (n0 + 1) / 2
     u = np.maximum(u0, n0 * n1 - u0)
     n = n0 + n1
-    spread = np.sqrt(n0 * n1 / 12 * ((n + 1) - tie_term / (n * (n - 1))))
+    spread = np.sqrt(n0 * n1 / 12 * ((n + 1) - ties / (n * (n - 1))))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (u - n0 * n1 / 2 - 0.5) / spread
     pvalues = np.clip(2 * special.ndtr(-z), 0.0, 1.0)
     if min(n0, n1) <= _MWU_EXACT_MAX_GROUP:
-        exact = tie_term == 0
+        exact = ties == 0
         if exact.any():
             pvalues[exact] = stats.mannwhitneyu(
                 x0[:, exact], x1[:, exact], alternative="two-sided", method="exact", axis=0

@@ -5,8 +5,51 @@ from __future__ import annotations
 import numpy as np
 
 
-def column_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Average (mid) ranks of each column, the sort order and the tie term.
+def sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort order of every column and the runs of equal values in it.
+
+    Works on the transposed, contiguous table: sorting along rows of memory
+    is several times faster than along strided columns.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_columns)
+
+    Returns
+    -------
+    order : ndarray of int, shape (n_columns, n_samples)
+        ``order[j, k]`` is the row of the ``k``-th smallest value of column ``j``.
+    first, past_last : ndarray of int, shape (n_columns, n_samples)
+        For the ``k``-th smallest value, the sorted positions where its run
+        of equal values starts and ends (exclusive).
+    """
+    by_column = np.ascontiguousarray(values.T)
+    n = by_column.shape[1]
+    order = np.argsort(by_column, axis=1)
+    ordered = np.take_along_axis(by_column, order, axis=1)
+    del by_column
+    starts = np.ones(ordered.shape, dtype=bool)
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts[:, 1:])
+    del ordered
+    ends = np.ones(starts.shape, dtype=bool)
+    ends[:, :-1] = starts[:, 1:]
+    position = np.arange(n)
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
+    past_last = np.minimum.accumulate(np.where(ends, position + 1, n)[:, ::-1], axis=1)[:, ::-1]
+    return order, first, past_last
+
+
+def tie_term(first: np.ndarray, past_last: np.ndarray) -> np.ndarray:
+    """:math:`\\sum_g (t_g^3 - t_g)` over the runs of ``t_g`` equal values, per column.
+
+    A run of size t contributes t^3 - t, i.e. t^2 - 1 for each of its members.
+    """
+    size = past_last - first
+    return (size * size - 1).sum(axis=1, dtype=np.float64)
+
+
+def column_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average (mid) ranks of each column and the tie term of each column.
 
     Equal values get the mean of the positions they occupy, as
     ``scipy.stats.rankdata(values, axis=0)`` gives. The ranks are
@@ -20,9 +63,6 @@ def column_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     -------
     ranks : ndarray of float, shape (n_samples, n_columns)
         1-based average rank of every value, in the input order.
-    order : ndarray of int, shape (n_samples, n_columns)
-        ``argsort`` of each column: ``order[k, j]`` is the row of the
-        ``k``-th smallest value of column ``j``.
     tie_term : ndarray of float, shape (n_columns,)
         :math:`\\sum_g (t_g^3 - t_g)` over the groups of ``t_g`` equal values,
         the tie correction of rank tests (0 without ties).
@@ -36,25 +76,11 @@ def column_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     --------
     >>> import numpy as np
     >>> from radfuse.select._ranks import column_ranks
-    >>> ranks, order, tie_term = column_ranks(np.array([[3.0], [1.0], [3.0], [2.0]]))
+    >>> ranks, tie_term = column_ranks(np.array([[3.0], [1.0], [3.0], [2.0]]))
     >>> ranks.ravel().tolist(), tie_term.tolist()
     ([3.5, 1.0, 3.5, 2.0], [6.0])
     """
-    n = values.shape[0]
-    order = np.argsort(values, axis=0)
-    ordered = np.take_along_axis(values, order, axis=0)
-    # starts[k] marks the first of a run of equal sorted values, ends[k] the last.
-    starts = np.ones(ordered.shape, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    del ordered
-    ends = np.ones(starts.shape, dtype=bool)
-    ends[:-1] = starts[1:]
-    position = np.arange(n).reshape(-1, 1)
-    first = np.maximum.accumulate(np.where(starts, position, 0), axis=0)
-    past_last = np.minimum.accumulate(np.where(ends, position + 1, n)[::-1], axis=0)[::-1]
-    tie_size = past_last - first
-    # A tie group of size t contributes t^3 - t, i.e. t^2 - 1 for each member.
-    tie_term = (tie_size * tie_size - 1).sum(axis=0, dtype=np.float64)
-    ranks = np.empty(values.shape, dtype=np.float64)
-    np.put_along_axis(ranks, order, (first + past_last + 1) / 2.0, axis=0)
-    return ranks, order, tie_term
+    order, first, past_last = sorted_runs(values)
+    ranks = np.empty(order.shape, dtype=np.float64)
+    np.put_along_axis(ranks, order, (first + past_last + 1) / 2.0, axis=1)
+    return ranks.T, tie_term(first, past_last)

@@ -7,11 +7,19 @@ import pandas as pd
 from scipy import stats
 
 from ._base import FeatureFilter
-from ._column_tests import mann_whitney_pvalues, shapiro_pvalues
+from ._column_tests import (
+    levene_pvalues,
+    mann_whitney_pvalues,
+    shapiro_pvalues,
+    sorted_columns,
+)
 
 _CORRECTIONS = (None, "fdr_bh")
 # About 2 MB of float64 per column block.
 _BLOCK_VALUES = 2**18
+# Fourth powers (Welch's degrees of freedom) of values within 2**±128 neither
+# overflow nor underflow.
+_SAFE_EXPONENT = 128
 
 
 class UnivariateFilter(FeatureFilter):
@@ -158,8 +166,11 @@ class UnivariateFilter(FeatureFilter):
             block = _scaled_to_unit_exponent(X[:, columns])
             groups = (block[in_class[0]], block[in_class[1]])
             del block
-            normality[columns] = np.column_stack([shapiro_pvalues(g) for g in groups])
-            self._test_block(groups, normality[columns], levene[columns],
+            ordered = [sorted_columns(g) for g in groups]
+            normality[columns] = np.column_stack(
+                [shapiro_pvalues(g, o) for g, o in zip(groups, ordered)]
+            )
+            self._test_block(groups, ordered, normality[columns], levene[columns],
                              pvalues[columns], tests[columns])
         adjusted = pvalues
         if self.correction == "fdr_bh":
@@ -175,11 +186,11 @@ class UnivariateFilter(FeatureFilter):
         self._set_support(adjusted < self.alpha, criterion)
         return self
 
-    def _test_block(self, groups, normality, levene, pvalues, tests):
+    def _test_block(self, groups, ordered, normality, levene, pvalues, tests):
         """Fill the Levene and test p-values and test names of one column block."""
         normal = (normality > self.normality_alpha).all(axis=1)
         if normal.any():
-            levene[normal] = stats.levene(*(g[:, normal] for g in groups), axis=0).pvalue
+            levene[normal] = levene_pvalues([o[:, normal] for o in ordered])
         equal_var = normal & (levene > self.levene_alpha)
         welch = normal & ~equal_var
         for chosen, name, equal in ((equal_var, "student", True), (welch, "welch", False)):
@@ -205,13 +216,19 @@ def _column_blocks(shape: tuple[int, int]):
 
 
 def _scaled_to_unit_exponent(block: np.ndarray) -> np.ndarray:
-    """Each column multiplied by the power of two that brings its largest |value| to [0.5, 1).
+    """Columns of extreme magnitude multiplied by a power of two that brings them near 1.
 
     Every test here is invariant to a positive rescaling of a feature, and a
     power-of-two factor is exact in floating point: the p-values are those
     of the raw data, but squares and variances of features near 1e154 no
-    longer overflow, nor do those near 1e-300 underflow.
+    longer overflow, nor do those near 1e-300 underflow. Columns whose
+    largest |value| lies within 2**±_SAFE_EXPONENT are left as they are.
     """
-    _, exponent = np.frexp(np.abs(block).max(axis=0))
-    return np.ldexp(block, -exponent)
+    _, exponent = np.frexp(np.maximum(block.max(axis=0), -block.min(axis=0)))
+    extreme = np.abs(exponent) > _SAFE_EXPONENT
+    if not extreme.any():
+        return block
+    # The factor itself must stay a finite float (subnormal columns get 2**1020).
+    factor = np.where(extreme, np.ldexp(1.0, -np.clip(exponent, -1020, 1020)), 1.0)
+    return block * factor
 
