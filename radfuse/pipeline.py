@@ -53,7 +53,10 @@ class CheckedSMOTE(SMOTE):
     columns, where imbalanced-learn would fail with nearest-neighbour
     internals ("Expected n_neighbors <= n_samples_fit"). Boolean columns are
     resampled as floats (imbalanced-learn cannot interpolate booleans). The
-    resampling itself is SMOTE's, unchanged.
+    resampling itself is SMOTE's, unchanged; an all-float DataFrame is
+    resampled as one array and rebuilt as a frame in one call, with the
+    output imbalanced-learn gives (which rebuilds it column by column, about
+    100 times slower at 3,000 columns).
 
     Parameters are those of ``imblearn.over_sampling.SMOTE``.
 
@@ -110,6 +113,9 @@ class CheckedSMOTE(SMOTE):
                         "of a fold: use fewer folds, or a smaller k_neighbors (e.g. "
                         f"smote={{'k_neighbors': {max(n_cases - 1, 1)}}})."
                     )
+        if _is_float_frame(X):
+            resampled = super().fit_resample(X.to_numpy(), labels, **params)
+            return _as_float_frame(*resampled, X, y)
         return super().fit_resample(X, y, **params)
 
 
@@ -329,9 +335,17 @@ def _fit_resample_float_frame(sampler, X, y):
     Resampling the float array and rebuilding the frame at once gives the
     same values, memory layout, columns, index and labels.
     """
-    if not (isinstance(X, pd.DataFrame) and (X.dtypes == np.float64).all()):
+    if not _is_float_frame(X):
         return sampler.fit_resample(X, y)
-    X_resampled, y_resampled = sampler.fit_resample(X.to_numpy(), np.asarray(y))
+    return _as_float_frame(*sampler.fit_resample(X.to_numpy(), np.asarray(y)), X, y)
+
+
+def _is_float_frame(X) -> bool:
+    return isinstance(X, pd.DataFrame) and bool((X.dtypes == np.float64).all())
+
+
+def _as_float_frame(X_resampled, y_resampled, X, y):
+    """Resampled arrays as imbalanced-learn returns them for the DataFrame ``X`` and ``y``."""
     # Column-major, as imbalanced-learn's column-wise rebuild leaves it: later
     # steps then sum in the same order and give bit-identical results.
     X_resampled = pd.DataFrame(np.asfortranarray(X_resampled), columns=X.columns)

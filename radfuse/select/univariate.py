@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from ._base import FeatureFilter
+from ._scaling import scaled_to_safe_magnitude
 from ._column_tests import (
     levene_pvalues,
     mann_whitney_pvalues,
@@ -17,9 +18,6 @@ from ._column_tests import (
 _CORRECTIONS = (None, "fdr_bh")
 # About 2 MB of float64 per column block.
 _BLOCK_VALUES = 2**18
-# Fourth powers (Welch's degrees of freedom) of values within 2**±128 neither
-# overflow nor underflow.
-_SAFE_EXPONENT = 128
 
 
 class UnivariateFilter(FeatureFilter):
@@ -163,7 +161,7 @@ class UnivariateFilter(FeatureFilter):
         tests = np.full(n_features, "mann-whitney", dtype=object)
         in_class = (y01 == 0, y01 == 1)
         for columns in _column_blocks(X.shape):
-            block = _scaled_to_unit_exponent(X[:, columns])
+            block = scaled_to_safe_magnitude(X[:, columns])
             groups = (block[in_class[0]], block[in_class[1]])
             del block
             ordered = [sorted_columns(g) for g in groups]
@@ -213,22 +211,3 @@ def _column_blocks(shape: tuple[int, int]):
     width = max(1, _BLOCK_VALUES // max(n_samples, 1))
     for start in range(0, n_features, width):
         yield slice(start, min(start + width, n_features))
-
-
-def _scaled_to_unit_exponent(block: np.ndarray) -> np.ndarray:
-    """Columns of extreme magnitude multiplied by a power of two that brings them near 1.
-
-    Every test here is invariant to a positive rescaling of a feature, and a
-    power-of-two factor is exact in floating point: the p-values are those
-    of the raw data, but squares and variances of features near 1e154 no
-    longer overflow, nor do those near 1e-300 underflow. Columns whose
-    largest |value| lies within 2**±_SAFE_EXPONENT are left as they are.
-    """
-    _, exponent = np.frexp(np.maximum(block.max(axis=0), -block.min(axis=0)))
-    extreme = np.abs(exponent) > _SAFE_EXPONENT
-    if not extreme.any():
-        return block
-    # The factor itself must stay a finite float (subnormal columns get 2**1020).
-    factor = np.where(extreme, np.ldexp(1.0, -np.clip(exponent, -1020, 1020)), 1.0)
-    return block * factor
-
