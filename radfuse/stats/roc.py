@@ -112,8 +112,11 @@ def _delong_placements(scores: np.ndarray, positive: np.ndarray):
         V_{10}(x_i) = \\frac{T_Z(x_i) - T_X(x_i)}{n}, \\qquad
         V_{01}(y_j) = 1 - \\frac{T_Z(y_j) - T_Y(y_j)}{m}.
 
-    The within-class orders are read off the combined sort, so each column
-    costs a single ``argsort``.
+    Both mid-ranks are read off the combined sort: their difference counts
+    the cases of the other class ranked below, ties counting one half, which
+    is the number of other-class cases before the run of tied scores plus
+    half of those inside it. Each column costs a single ``argsort`` and a
+    few passes over the sorted cases.
 
     Parameters
     ----------
@@ -131,20 +134,31 @@ def _delong_placements(scores: np.ndarray, positive: np.ndarray):
     n = n_samples - m
     order = np.argsort(scores, axis=1)
     sorted_scores = np.take_along_axis(scores, order, axis=1)
-    positive_sorted = positive[order]
-    within_class = np.empty((k, n_samples))
-    within_class[positive_sorted] = _sorted_midranks(
-        sorted_scores[positive_sorted].reshape(k, m)
-    ).ravel()
-    within_class[~positive_sorted] = _sorted_midranks(
-        sorted_scores[~positive_sorted].reshape(k, n)
-    ).ravel()
-    # Mid-rank among all cases minus mid-rank within the own class counts the
-    # cases of the other class ranked below, ties counting one half.
-    other_class_below = _sorted_midranks(sorted_scores) - within_class
-    placement_sorted = np.where(positive_sorted, other_class_below / n, 1 - other_class_below / m)
+    negative_sorted = ~positive[order]
+    # Runs of tied scores, numbered over the flattened rows (a row starts a run).
+    run_starts = np.empty((k, n_samples), dtype=bool)
+    run_starts[:, 0] = True
+    np.not_equal(sorted_scores[:, 1:], sorted_scores[:, :-1], out=run_starts[:, 1:])
+    del sorted_scores
+    start_index = np.flatnonzero(run_starts)
+    negatives_before = np.cumsum(negative_sorted, axis=1)
+    negatives_before -= negative_sorted
+    negatives_before_run = negatives_before.ravel()[start_index]
+    del negatives_before
+    run_size = np.diff(start_index, append=k * n_samples)
+    negatives_in_run = np.add.reduceat(negative_sorted.ravel(), start_index, dtype=np.int64)
+    positives_before_run = start_index % n_samples - negatives_before_run
+    positives_in_run = run_size - negatives_in_run
+    # Placement of a positive (V10) and of a negative (V01) in each run.
+    run_v10 = (negatives_before_run + negatives_in_run / 2) / n
+    run_v01 = 1 - (positives_before_run + positives_in_run / 2) / m
+    if start_index.size == k * n_samples:
+        run_of = slice(None)
+    else:
+        run_of = np.cumsum(run_starts.ravel()) - 1
+    placement_sorted = np.where(negative_sorted.ravel(), run_v01[run_of], run_v10[run_of])
     placements = np.empty((k, n_samples))
-    np.put_along_axis(placements, order, placement_sorted, axis=1)
+    np.put_along_axis(placements, order, placement_sorted.reshape(k, n_samples), axis=1)
     v10 = placements[:, positive]
     return v10.mean(axis=1), v10, placements[:, ~positive]
 
