@@ -36,7 +36,10 @@ def correlated_table(n, p, seed=0):
     y = rng.integers(0, 2, n)
     factors = rng.normal(size=(n, p // 10)) + 0.5 * y[:, None]
     X = np.repeat(factors, 10, axis=1)
-    X += 0.25 * rng.normal(size=(n, p))
+    del factors
+    # Noise added in slices, so making the table does not outgrow fitting on it.
+    for start in range(0, p, 1000):
+        X[:, start:start + 1000] += 0.25 * rng.normal(size=(n, min(1000, p - start)))
     return X, y
 """
 

@@ -135,32 +135,40 @@ def _delong_placements(scores: np.ndarray, positive: np.ndarray):
     order = np.argsort(scores, axis=1)
     sorted_scores = np.take_along_axis(scores, order, axis=1)
     negative_sorted = ~positive[order]
-    # Runs of tied scores, numbered over the flattened rows (a row starts a run).
     run_starts = np.empty((k, n_samples), dtype=bool)
     run_starts[:, 0] = True
     np.not_equal(sorted_scores[:, 1:], sorted_scores[:, :-1], out=run_starts[:, 1:])
     del sorted_scores
-    start_index = np.flatnonzero(run_starts)
-    negatives_before = np.cumsum(negative_sorted, axis=1)
+    # Negatives sorted strictly before each position, row by row.
+    negatives_before = np.cumsum(negative_sorted, axis=1, dtype=np.int32)
     negatives_before -= negative_sorted
+    if run_starts.all():
+        # No ties: each run is one case, so the placements are plain counts.
+        positives_before = np.arange(n_samples, dtype=np.int32) - negatives_before
+        placement_sorted = np.where(negative_sorted, 1 - positives_before / m,
+                                    negatives_before / n)
+    else:
+        placement_sorted = _tied_placements(run_starts, negative_sorted, negatives_before, m, n)
+    placements = np.empty((k, n_samples))
+    np.put_along_axis(placements, order, placement_sorted, axis=1)
+    v10 = placements[:, positive]
+    return v10.mean(axis=1), v10, placements[:, ~positive]
+
+
+def _tied_placements(run_starts, negative_sorted, negatives_before, m: int, n: int):
+    """DeLong placements in sorted order when scores tie: per run of tied scores."""
+    k, n_samples = run_starts.shape
+    # Runs are numbered over the flattened rows (every row starts a run).
+    start_index = np.flatnonzero(run_starts)
     negatives_before_run = negatives_before.ravel()[start_index]
-    del negatives_before
     run_size = np.diff(start_index, append=k * n_samples)
     negatives_in_run = np.add.reduceat(negative_sorted.ravel(), start_index, dtype=np.int64)
     positives_before_run = start_index % n_samples - negatives_before_run
     positives_in_run = run_size - negatives_in_run
-    # Placement of a positive (V10) and of a negative (V01) in each run.
     run_v10 = (negatives_before_run + negatives_in_run / 2) / n
     run_v01 = 1 - (positives_before_run + positives_in_run / 2) / m
-    if start_index.size == k * n_samples:
-        run_of = slice(None)
-    else:
-        run_of = np.cumsum(run_starts.ravel()) - 1
-    placement_sorted = np.where(negative_sorted.ravel(), run_v01[run_of], run_v10[run_of])
-    placements = np.empty((k, n_samples))
-    np.put_along_axis(placements, order, placement_sorted.reshape(k, n_samples), axis=1)
-    v10 = placements[:, positive]
-    return v10.mean(axis=1), v10, placements[:, ~positive]
+    run_of = (np.cumsum(run_starts.ravel()) - 1).reshape(k, n_samples)
+    return np.where(negative_sorted, run_v01[run_of], run_v10[run_of])
 
 
 def _delong_variance(v10: np.ndarray, v01: np.ndarray) -> float:
