@@ -13,7 +13,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import check_cv
 
 
 def preview(items: Sequence, limit: int = 10) -> str:
@@ -220,6 +219,9 @@ def cv_splits(cv, X, y, *, step: str) -> list:
     cannot be split (more folds than cases of a class), the error names the
     step and the class counts instead of only the splitter's complaint.
     """
+    # Imported here: radfuse.extract uses this module and must not pull in scikit-learn.
+    from sklearn.model_selection import check_cv
+
     try:
         return list(check_cv(cv, y, classifier=True).split(X, y))
     except ValueError as error:
