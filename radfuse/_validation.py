@@ -180,7 +180,11 @@ def check_feature_table(X, step: str) -> None:
             f"{step}: column name(s) {preview(duplicated)} appear more than once; every "
             "feature needs its own name (was a block joined twice?)."
         )
-    non_numeric = [name for name, column in X.items() if _not_convertible_to_float(column)]
+    # Dtypes first: materialising every column as a Series costs seconds on wide tables.
+    non_numeric = [
+        name for name, dtype in X.dtypes.items()
+        if not pd.api.types.is_numeric_dtype(dtype) and _not_convertible_to_float(X[name])
+    ]
     if non_numeric:
         raise ValueError(
             f"{step}: non-numeric column(s) {preview(non_numeric)}; encode them as numbers "

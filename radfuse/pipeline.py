@@ -85,7 +85,9 @@ class CheckedSMOTE(SMOTE):
         step = "SMOTE"
         check_feature_table(X, step)
         if isinstance(X, pd.DataFrame):
-            X = X.astype({name: np.float64 for name, dtype in X.dtypes.items() if dtype == bool})
+            booleans = {name: np.float64 for name, dtype in X.dtypes.items() if dtype == bool}
+            if booleans:
+                X = X.astype(booleans)
         elif np.asarray(X).dtype == bool:
             X = np.asarray(X, dtype=np.float64)
         values = np.asarray(X, dtype=np.float64)
