@@ -19,6 +19,7 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import validate_data
 
 from ._validation import check_feature_table, check_finite_features, preview
 from .models import make_classifier
@@ -117,6 +118,8 @@ class CheckedSMOTE(SMOTE):
                     )
         if _is_float_frame(X):
             resampled = super().fit_resample(X.to_numpy(), labels, **params)
+            # Record the column names as fitting on the frame would have.
+            validate_data(self, X, skip_check_array=True, reset=True)
             return _as_float_frame(*resampled, X, y)
         return super().fit_resample(X, y, **params)
 

@@ -115,6 +115,12 @@ def test_checked_smote_frame_output_is_identical_to_imblearn(wdbc, y_as):
     expected_X, expected_y = SMOTE(random_state=3).fit_resample(X, y)
     pd.testing.assert_frame_equal(ours_X, expected_X, check_exact=True)
     assert ours_X.to_numpy().flags.f_contiguous == expected_X.to_numpy().flags.f_contiguous
+    # The fitted sampler records the column names as imbalanced-learn's does.
+    fitted_ours, fitted_expected = CheckedSMOTE(), SMOTE()
+    fitted_ours.fit_resample(X, y)
+    fitted_expected.fit_resample(X, y)
+    assert fitted_ours.feature_names_in_.tolist() == fitted_expected.feature_names_in_.tolist()
+    assert fitted_ours.n_features_in_ == fitted_expected.n_features_in_
     if y_as == "series":
         pd.testing.assert_series_equal(ours_y, expected_y, check_exact=True)
     else:

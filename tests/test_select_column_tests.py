@@ -85,3 +85,11 @@ def test_levene_equals_scipy(sizes):
     ours = levene_pvalues([sorted_columns(a), sorted_columns(b)])
     expected = [stats.levene(a[:, j], b[:, j]).pvalue for j in range(a.shape[1])]
     np.testing.assert_allclose(ours, expected, rtol=SAME, atol=0)
+
+
+def test_mann_whitney_on_presorted_groups_is_the_same():
+    rng = np.random.default_rng(5)
+    a, b = samples(rng, 40), samples(rng, 33) + 0.2
+    expected = mann_whitney_pvalues(a, b)
+    ours = mann_whitney_pvalues(sorted_columns(a), sorted_columns(b), presorted=True)
+    np.testing.assert_array_equal(ours, expected)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sorted_runs(values: np.ndarray, kind: str | None = None):
     """Sort order of every column and the runs of equal values in it.
 
     Works on the transposed, contiguous table: sorting along rows of memory
@@ -14,6 +14,9 @@ def sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     Parameters
     ----------
     values : ndarray of shape (n_samples, n_columns)
+    kind : str, optional
+        ``np.argsort``'s algorithm; ``"stable"`` (timsort) merges columns
+        made of already sorted stretches in linear time.
 
     Returns
     -------
@@ -25,7 +28,7 @@ def sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """
     by_column = np.ascontiguousarray(values.T)
     n = by_column.shape[1]
-    order = np.argsort(by_column, axis=1)
+    order = np.argsort(by_column, axis=1, kind=kind)
     ordered = np.take_along_axis(by_column, order, axis=1)
     del by_column
     starts = np.ones(ordered.shape, dtype=bool)

@@ -198,7 +198,8 @@ class UnivariateFilter(FeatureFilter):
                 ).pvalue
                 tests[chosen] = name
         if (~normal).any():
-            pvalues[~normal] = mann_whitney_pvalues(*(g[:, ~normal] for g in groups))
+            pvalues[~normal] = mann_whitney_pvalues(*(o[:, ~normal] for o in ordered),
+                                                    presorted=True)
 
 
 def _column_blocks(shape: tuple[int, int]):
