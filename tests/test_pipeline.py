@@ -134,3 +134,12 @@ def test_checked_smote_mixed_dtype_frame_is_resampled_by_imblearn(wdbc):
     ours_X, _ = CheckedSMOTE(random_state=0).fit_resample(X, y)
     expected_X, _ = SMOTE(random_state=0).fit_resample(X, y)
     pd.testing.assert_frame_equal(ours_X, expected_X, check_exact=True)
+
+
+def test_checked_smote_keeps_no_training_rows(wdbc):
+    """Issue 12.6: a saved protocol model carried the minority class's rows (148 MB)."""
+    X, y = wdbc
+    sampler = CheckedSMOTE(random_state=0)
+    sampler.fit_resample(X, y)
+    assert not hasattr(sampler.nn_k_, "_fit_X")
+    assert sampler.nn_k_.get_params()["n_neighbors"] == sampler.k_neighbors + 1

@@ -132,9 +132,17 @@ def _delong_placements(scores: np.ndarray, positive: np.ndarray):
     k, n_samples = scores.shape
     m = int(positive.sum())
     n = n_samples - m
+    # Positives first, each class in input order: a sorted case is positive
+    # when its index is below m, and the placements split into v10 and v01
+    # without copying.
+    by_class = np.concatenate([np.flatnonzero(positive), np.flatnonzero(~positive)])
+    scores = scores[:, by_class]
     order = np.argsort(scores, axis=1)
-    sorted_scores = np.take_along_axis(scores, order, axis=1)
-    negative_sorted = ~positive[order]
+    # Row by row: np.take on one row is about twice as fast as take_along_axis
+    # on the (k, n_samples) table, and k is small (one or two score columns).
+    sorted_scores = np.stack([row.take(row_order) for row, row_order in zip(scores, order)])
+    del scores
+    negative_sorted = order >= m
     run_starts = np.empty((k, n_samples), dtype=bool)
     run_starts[:, 0] = True
     np.not_equal(sorted_scores[:, 1:], sorted_scores[:, :-1], out=run_starts[:, 1:])
@@ -144,15 +152,18 @@ def _delong_placements(scores: np.ndarray, positive: np.ndarray):
     negatives_before -= negative_sorted
     if run_starts.all():
         # No ties: each run is one case, so the placements are plain counts.
+        placement_sorted = negatives_before / n
         positives_before = np.arange(n_samples, dtype=np.int32) - negatives_before
-        placement_sorted = np.where(negative_sorted, 1 - positives_before / m,
-                                    negatives_before / n)
+        np.subtract(1, positives_before / m, out=placement_sorted, where=negative_sorted)
     else:
         placement_sorted = _tied_placements(run_starts, negative_sorted, negatives_before, m, n)
     placements = np.empty((k, n_samples))
-    np.put_along_axis(placements, order, placement_sorted, axis=1)
-    v10 = placements[:, positive]
-    return v10.mean(axis=1), v10, placements[:, ~positive]
+    for row, row_order, row_values in zip(placements, order, placement_sorted):
+        row[row_order] = row_values
+    # Column-major copies, the layout boolean indexing gave before: sums over
+    # them then run in the same order, so results stay bit-identical.
+    v10, v01 = np.asfortranarray(placements[:, :m]), np.asfortranarray(placements[:, m:])
+    return v10.mean(axis=1), v10, v01
 
 
 def _tied_placements(run_starts, negative_sorted, negatives_before, m: int, n: int):
