@@ -7,12 +7,10 @@ resamples positives and negatives separately, like radfuse and pROC's
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from benchmarks import best_time, print_rows
+from benchmarks import interleaved, print_rows, timing_row
 from radfuse.stats.roc import auc_ci
 
 N_BOOT = 2000
@@ -34,22 +32,16 @@ def run() -> list[dict]:
     rng = np.random.default_rng(0)
     y = np.repeat([1, 0], 100)
     score = rng.normal(size=200) + y
-    radfuse_s = best_time(
-        lambda: auc_ci(y, score, method="bootstrap", n_boot=N_BOOT, random_state=0), repeat=5
+    radfuse_s, peer_s = interleaved(
+        lambda: auc_ci(y, score, method="bootstrap", n_boot=N_BOOT, random_state=0),
+        lambda: looped_bootstrap_ci(y, score, N_BOOT, seed=0),
     )
-    start = time.perf_counter()
     peer_ci = looped_bootstrap_ci(y, score, N_BOOT, seed=0)
-    peer_s = time.perf_counter() - start
     ours = auc_ci(y, score, method="bootstrap", n_boot=N_BOOT, random_state=0).ci
     return [
-        {
-            "what": f"bootstrap AUC CI, B={N_BOOT}, n=200 vs roc_auc_score loop",
-            "radfuse_s": radfuse_s,
-            "peer_s": peer_s,
-            "ratio": peer_s / radfuse_s,
-            "note": f"CI radfuse ({ours[0]:.3f}, {ours[1]:.3f}) vs loop "
-            f"({peer_ci[0]:.3f}, {peer_ci[1]:.3f}); different random draws",
-        }
+        timing_row(f"bootstrap AUC CI, B={N_BOOT}, n=200 vs roc_auc_score loop", radfuse_s,
+                   peer_s, f"CI radfuse ({ours[0]:.3f}, {ours[1]:.3f}) vs loop "
+                   f"({peer_ci[0]:.3f}, {peer_ci[1]:.3f}); different random draws")
     ]
 
 

@@ -8,11 +8,9 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from benchmarks import best_time, print_rows
+from benchmarks import interleaved, print_rows, timing_row
 from radfuse.stats.roc import delong_test
 
 _BLOCK_ROWS = 256
@@ -49,34 +47,21 @@ def naive_paired_delong_z(y, score_a, score_b) -> float:
 
 def run() -> list[dict]:
     y, score_a, score_b = _paired_sample(1_000_000)
-    radfuse_s = best_time(lambda: delong_test(y, score_a, score_b), repeat=3)
-    argsort_s = best_time(lambda: (np.argsort(score_a), np.argsort(score_b)), repeat=3)
+    radfuse_s, argsort_s = interleaved(lambda: delong_test(y, score_a, score_b),
+                                       lambda: (np.argsort(score_a), np.argsort(score_b)))
 
     y_small, a_small, b_small = _paired_sample(20_000, seed=1)
     fast = delong_test(y_small, a_small, b_small)
-    start = time.perf_counter()
     naive_z = naive_paired_delong_z(y_small, a_small, b_small)
-    naive_s = time.perf_counter() - start
     relative_gap = abs(naive_z - fast.statistic) / abs(naive_z)
-    fast_s = best_time(lambda: delong_test(y_small, a_small, b_small), repeat=5)
-
+    fast_s, naive_s = interleaved(lambda: delong_test(y_small, a_small, b_small),
+                                  lambda: naive_paired_delong_z(y_small, a_small, b_small))
     return [
-        {
-            "what": "paired DeLong, 1e6 cases vs two np.argsort calls",
-            "radfuse_s": radfuse_s,
-            "peer_s": argsort_s,
-            "ratio": argsort_s / radfuse_s,
-            "note": f"delong_test takes {radfuse_s / argsort_s:.1f}x the time of two argsorts "
-            "(input validation included)",
-        },
-        {
-            "what": "paired DeLong, 20,000 cases vs naive O(m*n) kernel",
-            "radfuse_s": fast_s,
-            "peer_s": naive_s,
-            "ratio": naive_s / fast_s,
-            "note": f"z = {fast.statistic:.6f}, relative gap to naive {relative_gap:.1e}; "
-            f"naive kernel blocked by {_BLOCK_ROWS} cases",
-        },
+        timing_row("paired DeLong, 1e6 cases vs two np.argsort calls", radfuse_s, argsort_s,
+                   "delong_test (input validation included) takes 1/ratio times two argsorts"),
+        timing_row("paired DeLong, 20,000 cases vs naive O(m*n) kernel", fast_s, naive_s,
+                   f"z = {fast.statistic:.6f}, relative gap to naive {relative_gap:.1e}; "
+                   f"naive kernel blocked by {_BLOCK_ROWS} cases"),
     ]
 
 

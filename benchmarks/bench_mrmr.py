@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 from mrmr import mrmr_classif
 from sklearn.datasets import make_classification
 
-from benchmarks import print_rows
+from benchmarks import interleaved, print_rows, timing_row
 from radfuse.select.mrmr import MRMRSelector
 
 N_SAMPLES, N_FEATURES, K = 270, 3000, 30
-RADFUSE_REPEATS = 5
 
 
 def radiomics_sized_table():
@@ -27,29 +24,17 @@ def radiomics_sized_table():
 
 def run() -> list[dict]:
     X, y = radiomics_sized_table()
-
-    started = time.perf_counter()
     expected = mrmr_classif(X=X, y=y, K=K, show_progress=False)
-    peer_s = time.perf_counter() - started
-
-    radfuse_s = float("inf")
-    for _ in range(RADFUSE_REPEATS):
-        started = time.perf_counter()
-        selector = MRMRSelector(n_features=K).fit(X, y)
-        radfuse_s = min(radfuse_s, time.perf_counter() - started)
-
+    selector = MRMRSelector(n_features=K).fit(X, y)
     same = selector.selected_features_.tolist() == expected
+    radfuse_s, peer_s = interleaved(
+        lambda: MRMRSelector(n_features=K).fit(X, y),
+        lambda: mrmr_classif(X=X, y=y, K=K, show_progress=False),
+    )
     return [
-        {
-            "what": f"mRMR n={N_SAMPLES} p={N_FEATURES} K={K} vs mrmr_classif",
-            "radfuse_s": radfuse_s,
-            "peer_s": peer_s,
-            "ratio": peer_s / radfuse_s,
-            "note": (
-                f"same {K} features in the same order: {same}; peer with its defaults "
-                f"(n_jobs=-1), radfuse best of {RADFUSE_REPEATS}"
-            ),
-        }
+        timing_row(f"mRMR n={N_SAMPLES} p={N_FEATURES} K={K} vs mrmr_classif", radfuse_s,
+                   peer_s, f"same {K} features in the same order: {same}; peer with its "
+                   "defaults (n_jobs=-1)")
     ]
 
 

@@ -17,13 +17,11 @@ the benchmark asserts it.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from sklearn.metrics import make_scorer, roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_validate
 
-from benchmarks import print_rows
+from benchmarks import PAIRS, interleaved, print_rows, timing_row
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.models import PROTOCOL_CLASSIFIERS
 from radfuse.pipeline import make_radiomics_pipeline
@@ -54,7 +52,8 @@ def _straightforward(X_train, y_train, columns, classifier, folds, n_jobs):
     return scores["test_score"]
 
 
-def run(n_repeats: int = 20, peer_folds: int = 10, n_jobs: int = 2) -> list[dict]:
+def run(n_repeats: int = 20, peer_folds: int = 10, n_jobs: int = 2,
+        pairs: int = PAIRS) -> list[dict]:
     """Time the Study and the straightforward way; check their AUCs are identical.
 
     Parameters
@@ -66,50 +65,46 @@ def run(n_repeats: int = 20, peer_folds: int = 10, n_jobs: int = 2) -> list[dict
         Outer folds on which the straightforward way is timed.
     n_jobs : int
         Processes for both (the benchmark machine has 2 cores).
+    pairs : int
+        Interleaved (Study, peer) timings; the row reports their medians.
     """
     X, y = _cohort()
     cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=n_repeats, random_state=SEED)
     study = Study(X, y, FEATURE_SETS, cv=cv, random_state=SEED, n_jobs=n_jobs, progress=False)
-    start = time.perf_counter()
     result = study.run()
-    study_s = time.perf_counter() - start
-
     X_train, y_train = X.loc[result.y_train.index], result.y_train
     folds = list(cv.split(X_train, y_train))[:peer_folds]
-    cv = result.predictions.query("split == 'cv' and fold < @peer_folds")
+    predictions = result.predictions.query("split == 'cv' and fold < @peer_folds")
     # The same scorer as the peer's, on the Study's stored out-of-fold probabilities.
-    scores = cv.groupby(["feature_set", "classifier", "fold"])[["y_true", "probability"]].apply(
-        lambda fold: roc_auc_score(fold["y_true"], fold["probability"])
-    )
-    start = time.perf_counter()
-    for feature_set, columns in result.settings["feature_sets"].items():
-        for classifier in PROTOCOL_CLASSIFIERS:
-            peer = _straightforward(X_train, y_train, columns, classifier, folds, n_jobs)
-            ours = scores.loc[(feature_set, classifier)].to_numpy()
-            if not np.array_equal(ours, peer):
-                raise AssertionError(
-                    f"bench_study: AUCs of {feature_set}/{classifier} differ from the "
-                    f"straightforward pipeline: {ours} vs {peer}"
-                )
-    peer_measured_s = time.perf_counter() - start
+    scores = predictions.groupby(["feature_set", "classifier", "fold"])[
+        ["y_true", "probability"]
+    ].apply(lambda fold: roc_auc_score(fold["y_true"], fold["probability"]))
+
+    def peer():
+        for feature_set, columns in result.settings["feature_sets"].items():
+            for classifier in PROTOCOL_CLASSIFIERS:
+                theirs = _straightforward(X_train, y_train, columns, classifier, folds, n_jobs)
+                ours = scores.loc[(feature_set, classifier)].to_numpy()
+                if not np.array_equal(ours, theirs):
+                    raise AssertionError(
+                        f"bench_study: AUCs of {feature_set}/{classifier} differ from the "
+                        f"straightforward pipeline: {ours} vs {theirs}"
+                    )
+
+    study_s, peer_measured_s = interleaved(study.run, peer, pairs=pairs)
     total_fits = 5 * n_repeats + 1
-    peer_s = peer_measured_s * total_fits / peer_folds
+    # The peer runs peer_folds of the total_fits fits; scale each timing alike.
+    peer_s = [seconds * total_fits / peer_folds for seconds in peer_measured_s]
     return [
-        {
-            "what": (
-                f"Study, 270 cases x 3000 features, 3 feature sets x 8 classifiers, "
-                f"{n_repeats}x5 CV + refit, LASSO 20x10 CV, n_jobs={n_jobs}"
-            ),
-            "radfuse_s": study_s,
-            "peer_s": peer_s,
-            "ratio": peer_s / study_s,
-            "note": (
-                f"peer = one imblearn pipeline per classifier via cross_validate, timed on "
-                f"{peer_folds} of {5 * n_repeats} outer folds ({peer_measured_s:.0f} s) and "
-                f"scaled linearly to {total_fits} fits; its per-fold AUCs equal the "
-                "Study's exactly on those folds. Goals: < 300 s, >= 5x."
-            ),
-        }
+        timing_row(
+            f"Study, 270 x 3000, 3 sets x 8 classifiers, {n_repeats}x5 CV + refit, "
+            f"n_jobs={n_jobs}",
+            study_s, peer_s,
+            f"peer = one imblearn pipeline per classifier via cross_validate, timed on "
+            f"{peer_folds} of {5 * n_repeats} outer folds and scaled linearly to "
+            f"{total_fits} fits; its per-fold AUCs equal the Study's exactly on those "
+            "folds. Goals: < 300 s, >= 5x",
+        )
     ]
 
 
@@ -120,5 +115,6 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--peer-folds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=PAIRS)
     args = parser.parse_args()
-    print_rows(run(args.repeats, args.peer_folds, args.jobs))
+    print_rows(run(args.repeats, args.peer_folds, args.jobs, args.pairs))

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import check_cv
 
 
 def preview(items: Sequence, limit: int = 10) -> str:
@@ -181,7 +180,11 @@ def check_feature_table(X, step: str) -> None:
             f"{step}: column name(s) {preview(duplicated)} appear more than once; every "
             "feature needs its own name (was a block joined twice?)."
         )
-    non_numeric = [name for name, column in X.items() if _not_convertible_to_float(column)]
+    # Dtypes first: materialising every column as a Series costs seconds on wide tables.
+    non_numeric = [
+        name for name, dtype in X.dtypes.items()
+        if not pd.api.types.is_numeric_dtype(dtype) and _not_convertible_to_float(X[name])
+    ]
     if non_numeric:
         raise ValueError(
             f"{step}: non-numeric column(s) {preview(non_numeric)}; encode them as numbers "
@@ -220,6 +223,9 @@ def cv_splits(cv, X, y, *, step: str) -> list:
     cannot be split (more folds than cases of a class), the error names the
     step and the class counts instead of only the splitter's complaint.
     """
+    # Imported here: radfuse.extract uses this module and must not pull in scikit-learn.
+    from sklearn.model_selection import check_cv
+
     try:
         return list(check_cv(cv, y, classifier=True).split(X, y))
     except ValueError as error:

@@ -428,9 +428,12 @@ def test_cohort_mapping_needed_and_features_named_by_block(cohort, reference):
     assert unmapped.features.empty
 
 
-def test_parallel_joblib_and_dask_give_identical_tables(cohort, reference):
+def test_parallel_joblib_and_dask_give_identical_tables(cohort, reference, monkeypatch):
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
+
+    # Six small cases would run in-process; make every run after the first item parallel.
+    monkeypatch.setattr("radfuse.extract.extractor._POOL_WORTH_S", 0.0)
 
     _, manifest, _ = cohort
     loky = extract_features(manifest, FIRSTORDER, preprocessing=MAP_T2, n_jobs=2, progress=False)

@@ -65,7 +65,8 @@ def test_selector_diagnostics_survive_and_training_tables_are_not_stored(tmp_pat
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     pd.testing.assert_series_equal(loaded["univariate"].pvalues_, model["univariate"].pvalues_)
     pd.testing.assert_series_equal(loaded["univariate"].tests_, model["univariate"].tests_)
-    pd.testing.assert_frame_equal(loaded["spearman"].correlation_, model["spearman"].correlation_)
+    pd.testing.assert_frame_equal(loaded["spearman"].dropped_because_,
+                                  model["spearman"].dropped_because_)
     assert loaded["icc"].reliability is None
     assert model["icc"].reliability is readers
 

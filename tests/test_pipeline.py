@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_te
 from radfuse.models import make_classifier
 from radfuse.pipeline import (
     PROTOCOL_STEPS,
+    CheckedSMOTE,
     feature_counts,
     fit_resample_transform,
     make_radiomics_pipeline,
@@ -101,3 +102,44 @@ def test_pandas_output_keeps_feature_names(wdbc):
     selected = fitted[:-1].transform(X)
     assert isinstance(selected, pd.DataFrame)
     assert set(selected.columns) <= set(X.columns)
+
+
+@pytest.mark.parametrize("y_as", ["series", "array"])
+def test_checked_smote_frame_output_is_identical_to_imblearn(wdbc, y_as):
+    """Issue 16: the float-frame fast path gives imbalanced-learn's frame bit for bit."""
+    X, y = wdbc
+    X = X.set_axis([f"case{i}" for i in range(len(X))])
+    y = pd.Series(y.to_numpy(), index=X.index, name="malignant")
+    y = y if y_as == "series" else y.to_numpy()
+    ours_X, ours_y = CheckedSMOTE(random_state=3).fit_resample(X, y)
+    expected_X, expected_y = SMOTE(random_state=3).fit_resample(X, y)
+    pd.testing.assert_frame_equal(ours_X, expected_X, check_exact=True)
+    assert ours_X.to_numpy().flags.f_contiguous == expected_X.to_numpy().flags.f_contiguous
+    # The fitted sampler records the column names as imbalanced-learn's does.
+    fitted_ours, fitted_expected = CheckedSMOTE(), SMOTE()
+    fitted_ours.fit_resample(X, y)
+    fitted_expected.fit_resample(X, y)
+    assert fitted_ours.feature_names_in_.tolist() == fitted_expected.feature_names_in_.tolist()
+    assert fitted_ours.n_features_in_ == fitted_expected.n_features_in_
+    if y_as == "series":
+        pd.testing.assert_series_equal(ours_y, expected_y, check_exact=True)
+    else:
+        np.testing.assert_array_equal(ours_y, expected_y)
+        assert type(ours_y) is type(expected_y)
+
+
+def test_checked_smote_mixed_dtype_frame_is_resampled_by_imblearn(wdbc):
+    X, y = wdbc
+    X = X.assign(grade=(X.iloc[:, 0] > X.iloc[:, 0].median()).astype(np.int64))
+    ours_X, _ = CheckedSMOTE(random_state=0).fit_resample(X, y)
+    expected_X, _ = SMOTE(random_state=0).fit_resample(X, y)
+    pd.testing.assert_frame_equal(ours_X, expected_X, check_exact=True)
+
+
+def test_checked_smote_keeps_no_training_rows(wdbc):
+    """Issue 12.6: a saved protocol model carried the minority class's rows (148 MB)."""
+    X, y = wdbc
+    sampler = CheckedSMOTE(random_state=0)
+    sampler.fit_resample(X, y)
+    assert not hasattr(sampler.nn_k_, "_fit_X")
+    assert sampler.nn_k_.get_params()["n_neighbors"] == sampler.k_neighbors + 1

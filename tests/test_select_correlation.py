@@ -186,7 +186,8 @@ def test_constant_feature_is_never_pruned(breast):
     X, y = breast
     pruner = CorrelationPruner().fit(X.assign(flat=1.0), y)
     assert "flat" in pruner.get_feature_names_out()
-    assert pruner.correlation_["flat"].isna().all()
+    assert np.isnan(pruner.relevance_["flat"])
+    assert "flat" not in pruner.dropped_because_.index
 
 
 def test_invariant_to_row_order(breast):
@@ -200,7 +201,7 @@ def test_invariant_to_row_order(breast):
 def test_numpy_input_and_pandas_output(breast):
     X, y = breast
     from_numpy = CorrelationPruner().fit(X.to_numpy(), y.to_numpy())
-    assert from_numpy.correlation_.columns[:2].tolist() == ["x0", "x1"]
+    assert from_numpy.relevance_.index[:2].tolist() == ["x0", "x1"]
     out = CorrelationPruner().set_output(transform="pandas").fit_transform(X, y)
     assert out.columns.tolist() == [X.columns[i] for i in np.flatnonzero(from_numpy.get_support())]
 
@@ -253,3 +254,48 @@ def test_docstring_example_runs():
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+@pytest.mark.parametrize("keep", ["relevance", "random"])
+def test_row_blocks_give_the_same_result(breast, method, keep, monkeypatch):
+    X, y = breast
+    whole = CorrelationPruner(method=method, keep=keep, random_state=0).fit(X, y)
+    monkeypatch.setattr(correlation_module, "_BLOCK_VALUES", 3 * len(X))
+    blocked = CorrelationPruner(method=method, keep=keep, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(blocked.get_support(), whole.get_support())
+    pd.testing.assert_frame_equal(blocked.dropped_because_, whole.dropped_because_)
+
+
+def test_fitted_pruner_holds_no_feature_by_feature_array(breast):
+    """Issue 12.6: the p x p correlation_ was copied into every saved model."""
+    X, y = breast
+    pruner = CorrelationPruner().fit(X, y)
+    sizes = {
+        name: np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value).size
+        for name, value in vars(pruner).items()
+    }
+    assert max(sizes.values()) < X.shape[1] ** 2 / 4, sizes
+
+
+def test_dropped_rho_is_the_pair_correlation(breast):
+    X, y = breast
+    pruner = CorrelationPruner().fit(X, y)
+    full = correlation_matrix(X.to_numpy())
+    position = {name: i for i, name in enumerate(X.columns)}
+    for dropped, row in pruner.dropped_because_.iterrows():
+        assert row["rho"] == pytest.approx(full[position[dropped], position[row["kept"]]],
+                                           abs=1e-12)
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+@pytest.mark.parametrize("exponent", [-300, -154, -50, 50, 154, 300])
+def test_decisions_do_not_depend_on_the_unit_of_a_feature(breast, method, exponent):
+    """Issue 12.5: Pearson correlations of features near 1e154 overflowed."""
+    X, y = breast
+    reference = CorrelationPruner(method=method).fit(X, y)
+    scaled = X.copy()
+    scaled[X.columns[::2]] = X[X.columns[::2]].to_numpy() * 10.0**exponent
+    pruner = CorrelationPruner(method=method).fit(scaled, y)
+    np.testing.assert_array_equal(pruner.get_support(), reference.get_support())
+    np.testing.assert_allclose(pruner.relevance_, reference.relevance_, rtol=1e-9)

@@ -215,3 +215,48 @@ def test_docstring_example_runs():
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
+
+
+def test_column_blocks_give_the_same_result(breast60, monkeypatch):
+    X, y = breast60
+    whole = UnivariateFilter().fit(X, y)
+    monkeypatch.setattr(univariate_module, "_BLOCK_VALUES", 7 * len(X))
+    blocked = UnivariateFilter().fit(X, y)
+    pd.testing.assert_series_equal(blocked.pvalues_, whole.pvalues_)
+    pd.testing.assert_series_equal(blocked.tests_, whole.tests_)
+    pd.testing.assert_frame_equal(blocked.normality_pvalues_, whole.normality_pvalues_)
+
+
+@pytest.mark.parametrize("exponent", [-300, -200, -100, -10, 10, 100, 154, 200, 300])
+def test_decisions_do_not_depend_on_the_unit_of_a_feature(breast60, exponent):
+    """Issue 12.5: at 1e154 a feature got p = 1.0 (squares overflowed) and was dropped."""
+    X, y = breast60
+    reference = UnivariateFilter().fit(X, y)
+    scaled = X.copy()
+    scaled[X.columns] = X.to_numpy() * 10.0**exponent
+    selector = UnivariateFilter().fit(scaled, y)
+    assert selector.tests_.tolist() == reference.tests_.tolist()
+    np.testing.assert_array_equal(selector.get_support(), reference.get_support())
+    # 10**k is not exact in binary, so the data change in the last bits only.
+    np.testing.assert_allclose(selector.pvalues_, reference.pvalues_, rtol=1e-9)
+
+
+def test_power_of_two_rescaling_is_exact(breast60):
+    X, y = breast60
+    reference = UnivariateFilter().fit(X, y)
+    selector = UnivariateFilter().fit(X * 2.0**500, y)
+    pd.testing.assert_series_equal(selector.pvalues_, reference.pvalues_)
+
+
+def test_peak_memory_stays_under_twice_the_input():
+    """Issue 16: the filter peaked at about seven copies of X."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.lognormal(size=(300, 12_000))
+    y = np.repeat([0, 1], 150)
+    tracemalloc.start()
+    UnivariateFilter().fit(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < X.nbytes

@@ -37,6 +37,9 @@ from .settings import ExtractionParams, load_params
 
 _STEP = "extract_features"
 _ON_ERROR = ("raise", "record")
+# Serial work worth more than this is split over workers: starting a loky pool
+# and importing PyRadiomics in it took ~4 s on a 2-core machine (issue 16).
+_POOL_WORTH_S = 8.0
 
 
 class ExtractionError(ValueError):
@@ -109,7 +112,10 @@ def extract_features(
         (blocks left out get none).
     n_jobs : int, optional
         Parallel workers; None means 1 unless inside a
-        ``joblib.parallel_config`` context, -1 means all cores.
+        ``joblib.parallel_config`` context, -1 means all cores. Items run in
+        this process until the rest, projected from the time per item so
+        far, is worth more than 8 s; only then is a worker pool started, so
+        a few cases or a run served from the cache never pay its start-up.
     cache_dir : str or path-like, optional
         Folder for per-item results keyed by a content hash of image bytes,
         mask bytes, label, parameters, preprocessing, check thresholds and
@@ -332,16 +338,31 @@ def _run(items: list[WorkItem], *, n_jobs, on_error: str, progress) -> list[Item
     )
     # ITK multithreads its filters over every core; with several joblib
     # workers that oversubscribes the machine (1.6x instead of 1.9x on 2 cores).
-    itk_threads = max(1, (os.cpu_count() or 1) // effective_n_jobs(n_jobs))
+    workers = effective_n_jobs(n_jobs)
+    itk_threads = max(1, (os.cpu_count() or 1) // workers)
+
+    def record(outcome):
+        bar.update()
+        if outcome.status == "failed" and on_error == "raise":
+            raise ExtractionError(_describe(outcome))
+        outcomes.append(outcome)
+
     with bar:
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(run_work_item)(item, itk_threads=itk_threads) for item in items
-        )
-        for outcome in results:
-            bar.update()
-            if outcome.status == "failed" and on_error == "raise":
-                raise ExtractionError(_describe(outcome))
-            outcomes.append(outcome)
+        # Items run in this process while the rest, projected from the seconds
+        # per item so far, would take less than starting a worker pool costs;
+        # a small or fully cached run then never starts one.
+        done, elapsed = 0, 0.0
+        while done < len(items) and (
+            workers == 1 or done == 0 or elapsed / done * (len(items) - done) < _POOL_WORTH_S
+        ):
+            outcome = run_work_item(items[done], itk_threads=itk_threads)
+            done, elapsed = done + 1, elapsed + outcome.seconds
+            record(outcome)
+        if done < len(items):
+            for outcome in Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(run_work_item)(item, itk_threads=itk_threads) for item in items[done:]
+            ):
+                record(outcome)
     return outcomes
 
 

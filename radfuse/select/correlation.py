@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.utils import check_random_state
 
 from ._base import FeatureFilter
+from ._ranks import column_ranks
+from ._scaling import scaled_to_safe_magnitude
 
 _METHODS = ("spearman", "pearson")
 _KEEP_RULES = ("relevance", "random")
 # Rank correlations of small samples are often exactly equal; comparing them after
 # rounding makes such ties real ties instead of an order set by floating-point error.
 _COMPARE_DECIMALS = 12
+# About 8 MB of float64 per block of ranks or of correlations.
+_BLOCK_VALUES = 2**20
 
 
 def correlation_matrix(X: np.ndarray, method: str = "spearman") -> np.ndarray:
@@ -52,13 +55,65 @@ def correlation_matrix(X: np.ndarray, method: str = "spearman") -> np.ndarray:
     >>> correlation_matrix(X, method="pearson")[0, 1].round(3)
     np.float64(0.984)
     """
-    values = stats.rankdata(X, axis=0) if method == "spearman" else np.asarray(X, float)
-    constant = np.ptp(values, axis=0) == 0
-    centred = values - values.mean(axis=0)
-    spread = np.sqrt((centred**2).mean(axis=0))
-    spread[constant] = np.nan
-    standardised = centred / spread
-    return standardised.T @ standardised / X.shape[0]
+    standardised = standardised_rows(np.asarray(X, dtype=np.float64), method)
+    return standardised @ standardised.T / standardised.shape[1]
+
+
+def standardised_rows(X: np.ndarray, method: str) -> np.ndarray:
+    """Each column of ``X`` (or its ranks) centred and scaled, as a row of the result.
+
+    The rows are standardised by the population standard deviation, so the
+    correlation of columns ``i`` and ``j`` is ``Z[i] @ Z[j] / n``; a constant
+    column becomes a row of NaN. Computed in column blocks, so the only
+    full-size allocation is the ``(n_features, n_samples)`` result.
+    """
+    n_samples, n_features = X.shape
+    standardised = np.empty((n_features, n_samples))
+    width = max(1, _BLOCK_VALUES // max(n_samples, 1))
+    for start in range(0, n_features, width):
+        columns = slice(start, min(start + width, n_features))
+        values = (column_ranks(X[:, columns])[0] if method == "spearman"
+                  else scaled_to_safe_magnitude(X[:, columns]))
+        constant = np.ptp(values, axis=0) == 0
+        centred = values - values.mean(axis=0)
+        spread = np.sqrt((centred**2).mean(axis=0))
+        spread[constant] = np.nan
+        standardised[columns] = (centred / spread).T
+    return standardised
+
+
+def correlated_pairs(standardised: np.ndarray, threshold: float):
+    """Every pair ``i < j`` with rounded ``|rho| > threshold``, from blocks of rows.
+
+    Only one ``(rows, n_features)`` block of correlations exists at a time,
+    so memory is that block plus the pairs found.
+
+    Returns
+    -------
+    first, second : ndarray of int
+        Column positions of each pair, ``first < second``.
+    rho : ndarray of float
+        Their signed correlation.
+    strength : ndarray of float
+        ``|rho|`` rounded to 12 decimals, the value compared and sorted on.
+    """
+    n_features, n_samples = standardised.shape
+    height = max(1, _BLOCK_VALUES // max(n_features, 1))
+    found = []
+    with np.errstate(invalid="ignore"):
+        for start in range(0, n_features, height):
+            stop = min(start + height, n_features)
+            # Only columns at or after this block's first row: the upper triangle.
+            block = standardised[start:stop] @ standardised[start:].T / n_samples
+            strength = np.round(np.abs(block), _COMPARE_DECIMALS)
+            above = strength > threshold
+            # Keep j > i only: row r of the block is feature start + r, column c is start + c.
+            above &= np.arange(n_features - start) > np.arange(stop - start)[:, None]
+            rows, columns = np.nonzero(above)
+            found.append((rows + start, columns + start, block[rows, columns],
+                          strength[rows, columns]))
+    first, second, rho, strength = (np.concatenate(parts) for parts in zip(*found))
+    return first, second, rho, strength
 
 
 class CorrelationPruner(FeatureFilter):
@@ -83,8 +138,13 @@ class CorrelationPruner(FeatureFilter):
     Relevance is the absolute correlation of the feature with the 0/1
     outcome, by the same ``method``: for Spearman a rescaled
     ``|AUC - 0.5|`` (the rank-biserial correlation), for Pearson the
-    point-biserial correlation. The correlation matrix is one matrix product
-    of the standardised (ranked) columns, see :func:`correlation_matrix`.
+    point-biserial correlation. The correlations are matrix products of the
+    standardised (ranked) columns (see :func:`correlation_matrix`), computed
+    one block of rows at a time: memory grows with ``n_samples * n_features``
+    plus the number of pairs above the threshold, never with
+    ``n_features**2``. The fitted pruner keeps only the relevances and the
+    pairs that caused a removal (``dropped_because_``), not the correlation
+    matrix; call :func:`correlation_matrix` for that.
 
     A constant feature has no defined correlation (NaN), belongs to no pair,
     and is never removed by this step.
@@ -102,8 +162,6 @@ class CorrelationPruner(FeatureFilter):
 
     Attributes
     ----------
-    correlation_ : DataFrame of shape (n_features_in_, n_features_in_)
-        The feature correlation matrix, rows and columns named by feature.
     relevance_ : Series of float, indexed by feature name
         Absolute correlation of each feature with the outcome.
     dropped_because_ : DataFrame
@@ -165,17 +223,17 @@ class CorrelationPruner(FeatureFilter):
         X, y01, names = self._validate_training_data(X, y)
         rng = check_random_state(self.random_state)
 
-        with_outcome = correlation_matrix(np.column_stack([X, y01]), self.method)
-        correlation = with_outcome[:-1, :-1]
-        relevance = np.abs(with_outcome[:-1, -1])
-        strength = np.round(np.abs(correlation), _COMPARE_DECIMALS)
+        standardised = standardised_rows(X, self.method)
+        outcome = standardised_rows(y01.reshape(-1, 1).astype(np.float64), self.method)[0]
+        relevance = np.abs(standardised @ outcome / X.shape[0])
         rounded_relevance = np.round(relevance, _COMPARE_DECIMALS)
-
-        first, second = np.nonzero(np.triu(strength > self.threshold, k=1))
-        order = np.argsort(-strength[first, second], kind="stable")
+        first, second, rho, strength = correlated_pairs(standardised, self.threshold)
+        del standardised
+        # Decreasing |rho|, ties by the first and then the second column's position.
+        order = np.lexsort((second, first, -strength))
         support = np.ones(len(names), dtype=bool)
-        dropped, kept = [], []
-        for i, j in zip(first[order], second[order]):
+        dropped, kept, drop_rho = [], [], []
+        for i, j, pair_rho in zip(first[order], second[order], rho[order]):
             if not (support[i] and support[j]):
                 continue
             if self.keep == "random":
@@ -185,11 +243,11 @@ class CorrelationPruner(FeatureFilter):
             support[loser] = False
             dropped.append(loser)
             kept.append(j if loser == i else i)
+            drop_rho.append(pair_rho)
 
-        self.correlation_ = pd.DataFrame(correlation, index=names, columns=names)
         self.relevance_ = pd.Series(relevance, index=names)
         self.dropped_because_ = pd.DataFrame(
-            {"kept": [names[k] for k in kept], "rho": correlation[dropped, kept]},
+            {"kept": [names[k] for k in kept], "rho": np.asarray(drop_rho, dtype=np.float64)},
             index=pd.Index([names[d] for d in dropped], dtype=object),
         )
         self._set_support(support, f"|{self.method} rho| <= {self.threshold}")

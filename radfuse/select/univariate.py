@@ -7,9 +7,17 @@ import pandas as pd
 from scipy import stats
 
 from ._base import FeatureFilter
+from ._scaling import scaled_to_safe_magnitude
+from ._column_tests import (
+    levene_pvalues,
+    mann_whitney_pvalues,
+    shapiro_pvalues,
+    sorted_columns,
+)
 
 _CORRECTIONS = (None, "fdr_bh")
-_MIN_SHAPIRO_CASES = 3
+# About 2 MB of float64 per column block.
+_BLOCK_VALUES = 2**18
 
 
 class UnivariateFilter(FeatureFilter):
@@ -22,16 +30,30 @@ class UnivariateFilter(FeatureFilter):
     2. Normal features: Levene's test (Brown–Forsythe, median-centred, the
        default of scipy and R's ``car::leveneTest``). ``p > levene_alpha``
        means equal variances and Student's t-test; otherwise Welch's t-test.
-    3. Other features: two-sided Mann–Whitney U test (scipy's ``"auto"``
-       method: exact for small samples without ties, else normal
-       approximation with continuity and tie correction).
+    3. Other features: two-sided Mann–Whitney U test with scipy's
+       ``method="auto"`` rule, decided per feature: the exact null
+       distribution when either class has at most 8 cases and the feature
+       has no ties, otherwise the normal approximation with continuity and
+       tie correction. This is **not** R's ``wilcox.test`` rule (exact when
+       both classes have fewer than 50 cases and there are no ties), so for
+       classes of 9 to 49 cases without ties the p-values differ from R's.
 
     Features with ``p < alpha`` are kept, after Benjamini–Hochberg adjustment
-    when ``correction="fdr_bh"``. Every test runs once over all the features
-    it applies to (scipy's ``axis=0``), not feature by feature.
+    when ``correction="fdr_bh"``. The tests run over blocks of columns at
+    once: Shapiro–Wilk (Royston's AS R94, whose coefficients depend only on
+    the class size) and the Mann–Whitney ranks (one ``argsort``) are
+    vectorised and equal scipy's per-feature ``shapiro`` and ``mannwhitneyu``
+    to the last bit in the tests; Levene and the t-tests are scipy's with
+    ``axis=0``. Working one block at a time keeps the temporary copies small
+    next to ``X``.
 
-    Shapiro–Wilk needs at least three cases and some spread within a class;
-    where either is missing the feature counts as non-normal and gets the
+    The decisions do not depend on the unit of a feature: each column is
+    rescaled by a power of two (exact in floating point) before testing, so
+    features near 1e154 or 1e-300 get the same p-values as near 1.
+
+    Shapiro–Wilk needs at least three cases and some spread within a class
+    (any nonzero range; scipy instead returns ``p = 1`` for a range below
+    1e-19); where either is missing the feature counts as non-normal and gets the
     Mann–Whitney test, which is defined for any data. A feature that is
     constant across all cases therefore gets ``p = 1`` and is dropped.
 
@@ -72,6 +94,8 @@ class UnivariateFilter(FeatureFilter):
     ----------
     Shapiro, S. S., & Wilk, M. B. (1965). An analysis of variance test for
     normality. Biometrika, 52(3/4), 591-611.
+    Royston, P. (1995). Remark AS R94: A remark on algorithm AS 181: The
+    W-test for normality. Applied Statistics, 44(4), 547-551.
     Brown, M. B., & Forsythe, A. B. (1974). Robust tests for the equality of
     variances. JASA, 69(346), 364-367.
     Welch, B. L. (1947). The generalization of "Student's" problem when
@@ -130,27 +154,22 @@ class UnivariateFilter(FeatureFilter):
                 f"got {self.correction!r}."
             )
         X, y01, names = self._validate_training_data(X, y)
-        groups = (X[y01 == 0], X[y01 == 1])
-
-        normality = np.column_stack([_shapiro_pvalues(group) for group in groups])
-        normal = (normality > self.normality_alpha).all(axis=1)
-        levene = np.full(X.shape[1], np.nan)
-        if normal.any():
-            levene[normal] = stats.levene(*(g[:, normal] for g in groups), axis=0).pvalue
-        equal_var = normal & (levene > self.levene_alpha)
-        welch = normal & ~equal_var
-
-        pvalues = np.empty(X.shape[1])
-        tests = np.full(X.shape[1], "mann-whitney", dtype=object)
-        for chosen, name, equal in ((equal_var, "student", True), (welch, "welch", False)):
-            if chosen.any():
-                pvalues[chosen] = stats.ttest_ind(
-                    *(g[:, chosen] for g in groups), equal_var=equal, axis=0
-                ).pvalue
-                tests[chosen] = name
-        if (~normal).any():
-            pvalues[~normal] = _mann_whitney_pvalues(*(g[:, ~normal] for g in groups))
-
+        n_features = X.shape[1]
+        normality = np.full((n_features, 2), np.nan)
+        levene = np.full(n_features, np.nan)
+        pvalues = np.empty(n_features)
+        tests = np.full(n_features, "mann-whitney", dtype=object)
+        in_class = (y01 == 0, y01 == 1)
+        for columns in _column_blocks(X.shape):
+            block = scaled_to_safe_magnitude(X[:, columns])
+            groups = (block[in_class[0]], block[in_class[1]])
+            del block
+            ordered = [sorted_columns(g) for g in groups]
+            normality[columns] = np.column_stack(
+                [shapiro_pvalues(g, o) for g, o in zip(groups, ordered)]
+            )
+            self._test_block(groups, ordered, normality[columns], levene[columns],
+                             pvalues[columns], tests[columns])
         adjusted = pvalues
         if self.correction == "fdr_bh":
             adjusted = stats.false_discovery_control(pvalues, method="bh")
@@ -165,31 +184,31 @@ class UnivariateFilter(FeatureFilter):
         self._set_support(adjusted < self.alpha, criterion)
         return self
 
+    def _test_block(self, groups, ordered, normality, levene, pvalues, tests):
+        """Fill the Levene and test p-values and test names of one column block."""
+        normal = (normality > self.normality_alpha).all(axis=1)
+        if normal.any():
+            levene[normal] = levene_pvalues([o[:, normal] for o in ordered])
+        equal_var = normal & (levene > self.levene_alpha)
+        welch = normal & ~equal_var
+        for chosen, name, equal in ((equal_var, "student", True), (welch, "welch", False)):
+            if chosen.any():
+                pvalues[chosen] = stats.ttest_ind(
+                    *(g[:, chosen] for g in groups), equal_var=equal, axis=0
+                ).pvalue
+                tests[chosen] = name
+        if (~normal).any():
+            pvalues[~normal] = mann_whitney_pvalues(*(o[:, ~normal] for o in ordered),
+                                                    presorted=True)
 
-def _shapiro_pvalues(group: np.ndarray) -> np.ndarray:
-    """Shapiro–Wilk p per column; NaN where the test is undefined."""
-    pvalues = np.full(group.shape[1], np.nan)
-    if group.shape[0] < _MIN_SHAPIRO_CASES:
-        return pvalues
-    testable = np.ptp(group, axis=0) > 0
-    if testable.any():
-        pvalues[testable] = stats.shapiro(group[:, testable], axis=0).pvalue
-    return pvalues
 
+def _column_blocks(shape: tuple[int, int]):
+    """Column slices holding about ``_BLOCK_VALUES`` values each.
 
-def _mann_whitney_pvalues(x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
-    """Two-sided Mann–Whitney U p per column, as separate scipy calls would give.
-
-    scipy's ``method="auto"`` takes the exact distribution for small samples
-    only when there are no ties, and decides once per call; splitting the
-    columns by ties makes that decision per feature.
+    Each test makes a few temporary copies of its columns; working on one
+    block at a time keeps them small next to ``X``.
     """
-    pooled = np.sort(np.vstack([x0, x1]), axis=0)
-    tied = (np.diff(pooled, axis=0) == 0).any(axis=0)
-    pvalues = np.empty(x0.shape[1])
-    for columns in (tied, ~tied):
-        if columns.any():
-            pvalues[columns] = stats.mannwhitneyu(
-                x0[:, columns], x1[:, columns], alternative="two-sided", axis=0
-            ).pvalue
-    return pvalues
+    n_samples, n_features = shape
+    width = max(1, _BLOCK_VALUES // max(n_samples, 1))
+    for start in range(0, n_features, width):
+        yield slice(start, min(start + width, n_features))

@@ -112,8 +112,11 @@ def _delong_placements(scores: np.ndarray, positive: np.ndarray):
         V_{10}(x_i) = \\frac{T_Z(x_i) - T_X(x_i)}{n}, \\qquad
         V_{01}(y_j) = 1 - \\frac{T_Z(y_j) - T_Y(y_j)}{m}.
 
-    The within-class orders are read off the combined sort, so each column
-    costs a single ``argsort``.
+    Both mid-ranks are read off the combined sort: their difference counts
+    the cases of the other class ranked below, ties counting one half, which
+    is the number of other-class cases before the run of tied scores plus
+    half of those inside it. Each column costs a single ``argsort`` and a
+    few passes over the sorted cases.
 
     Parameters
     ----------
@@ -129,24 +132,54 @@ def _delong_placements(scores: np.ndarray, positive: np.ndarray):
     k, n_samples = scores.shape
     m = int(positive.sum())
     n = n_samples - m
+    # Positives first, each class in input order: a sorted case is positive
+    # when its index is below m, and the placements split into v10 and v01
+    # without copying.
+    by_class = np.concatenate([np.flatnonzero(positive), np.flatnonzero(~positive)])
+    scores = scores[:, by_class]
     order = np.argsort(scores, axis=1)
-    sorted_scores = np.take_along_axis(scores, order, axis=1)
-    positive_sorted = positive[order]
-    within_class = np.empty((k, n_samples))
-    within_class[positive_sorted] = _sorted_midranks(
-        sorted_scores[positive_sorted].reshape(k, m)
-    ).ravel()
-    within_class[~positive_sorted] = _sorted_midranks(
-        sorted_scores[~positive_sorted].reshape(k, n)
-    ).ravel()
-    # Mid-rank among all cases minus mid-rank within the own class counts the
-    # cases of the other class ranked below, ties counting one half.
-    other_class_below = _sorted_midranks(sorted_scores) - within_class
-    placement_sorted = np.where(positive_sorted, other_class_below / n, 1 - other_class_below / m)
+    # Row by row: np.take on one row is about twice as fast as take_along_axis
+    # on the (k, n_samples) table, and k is small (one or two score columns).
+    sorted_scores = np.stack([row.take(row_order) for row, row_order in zip(scores, order)])
+    del scores
+    negative_sorted = order >= m
+    run_starts = np.empty((k, n_samples), dtype=bool)
+    run_starts[:, 0] = True
+    np.not_equal(sorted_scores[:, 1:], sorted_scores[:, :-1], out=run_starts[:, 1:])
+    del sorted_scores
+    # Negatives sorted strictly before each position, row by row.
+    negatives_before = np.cumsum(negative_sorted, axis=1, dtype=np.int32)
+    negatives_before -= negative_sorted
+    if run_starts.all():
+        # No ties: each run is one case, so the placements are plain counts.
+        placement_sorted = negatives_before / n
+        positives_before = np.arange(n_samples, dtype=np.int32) - negatives_before
+        np.subtract(1, positives_before / m, out=placement_sorted, where=negative_sorted)
+    else:
+        placement_sorted = _tied_placements(run_starts, negative_sorted, negatives_before, m, n)
     placements = np.empty((k, n_samples))
-    np.put_along_axis(placements, order, placement_sorted, axis=1)
-    v10 = placements[:, positive]
-    return v10.mean(axis=1), v10, placements[:, ~positive]
+    for row, row_order, row_values in zip(placements, order, placement_sorted):
+        row[row_order] = row_values
+    # Column-major copies, the layout boolean indexing gave before: sums over
+    # them then run in the same order, so results stay bit-identical.
+    v10, v01 = np.asfortranarray(placements[:, :m]), np.asfortranarray(placements[:, m:])
+    return v10.mean(axis=1), v10, v01
+
+
+def _tied_placements(run_starts, negative_sorted, negatives_before, m: int, n: int):
+    """DeLong placements in sorted order when scores tie: per run of tied scores."""
+    k, n_samples = run_starts.shape
+    # Runs are numbered over the flattened rows (every row starts a run).
+    start_index = np.flatnonzero(run_starts)
+    negatives_before_run = negatives_before.ravel()[start_index]
+    run_size = np.diff(start_index, append=k * n_samples)
+    negatives_in_run = np.add.reduceat(negative_sorted.ravel(), start_index, dtype=np.int64)
+    positives_before_run = start_index % n_samples - negatives_before_run
+    positives_in_run = run_size - negatives_in_run
+    run_v10 = (negatives_before_run + negatives_in_run / 2) / n
+    run_v01 = 1 - (positives_before_run + positives_in_run / 2) / m
+    run_of = (np.cumsum(run_starts.ravel()) - 1).reshape(k, n_samples)
+    return np.where(negative_sorted, run_v01[run_of], run_v10[run_of])
 
 
 def _delong_variance(v10: np.ndarray, v01: np.ndarray) -> float:

@@ -1,0 +1,67 @@
+"""Extraction starts no worker pool for small or cached work; importing it is light."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("SimpleITK")
+pytest.importorskip("radiomics")
+
+import radfuse.extract.extractor as extractor_module  # noqa: E402
+from radfuse.datasets.imaging import make_imaging_cohort  # noqa: E402
+from radfuse.extract import extract_features  # noqa: E402
+
+FIRSTORDER = {"featureClass": {"firstorder": []}, "setting": {"binWidth": 10}}
+
+
+def test_import_does_not_load_scikit_learn():
+    """Issue 16: `import radfuse.extract` took 1.0 s, most of it scikit-learn."""
+    code = "import sys, radfuse.extract; print('sklearn' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def small_cohort(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pool")
+    manifest, _ = make_imaging_cohort(folder, n_cases=3, modalities=("US",), random_state=0,
+                                      second_reader_fraction=0)
+    return folder, manifest
+
+
+class PoolSpy:
+    """Stands in for joblib.Parallel and records whether a pool was asked for."""
+
+    def __init__(self, monkeypatch):
+        self.started = 0
+        real = extractor_module.Parallel
+
+        def spy(*args, **kwargs):
+            self.started += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(extractor_module, "Parallel", spy)
+
+
+def test_small_and_cached_work_runs_without_a_pool(small_cohort, monkeypatch):
+    folder, manifest = small_cohort
+    spy = PoolSpy(monkeypatch)
+    cache = folder / "cache"
+    fresh = extract_features(manifest, FIRSTORDER, n_jobs=2, cache_dir=cache, progress=False)
+    cached = extract_features(manifest, FIRSTORDER, n_jobs=2, cache_dir=cache, progress=False)
+    assert spy.started == 0
+    assert set(cached.work_items["status"]) == {"cached"}
+    pd.testing.assert_frame_equal(cached.features, fresh.features, check_exact=True)
+
+
+def test_work_worth_a_pool_starts_one_with_the_same_result(small_cohort, monkeypatch):
+    _, manifest = small_cohort
+    serial = extract_features(manifest, FIRSTORDER, n_jobs=1, progress=False)
+    spy = PoolSpy(monkeypatch)
+    monkeypatch.setattr(extractor_module, "_POOL_WORTH_S", 0.0)
+    parallel = extract_features(manifest, FIRSTORDER, n_jobs=2, progress=False)
+    assert spy.started == 1
+    pd.testing.assert_frame_equal(parallel.features, serial.features, check_exact=True)
