@@ -31,6 +31,7 @@ from .select.univariate import UnivariateFilter
 __all__ = [
     "PROTOCOL_STEPS",
     "CheckedSMOTE",
+    "CheckedStandardScaler",
     "feature_counts",
     "fit_resample_transform",
     "make_radiomics_pipeline",
@@ -113,6 +114,68 @@ class CheckedSMOTE(SMOTE):
         return super().fit_resample(X, y, **params)
 
 
+class CheckedStandardScaler(StandardScaler):
+    """scikit-learn's ``StandardScaler`` (the protocol's z-score step) that names an overflow.
+
+    A column whose values exceed about 1e154 in magnitude has a variance
+    beyond float64 (the squares overflow): ``StandardScaler`` would return
+    NaN and the *next* step would report the NaN as bad input. This step
+    says that its own computation overflowed, in which column, and by how
+    much; new cases that overflow the z-score are named by case and column.
+    The scaling itself is ``StandardScaler``'s, unchanged.
+
+    Parameters are those of ``sklearn.preprocessing.StandardScaler``.
+
+    References
+    ----------
+    Goldberg, D. (1991). What every computer scientist should know about
+    floating-point arithmetic. ACM Computing Surveys, 23(1), 5-48.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from radfuse.pipeline import CheckedStandardScaler
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1e200, 2e200, 3e200]})
+    >>> CheckedStandardScaler().fit(X[["a"]]).scale_.round(3)
+    array([0.816])
+    >>> CheckedStandardScaler().fit(X)
+    Traceback (most recent call last):
+    ...
+    ValueError: z-score (StandardScaler): the variance of column(s) ['b'] overflows float64 ...
+    """
+
+    _step = "z-score (StandardScaler)"
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        with np.errstate(over="ignore", invalid="ignore"):
+            super().partial_fit(X, y, sample_weight)
+        statistics = [getattr(self, name, None) for name in ("mean_", "var_", "scale_")]
+        bad = np.zeros(self.n_features_in_, dtype=bool)
+        for values in statistics:
+            if values is not None:
+                bad |= ~np.isfinite(values)
+        if bad.any():
+            names = np.asarray(getattr(self, "feature_names_in_", [f"x{i}" for i in range(bad.size)]))
+            magnitude = np.nanmax(np.abs(np.asarray(X, dtype=np.float64)[:, bad]))
+            raise ValueError(
+                f"{self._step}: the variance of column(s) {preview(names[bad].tolist())} overflows "
+                f"float64 (values up to {magnitude:.3g}; squares beyond about 1e308). Rescale these "
+                "columns (e.g. to other units) before the pipeline."
+            )
+        return self
+
+    def transform(self, X, copy=None):
+        with np.errstate(over="ignore", invalid="ignore"):
+            Xt = super().transform(X, copy=copy)
+        values = np.asarray(Xt, dtype=np.float64)
+        if not np.isfinite(values).all():
+            names = [str(name) for name in self.get_feature_names_out()]
+            case_ids = X.index if isinstance(X, pd.DataFrame) else None
+            check_finite_features(values, names, f"{self._step} of new cases", case_ids=case_ids)
+        return Xt
+
+
 def _default_step(name: str, params: dict, random_state, n_jobs):
     if name == "icc":
         if "reliability" not in params:
@@ -124,7 +187,7 @@ def _default_step(name: str, params: dict, random_state, n_jobs):
     if name == "smote":
         return CheckedSMOTE(**{"k_neighbors": 5, "random_state": random_state, **params})
     if name == "zscore":
-        return StandardScaler(**params)
+        return CheckedStandardScaler(**params)
     if name == "univariate":
         return UnivariateFilter(**{"alpha": 0.05, **params})
     if name == "spearman":
@@ -180,7 +243,8 @@ def make_radiomics_pipeline(
     smote : bool, dict or estimator
         ``SMOTE(k_neighbors=5)``.
     zscore : bool, dict or estimator
-        ``StandardScaler()``.
+        ``StandardScaler()`` (as :class:`CheckedStandardScaler`, which names
+        an overflow).
     univariate : bool, dict or estimator
         ``UnivariateFilter(alpha=0.05)``: t-test, Welch or Mann-Whitney by
         normality and variance.

@@ -101,3 +101,18 @@ def test_pandas_output_keeps_feature_names(wdbc):
     selected = fitted[:-1].transform(X)
     assert isinstance(selected, pd.DataFrame)
     assert set(selected.columns) <= set(X.columns)
+
+
+def test_an_overflow_in_the_zscore_names_that_step_and_column(wdbc):
+    # Before: StandardScaler returned NaN and the next step (UnivariateFilter) was blamed.
+    X, y = wdbc
+    X = X.assign(**{"mean radius": X["mean radius"] * 1e200})
+    with pytest.raises(ValueError, match=r"z-score \(StandardScaler\): the variance of column\(s\) \['mean radius'\] "
+                                         r"overflows float64"):
+        make_radiomics_pipeline("lr", **FAST).fit(X, y)
+    # A scale that survives standardisation leaves the selection unchanged (without
+    # SMOTE, whose nearest neighbours are scale-dependent by design).
+    reference = make_radiomics_pipeline("lr", smote=False, **FAST).fit(*wdbc)
+    large = wdbc[0].assign(**{"mean radius": wdbc[0]["mean radius"] * 1e150})
+    scaled = make_radiomics_pipeline("lr", smote=False, **FAST).fit(large, y)
+    assert list(scaled[:-1].get_feature_names_out()) == list(reference[:-1].get_feature_names_out())

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_no_features_left
-from ._base import FeatureFilter
+from ._base import FeatureFilter, centred_unit_columns
 
 #: Smallest redundancy a pair of features can have, as in mrmr-selection: a
 #: candidate uncorrelated with every selected feature gets a finite score.
@@ -185,7 +185,10 @@ def f_statistic(X, y):
     """Two-class one-way ANOVA F-statistic of every column of ``X`` at once.
 
     Equal to :func:`sklearn.feature_selection.f_classif`, except that a
-    constant column gets 0 instead of NaN (0/0) or round-off noise.
+    constant column gets 0 instead of NaN (0/0) or round-off noise, and that
+    it is computed on rescaled columns (:func:`centred_unit_columns`), so a
+    column in units of 1e-300 or 1e300 gets the same finite F as in units of
+    1, where squares of the raw values would underflow or overflow.
 
     Parameters
     ----------
@@ -196,6 +199,8 @@ def f_statistic(X, y):
     -------
     ndarray of shape (n_features,)
     """
+    constant = np.ptp(X, axis=0) == 0
+    X = centred_unit_columns(X)
     is_positive = y.astype(bool)
     n_samples = y.size
     group_means = np.stack([X[~is_positive].mean(axis=0), X[is_positive].mean(axis=0)])
@@ -203,7 +208,6 @@ def f_statistic(X, y):
     grand_mean = X.mean(axis=0)
     between = (group_sizes * (group_means - grand_mean) ** 2).sum(axis=0)
     within = ((X - group_means[is_positive.astype(int)]) ** 2).sum(axis=0) / (n_samples - 2)
-    constant = np.ptp(X, axis=0) == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = between / within
     statistic[constant] = 0.0
@@ -212,7 +216,7 @@ def f_statistic(X, y):
 
 def _greedy_mrmr(X, relevance, n_select):
     """Selection order and scores of mRMR on columns with positive relevance."""
-    centred = X - X.mean(axis=0)
+    centred = centred_unit_columns(X)
     standardised = centred / np.linalg.norm(centred, axis=0)
     redundancy_sum = np.zeros(X.shape[1])
     available = np.ones(X.shape[1], dtype=bool)
