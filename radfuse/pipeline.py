@@ -9,6 +9,7 @@ training part.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -19,6 +20,7 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.metaestimators import available_if
 
 from ._validation import check_feature_table, check_finite_features, preview
 from .models import make_classifier
@@ -32,6 +34,7 @@ __all__ = [
     "PROTOCOL_STEPS",
     "CheckedSMOTE",
     "CheckedStandardScaler",
+    "RadiomicsPipeline",
     "feature_counts",
     "fit_resample_transform",
     "make_radiomics_pipeline",
@@ -176,6 +179,134 @@ class CheckedStandardScaler(StandardScaler):
         return Xt
 
 
+def _final_estimator_has(method):
+    return lambda pipeline: hasattr(pipeline._final_estimator, method)
+
+
+def check_new_cases(X, step: str) -> None:
+    """Name the cases and columns of new data holding text, NaN or inf.
+
+    scikit-learn's own messages ("could not convert string to float",
+    "Input X contains NaN") name neither.
+    """
+    if not isinstance(X, pd.DataFrame):
+        values = np.asarray(X)
+        X = pd.DataFrame(values if values.ndim == 2 else values.reshape(1, -1))
+        X.columns = [f"x{i}" for i in range(X.shape[1])]
+    numeric = all(kind.kind in "biuf" for kind in X.dtypes)
+    numbers = X if numeric else X.apply(pd.to_numeric, errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = np.isnan(values) & X.notna().to_numpy()  # a value that is not a number
+    not_finite = ~np.isfinite(values) & ~text
+    problems = []
+    for j in np.flatnonzero((text | not_finite).any(axis=0)):
+        column = X.columns[j]
+        if text[:, j].any():
+            example = X.iloc[int(np.argmax(text[:, j])), j]
+            problems.append(
+                f"column {column!r} holds text {example!r} in case(s) {preview(X.index[text[:, j]].tolist())}"
+            )
+        if not_finite[:, j].any():
+            problems.append(f"column {column!r} is NaN or inf in case(s) {preview(X.index[not_finite[:, j]].tolist())}")
+    if problems:
+        raise ValueError(
+            f"{step}: the new cases cannot be predicted: {'; '.join(problems[:10])}"
+            f"{f' (and {len(problems) - 10} more column(s))' if len(problems) > 10 else ''}. "
+            "Every column the model was fitted on needs a number for every case."
+        )
+
+
+class RadiomicsPipeline(Pipeline):
+    """The imbalanced-learn ``Pipeline`` of :func:`make_radiomics_pipeline`, with two differences.
+
+    * **One warning per kind per fit.** Warnings raised while fitting are
+      collected and re-issued once per step (or category): "MRMRSelector: 3
+      warnings in this fit; the first: ...". Cross-validating a pipeline
+      thus prints one line per fit and kind, not one per fold and feature.
+    * **New cases are checked by name.** ``predict``, ``predict_proba``,
+      ``predict_log_proba``, ``decision_function`` and ``score`` first name
+      the cases and columns holding text, NaN or inf.
+
+    Fitting and predicting are otherwise imbalanced-learn's, unchanged.
+
+    Parameters are those of ``imblearn.pipeline.Pipeline``.
+
+    References
+    ----------
+    Lemaitre, G., Nogueira, F., & Aridas, C. K. (2017). Imbalanced-learn: a
+    Python toolbox to tackle the curse of imbalanced datasets in machine
+    learning. Journal of Machine Learning Research, 18(17), 1-5.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = make_radiomics_pipeline("lr", mrmr={"n_features": 5}, lasso=False,
+    ...                                 random_state=0).fit(X, y)
+    >>> new = X.iloc[:3].astype(object)
+    >>> new.loc[1, "mean radius"] = "n/a"
+    >>> model.predict_proba(new)
+    Traceback (most recent call last):
+    ...
+    ValueError: RadiomicsPipeline.predict_proba: the new cases cannot be predicted: column 'mean radius' holds text 'n/a' in case(s) [1]. ...
+    """
+
+    def fit(self, X, y=None, **params):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            super().fit(X, y, **params)
+        reissue_warnings(caught, "this fit")
+        return self
+
+    def _checked(self, method, X):
+        check_new_cases(X, f"{type(self).__name__}.{method}")
+
+    @available_if(_final_estimator_has("predict"))
+    def predict(self, X, **params):
+        self._checked("predict", X)
+        return super().predict(X, **params)
+
+    @available_if(_final_estimator_has("predict_proba"))
+    def predict_proba(self, X, **params):
+        self._checked("predict_proba", X)
+        return super().predict_proba(X, **params)
+
+    @available_if(_final_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X, **params):
+        self._checked("predict_log_proba", X)
+        return super().predict_log_proba(X, **params)
+
+    @available_if(_final_estimator_has("decision_function"))
+    def decision_function(self, X, **params):
+        self._checked("decision_function", X)
+        return super().decision_function(X, **params)
+
+    @available_if(_final_estimator_has("score"))
+    def score(self, X, y=None, sample_weight=None, **params):
+        self._checked("score", X)
+        return super().score(X, y, sample_weight=sample_weight, **params)
+
+
+def reissue_warnings(caught, where: str) -> None:
+    """Re-issue recorded warnings once per source: the step named at the message start, or the category."""
+    groups: dict[tuple, list] = {}
+    for record in caught:
+        message = str(record.message)
+        source = message.split(":", 1)[0] if ":" in message and message.split(":", 1)[0].isidentifier() else None
+        groups.setdefault((record.category, source or record.category.__name__), []).append(message)
+    for (category, source), messages in groups.items():
+        if len(messages) == 1:
+            warnings.warn(messages[0], category, stacklevel=3)
+        else:
+            first = messages[0].removeprefix(f"{source}:").strip()
+            warnings.warn(
+                f"{source}: {len(messages)} warnings in {where}; the first: {first}",
+                category,
+                stacklevel=3,
+            )
+
+
 def _default_step(name: str, params: dict, random_state, n_jobs):
     if name == "icc":
         if "reliability" not in params:
@@ -263,8 +394,10 @@ def make_radiomics_pipeline(
 
     Returns
     -------
-    imblearn.pipeline.Pipeline
-        Steps named as the arguments, then ``"clf"``; output set to pandas.
+    RadiomicsPipeline
+        An ``imblearn.pipeline.Pipeline`` (one warning per kind per fit, new
+        cases checked by name); steps named as the arguments, then
+        ``"clf"``; output set to pandas.
 
     References
     ----------
@@ -306,7 +439,7 @@ def make_radiomics_pipeline(
     else:
         classifier = clone(classifier)
     steps.append(("clf", classifier))
-    return Pipeline(steps).set_output(transform="pandas")
+    return RadiomicsPipeline(steps).set_output(transform="pandas")
 
 
 def fit_resample_transform(pipeline, X, y):

@@ -8,7 +8,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from .._validation import check_no_features_left
+from .._validation import check_no_features_left, preview
 from ._base import FeatureFilter, centred_unit_columns
 
 #: Smallest redundancy a pair of features can have, as in mrmr-selection: a
@@ -54,12 +54,12 @@ class MRMRSelector(FeatureFilter):
     Parameters
     ----------
     n_features : int, default=10
-        Number of features to select. When fewer features have a positive
-        relevance (non-constant features, all of them on real data), all of
-        those are selected and a ``UserWarning`` says so, as
-        :class:`~sklearn.feature_selection.SelectKBest` does for ``k`` larger
-        than the number of features. A tuned ``n_features`` thus stays valid
-        in folds where an earlier filter kept fewer columns.
+        Number of features to select. When the input has fewer features, all
+        of them are selected (an earlier filter often keeps fewer inside a
+        CV fold; ``feature_counts`` tables show it), so a tuned
+        ``n_features`` stays valid in every fold. When constant features
+        (zero relevance, never selected) are why fewer are selected, a
+        ``UserWarning`` names them.
 
     Attributes
     ----------
@@ -158,15 +158,18 @@ class MRMRSelector(FeatureFilter):
         check_no_features_left(
             relevance > 0, step, "F-statistic relevance > 0 (a non-constant feature)"
         )
-        n_select = self.n_features
-        if n_select > candidates.size:
+        n_select = min(self.n_features, candidates.size)
+        if candidates.size < min(self.n_features, len(names)):
+            # Fewer inputs than n_features is the protocol's normal case (an
+            # earlier filter kept fewer in this fold): all are selected without
+            # a warning. Constant features that mRMR cannot rank are worth one.
+            constant = [names[i] for i in np.flatnonzero(relevance <= 0)]
             warnings.warn(
-                f"{step}: n_features={n_select} exceeds the {candidates.size} feature(s) with "
-                f"positive relevance among the {len(names)} input features; selecting all "
-                f"{candidates.size}.",
+                f"{step}: n_features={self.n_features} exceeds the {candidates.size} feature(s) "
+                f"with positive relevance among the {len(names)} input features; selecting all "
+                f"{candidates.size}. Constant (zero relevance): {preview(constant)}.",
                 UserWarning,
             )
-            n_select = candidates.size
 
         order, scores = _greedy_mrmr(X[:, candidates], relevance[candidates], n_select)
         selected = candidates[order]
