@@ -70,6 +70,17 @@ class Study:
     the test set never influences it. The same cut-off gives the threshold
     metrics of the CV, the training and the test tables.
 
+    **Small and incomplete cohorts.** A training part that cannot be fitted
+    (a ``ValueError`` of a step, e.g. no feature passing a filter in a small
+    fold) does not stop the study: it is listed with its reason in
+    ``StudyResult.failed_folds``, left out of the CV summaries and counted
+    in their ``n_failed`` column, and summarised in one warning. Which rule
+    chose each LASSO penalty (``"cv"``, or ``"min_features"`` when
+    ``LassoSelector`` had to keep more features than the CV choice) is in
+    ``StudyResult.lasso_rules``. Only when no model could be fitted does
+    ``run`` raise. Cases missing a modality are handled as described
+    under ``features``.
+
     **Determinism.** All randomness flows from one integer seed
     (``random_state``, or an integer drawn from it once): the hold-out split,
     the outer folds and every pipeline (SMOTE, LASSO's CV, tie-breaking,
