@@ -441,16 +441,3 @@ def test_nan_in_part_of_a_block_names_the_case_and_column():
     with pytest.raises(ValueError, match=r"case\(s\) \['c3'\] miss some but not all columns of block 'MG'"):
         Study(X, y, {"mg": ["MG"]}, pipeline=_screening_pipeline, classifiers=["lr"],
               cv=StratifiedKFold(3), progress=False).run()
-
-
-def test_lightgbm_predicts_cases_indexed_by_string_ids():
-    # LightGBM 4.7 fitted on a RangeIndex (as after SMOTE) failed to predict cases
-    # indexed by string ids ("Unsupported Arrow type: string").
-    from radfuse.models import make_classifier
-    from radfuse.study._units import _positive_probability
-
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
-    model = make_classifier("lightgbm", random_state=0).fit(X, (X["a"] > 0).astype(int))
-    cases = X.set_axis([f"c{i}" for i in range(60)])
-    np.testing.assert_array_equal(_positive_probability(model, cases), model.predict_proba(X.to_numpy())[:, 1])

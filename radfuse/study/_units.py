@@ -65,10 +65,6 @@ def split_pipeline(estimator):
 
 
 def _positive_probability(model, X) -> np.ndarray:
-    # The case ids are not features: LightGBM 4.7 (through narwhals) fails on
-    # a string index ("Unsupported Arrow type: string"), so predict without it.
-    if isinstance(X, pd.DataFrame):
-        X = X.reset_index(drop=True)
     return np.asarray(model.predict_proba(X), dtype=np.float64)[:, 1]
 
 
