@@ -592,15 +592,56 @@ class ConfiguredPipeline:
         return make_radiomics_pipeline(classifier, **steps, random_state=random_state)
 
 
-def reliability_filter(features: pd.DataFrame, reliability, **icc_params):
-    """Drop the features whose inter-reader ICC does not exceed the threshold.
+def _fit_icc(features, reliability, icc_params):
+    from .select.icc import ICCFilter
 
-    The ICC step uses nothing but the repeated delineations -- neither the
-    outcome nor the values of the training cases -- so fitting it once on the
-    whole table gives exactly what fitting it inside every fold would. It runs
-    here, before the study, because one reliability table then serves every
-    feature set, including those without repeated measurements (deep
-    features), which pass through unrated.
+    icc = ICCFilter(list(reliability), **icc_params).fit(features)
+    support = icc.get_support()
+    summary = {
+        "icc_type": icc.icc_type,
+        "threshold": icc.threshold,
+        "unrated": icc.unrated,
+        "n_cases": int(icc.n_cases_),
+        "n_rated": int(icc.rated_.sum()),
+        "n_kept": int((support & icc.rated_).sum()),
+        "n_unrated": int((~icc.rated_).sum()),
+    }
+    return support, summary
+
+
+def reliability_summary(features: pd.DataFrame, reliability, **icc_params) -> dict:
+    """What the ICC step of a study decides, for the methods text.
+
+    A study file runs the ICC step inside every feature set's pipeline, so it
+    is fitted in each training fold like every other step. It uses nothing
+    but the repeated delineations, so it keeps the same rated features in
+    every fold and feature set; this summary fits it once on the whole table
+    to state those decisions.
+
+    Parameters
+    ----------
+    features : DataFrame
+    reliability : list of DataFrame
+        One feature table per reader (see :class:`~radfuse.select.icc.ICCFilter`).
+    **icc_params
+        ``threshold``, ``icc_type``, ``unrated`` of ``ICCFilter``.
+
+    Returns
+    -------
+    dict
+        ``icc_type``, ``threshold``, ``unrated``, ``n_cases`` (delineated by
+        every reader), ``n_rated``, ``n_kept`` (rated features kept) and
+        ``n_unrated`` (features without ratings, e.g. deep features: they
+        pass with the default ``unrated="keep"``).
+    """
+    return _fit_icc(features, reliability, icc_params)[1]
+
+
+def reliability_filter(features: pd.DataFrame, reliability, **icc_params):
+    """Drop the features whose inter-reader ICC does not exceed the threshold, once, before a study.
+
+    Study files no longer need this (their ICC step runs inside the
+    pipeline); it is for tables prepared by hand.
 
     Parameters
     ----------
@@ -615,23 +656,9 @@ def reliability_filter(features: pd.DataFrame, reliability, **icc_params):
     kept : DataFrame
         ``features`` without the unreliable columns.
     summary : dict
-        ``icc_type``, ``threshold``, ``n_cases`` (delineated by every reader),
-        ``n_rated``, ``n_kept`` (rated features kept) and ``n_unrated``, for
-        the methods text.
+        As :func:`reliability_summary`.
     """
-    from .select.icc import ICCFilter
-
-    icc = ICCFilter(list(reliability), **icc_params).fit(features)
-    support = icc.get_support()
-    summary = {
-        "icc_type": icc.icc_type,
-        "threshold": icc.threshold,
-        "unrated": icc.unrated,
-        "n_cases": int(icc.n_cases_),
-        "n_rated": int(icc.rated_.sum()),
-        "n_kept": int((support & icc.rated_).sum()),
-        "n_unrated": int((~icc.rated_).sum()),
-    }
+    support, summary = _fit_icc(features, reliability, icc_params)
     return features.loc[:, support], summary
 
 
@@ -662,6 +689,7 @@ class StudyData:
     labels: pd.Series
     external: tuple | None = None
     extraction_settings: dict | None = None
+    reliability: list | None = None
 
 
 @dataclass(frozen=True)
@@ -715,11 +743,12 @@ class StudyConfig:
     n_jobs: int | None
 
     def load_data(self, *, n_jobs=None, progress=True) -> StudyData:
-        """Read (or extract) the features and labels, and apply the ICC filter when configured.
+        """Read (or extract) the features, labels and the readers' tables of the ICC step.
 
         ``extraction_settings`` of the result holds the extraction provenance
-        (manifest studies) and the ICC summary (``"reliability"``), both for
-        the methods text.
+        (manifest studies) and the ICC summary (``"reliability"``, see
+        :func:`reliability_summary`), both for the methods text. The ICC
+        step itself runs inside each feature set's pipeline.
         """
         data = self.data
         id_column, label_column = data["id_column"], data["label_column"]
@@ -753,14 +782,14 @@ class StudyConfig:
             reliability = [_read_table(path, id_column, "data.reliability") for path in data["reliability"]]
         icc = self.pipeline.get("icc")
         if icc not in (None, False):
-            features, summary = reliability_filter(features, reliability, **(icc if isinstance(icc, dict) else {}))
+            summary = reliability_summary(features, reliability, **(icc if isinstance(icc, dict) else {}))
             extraction_settings = {**(extraction_settings or {}), "reliability": summary}
         external = None
         if "test_file" in self.split:
             external = _split_label(
                 _read_table(self.split["test_file"], id_column, "split.test_file"), label_column, "split.test_file"
             )
-        return StudyData(features, labels, external, extraction_settings)
+        return StudyData(features, labels, external, extraction_settings, reliability or None)
 
     def build_study(self, study_data: StudyData | None = None, *, n_jobs=None, progress=True):
         """The :class:`~radfuse.study.Study` the file describes (data loaded if not given)."""
@@ -768,11 +797,15 @@ class StudyConfig:
 
         study_data = study_data or self.load_data(n_jobs=n_jobs, progress=progress)
         split = study_data.external if study_data.external is not None else self.split["test_size"]
+        steps = dict(self.pipeline)
+        if steps.get("icc") not in (None, False):
+            icc = steps["icc"] if isinstance(steps["icc"], dict) else {}
+            steps["icc"] = {**icc, "reliability": study_data.reliability}
         return Study(
             study_data.features,
             study_data.labels,
             self.feature_sets,
-            pipeline=ConfiguredPipeline({k: v for k, v in self.pipeline.items() if k != "icc"}),
+            pipeline=ConfiguredPipeline(steps),
             classifiers=self.classifiers,
             fusion=self.fusion,
             split=split,

@@ -9,6 +9,7 @@ training part.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -20,6 +21,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import validate_data
+from sklearn.utils.metaestimators import available_if
 
 from ._validation import check_feature_table, check_finite_features, check_same_cases, preview
 from .harmonize import ComBat
@@ -33,6 +35,8 @@ from .select.univariate import UnivariateFilter
 __all__ = [
     "PROTOCOL_STEPS",
     "CheckedSMOTE",
+    "CheckedStandardScaler",
+    "RadiomicsPipeline",
     "feature_counts",
     "fit_resample_transform",
     "make_radiomics_pipeline",
@@ -134,6 +138,196 @@ class CheckedSMOTE(SMOTE):
         return resampled
 
 
+class CheckedStandardScaler(StandardScaler):
+    """scikit-learn's ``StandardScaler`` (the protocol's z-score step) that names an overflow.
+
+    A column whose values exceed about 1e154 in magnitude has a variance
+    beyond float64 (the squares overflow): ``StandardScaler`` would return
+    NaN and the *next* step would report the NaN as bad input. This step
+    says that its own computation overflowed, in which column, and by how
+    much; new cases that overflow the z-score are named by case and column.
+    The scaling itself is ``StandardScaler``'s, unchanged.
+
+    Parameters are those of ``sklearn.preprocessing.StandardScaler``.
+
+    References
+    ----------
+    Goldberg, D. (1991). What every computer scientist should know about
+    floating-point arithmetic. ACM Computing Surveys, 23(1), 5-48.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from radfuse.pipeline import CheckedStandardScaler
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1e200, 2e200, 3e200]})
+    >>> CheckedStandardScaler().fit(X[["a"]]).scale_.round(3)
+    array([0.816])
+    >>> CheckedStandardScaler().fit(X)
+    Traceback (most recent call last):
+    ...
+    ValueError: z-score (StandardScaler): the variance of column(s) ['b'] overflows float64 ...
+    """
+
+    _step = "z-score (StandardScaler)"
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        with np.errstate(over="ignore", invalid="ignore"):
+            super().partial_fit(X, y, sample_weight)
+        statistics = [getattr(self, name, None) for name in ("mean_", "var_", "scale_")]
+        bad = np.zeros(self.n_features_in_, dtype=bool)
+        for values in statistics:
+            if values is not None:
+                bad |= ~np.isfinite(values)
+        if bad.any():
+            names = np.asarray(getattr(self, "feature_names_in_", [f"x{i}" for i in range(bad.size)]))
+            magnitude = np.nanmax(np.abs(np.asarray(X, dtype=np.float64)[:, bad]))
+            raise ValueError(
+                f"{self._step}: the variance of column(s) {preview(names[bad].tolist())} overflows "
+                f"float64 (values up to {magnitude:.3g}; squares beyond about 1e308). Rescale these "
+                "columns (e.g. to other units) before the pipeline."
+            )
+        return self
+
+    def transform(self, X, copy=None):
+        with np.errstate(over="ignore", invalid="ignore"):
+            Xt = super().transform(X, copy=copy)
+        values = np.asarray(Xt, dtype=np.float64)
+        if not np.isfinite(values).all():
+            names = [str(name) for name in self.get_feature_names_out()]
+            case_ids = X.index if isinstance(X, pd.DataFrame) else None
+            check_finite_features(values, names, f"{self._step} of new cases", case_ids=case_ids)
+        return Xt
+
+
+def _final_estimator_has(method):
+    return lambda pipeline: hasattr(pipeline._final_estimator, method)
+
+
+def check_new_cases(X, step: str) -> None:
+    """Name the cases and columns of new data holding text, NaN or inf.
+
+    scikit-learn's own messages ("could not convert string to float",
+    "Input X contains NaN") name neither.
+    """
+    if not isinstance(X, pd.DataFrame):
+        values = np.asarray(X)
+        X = pd.DataFrame(values if values.ndim == 2 else values.reshape(1, -1))
+        X.columns = [f"x{i}" for i in range(X.shape[1])]
+    numeric = all(kind.kind in "biuf" for kind in X.dtypes)
+    numbers = X if numeric else X.apply(pd.to_numeric, errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = np.isnan(values) & X.notna().to_numpy()  # a value that is not a number
+    not_finite = ~np.isfinite(values) & ~text
+    problems = []
+    for j in np.flatnonzero((text | not_finite).any(axis=0)):
+        column = X.columns[j]
+        if text[:, j].any():
+            example = X.iloc[int(np.argmax(text[:, j])), j]
+            problems.append(
+                f"column {column!r} holds text {example!r} in case(s) {preview(X.index[text[:, j]].tolist())}"
+            )
+        if not_finite[:, j].any():
+            problems.append(f"column {column!r} is NaN or inf in case(s) {preview(X.index[not_finite[:, j]].tolist())}")
+    if problems:
+        raise ValueError(
+            f"{step}: the new cases cannot be predicted: {'; '.join(problems[:10])}"
+            f"{f' (and {len(problems) - 10} more column(s))' if len(problems) > 10 else ''}. "
+            "Every column the model was fitted on needs a number for every case."
+        )
+
+
+class RadiomicsPipeline(Pipeline):
+    """The imbalanced-learn ``Pipeline`` of :func:`make_radiomics_pipeline`, with two differences.
+
+    * **One warning per kind per fit.** Warnings raised while fitting are
+      collected and re-issued once per step (or category): "MRMRSelector: 3
+      warnings in this fit; the first: ...". Cross-validating a pipeline
+      thus prints one line per fit and kind, not one per fold and feature.
+    * **New cases are checked by name.** ``predict``, ``predict_proba``,
+      ``predict_log_proba``, ``decision_function`` and ``score`` first name
+      the cases and columns holding text, NaN or inf.
+
+    Fitting and predicting are otherwise imbalanced-learn's, unchanged.
+
+    Parameters are those of ``imblearn.pipeline.Pipeline``.
+
+    References
+    ----------
+    Lemaitre, G., Nogueira, F., & Aridas, C. K. (2017). Imbalanced-learn: a
+    Python toolbox to tackle the curse of imbalanced datasets in machine
+    learning. Journal of Machine Learning Research, 18(17), 1-5.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from radfuse.pipeline import make_radiomics_pipeline
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = make_radiomics_pipeline("lr", mrmr={"n_features": 5}, lasso=False,
+    ...                                 random_state=0).fit(X, y)
+    >>> new = X.iloc[:3].astype(object)
+    >>> new.loc[1, "mean radius"] = "n/a"
+    >>> model.predict_proba(new)
+    Traceback (most recent call last):
+    ...
+    ValueError: RadiomicsPipeline.predict_proba: the new cases cannot be predicted: column 'mean radius' holds text 'n/a' in case(s) [1]. ...
+    """
+
+    def fit(self, X, y=None, **params):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            super().fit(X, y, **params)
+        reissue_warnings(caught, "this fit")
+        return self
+
+    def _checked(self, method, X):
+        check_new_cases(X, f"{type(self).__name__}.{method}")
+
+    @available_if(_final_estimator_has("predict"))
+    def predict(self, X, **params):
+        self._checked("predict", X)
+        return super().predict(X, **params)
+
+    @available_if(_final_estimator_has("predict_proba"))
+    def predict_proba(self, X, **params):
+        self._checked("predict_proba", X)
+        return super().predict_proba(X, **params)
+
+    @available_if(_final_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X, **params):
+        self._checked("predict_log_proba", X)
+        return super().predict_log_proba(X, **params)
+
+    @available_if(_final_estimator_has("decision_function"))
+    def decision_function(self, X, **params):
+        self._checked("decision_function", X)
+        return super().decision_function(X, **params)
+
+    @available_if(_final_estimator_has("score"))
+    def score(self, X, y=None, sample_weight=None, **params):
+        self._checked("score", X)
+        return super().score(X, y, sample_weight=sample_weight, **params)
+
+
+def reissue_warnings(caught, where: str) -> None:
+    """Re-issue recorded warnings once per source: the step named at the message start, or the category."""
+    groups: dict[tuple, list] = {}
+    for record in caught:
+        message = str(record.message)
+        source = message.split(":", 1)[0] if ":" in message and message.split(":", 1)[0].isidentifier() else None
+        groups.setdefault((record.category, source or record.category.__name__), []).append(message)
+    for (category, source), messages in groups.items():
+        if len(messages) == 1:
+            warnings.warn(messages[0], category, stacklevel=3)
+        else:
+            first = messages[0].removeprefix(f"{source}:").strip()
+            warnings.warn(
+                f"{source}: {len(messages)} warnings in {where}; the first: {first}",
+                category,
+                stacklevel=3,
+            )
+
+
 def _default_step(name: str, params: dict, random_state, n_jobs):
     if name == "combat":
         return ComBat(**params)
@@ -147,7 +341,7 @@ def _default_step(name: str, params: dict, random_state, n_jobs):
     if name == "smote":
         return CheckedSMOTE(**{"k_neighbors": 5, "random_state": random_state, **params})
     if name == "zscore":
-        return StandardScaler(**params)
+        return CheckedStandardScaler(**params)
     if name == "univariate":
         return UnivariateFilter(**{"alpha": 0.05, **params})
     if name == "spearman":
@@ -210,7 +404,8 @@ def make_radiomics_pipeline(
     smote : bool, dict or estimator
         ``SMOTE(k_neighbors=5)``.
     zscore : bool, dict or estimator
-        ``StandardScaler()``.
+        ``StandardScaler()`` (as :class:`CheckedStandardScaler`, which names
+        an overflow).
     univariate : bool, dict or estimator
         ``UnivariateFilter(alpha=0.05)``: t-test, Welch or Mann-Whitney by
         normality and variance.
@@ -229,8 +424,10 @@ def make_radiomics_pipeline(
 
     Returns
     -------
-    imblearn.pipeline.Pipeline
-        Steps named as the arguments, then ``"clf"``; output set to pandas.
+    RadiomicsPipeline
+        An ``imblearn.pipeline.Pipeline`` (one warning per kind per fit, new
+        cases checked by name); steps named as the arguments, then
+        ``"clf"``; output set to pandas.
 
     References
     ----------
@@ -273,7 +470,7 @@ def make_radiomics_pipeline(
     else:
         classifier = clone(classifier)
     steps.append(("clf", classifier))
-    return Pipeline(steps).set_output(transform="pandas")
+    return RadiomicsPipeline(steps).set_output(transform="pandas")
 
 
 def fit_resample_transform(pipeline, X, y):

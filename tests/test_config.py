@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from radfuse.config import StudyConfigError, load_study_config, reliability_filter
+from radfuse.config import StudyConfigError, load_study_config, reliability_filter, reliability_summary
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.select.correlation import CorrelationPruner
 from radfuse.select.lasso import LassoSelector
@@ -166,6 +166,7 @@ def test_reliability_filter_keeps_features_with_pingouin_icc_above_threshold():
     reader2 = reader1 + rng.normal(0, [0.05, 1.5], size=(30, 2))
     features = reader1.assign(cnn__f000=rng.normal(size=30))
     kept, summary = reliability_filter(features, [reader1, reader2], threshold=0.9)
+    assert reliability_summary(features, [reader1, reader2], threshold=0.9) == summary
 
     long = pd.concat([reader1.assign(reader="R1"), reader2.assign(reader="R2")]).rename_axis("case").reset_index()
     for column in ("US__stable", "US__noisy"):
@@ -196,7 +197,16 @@ def test_manifest_study_extracts_features_and_filters_by_icc(tmp_path):
     data = config.load_data(n_jobs=1, progress=False)
     reliability = data.extraction_settings["reliability"]
     assert reliability["n_cases"] == 8 and reliability["threshold"] == 0.8
-    assert data.features.shape[1] == reliability["n_kept"] < reliability["n_rated"]
+    assert reliability["n_kept"] < reliability["n_rated"] == data.features.shape[1]
+    # The ICC step runs inside each feature set's pipeline, fitted in every fold.
+    built = config.build_study(data, progress=False)
+    icc_step = built.pipeline("lr", 0).named_steps["icc"]
+    assert len(icc_step.reliability) == 2
+    us = [c for c in data.features.columns if c.startswith("US__")]
+    fitted = icc_step.fit(data.features[us])
+    kept = [c for c in data.features.columns if c in set(fitted.get_feature_names_out())]
+    expected = reliability_filter(data.features, icc_step.reliability, threshold=0.8)[0]
+    assert kept == [c for c in expected.columns if c.startswith("US__")]
     assert data.extraction_settings["preprocessing"]["US"][0]["step"] == "IntensityWindow"
     assert set(data.extraction_settings["params"]) == {"US", "MG"}
     assert data.labels.index.equals(data.features.index) and data.labels.name == "malignant"

@@ -346,7 +346,7 @@ BAD_PARAMS = {"featureClass": {"firstorder": []}, "setting": {"minimumROIDimensi
 BAD_STEPS = {"DCE": [ZScoreNormalization(scale=100)]}
 
 
-def _record_bad(manifest):
+def _record_bad(manifest, **options):
     return extract_features(
         manifest,
         BAD_PARAMS,
@@ -354,13 +354,24 @@ def _record_bad(manifest):
         on_error="record",
         progress=False,
         min_voxels=5,
+        **options,
     )
 
 
 def test_every_failure_kind_is_recorded_and_nothing_dropped(bad_inputs):
     manifest, expected = bad_inputs
     result = _record_bad(manifest)
-    assert result.features.index.tolist() == ["good"]
+    # Every case keeps the block that was extracted; the failed one is NaN.
+    assert sorted(result.features.index) == sorted(result.cases)
+    dce = [c for c in result.features.columns if c.startswith("DCE__")]
+    t2 = [c for c in result.features.columns if c.startswith("T2__")]
+    assert dce and t2
+    for case, (block, _) in expected.items():
+        failed, kept = (dce, t2) if block == "DCE" else (t2, dce)
+        assert result.features.loc[case, failed].isna().all()
+        assert result.features.loc[case, kept].notna().all()
+    assert result.features.loc["good"].notna().all()
+    assert _record_bad(manifest, complete_cases=True).features.index.tolist() == ["good"]
     failures = result.failures.set_index("case_id")
     assert sorted(failures.index) == sorted(expected)
     for case, (block, kind) in expected.items():
@@ -425,7 +436,10 @@ def test_cohort_mapping_needed_and_features_named_by_block(cohort, reference):
     unmapped = extract_features(manifest, FIRSTORDER, on_error="record", progress=False)
     assert set(unmapped.failures["kind"]) == {"geometry_mismatch"}
     assert set(unmapped.failures["block"]) == {"T2"}
-    assert unmapped.features.empty
+    # The other blocks are kept; T2, extracted for no case, has no column.
+    assert {c.split("__")[0] for c in unmapped.features.columns} == set(MODALITIES) - {"T2"}
+    assert unmapped.features.notna().all().all() and len(unmapped.features) == len(labels)
+    assert "cases=0/6" in repr(unmapped)
 
 
 def test_parallel_joblib_and_dask_give_identical_tables(cohort, reference, monkeypatch):
@@ -685,3 +699,50 @@ def test_cohort_params_give_one_shape_class_per_dimension(cohort):
     assert any(c.startswith("US__original_shape2D_") for c in columns)
     assert not any(c.startswith("US__original_shape_") for c in columns)
     assert any(c.startswith("DCE__original_shape_") for c in columns)
+
+
+# ------------------------------------------------ what was asked vs extracted
+@pytest.fixture(scope="module")
+def one_volume(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("one")
+    shape = (12, 16, 16)
+    image = _write(folder / "image.nrrd", _textured(shape))
+    mask = _write(folder / "mask.nrrd", _square_mask(shape))
+    return pd.DataFrame([{"case_id": c, "block": "MR", "image": image, "mask": mask} for c in ("a", "b")])
+
+
+@pytest.mark.parametrize(
+    ("image_type", "module", "package"),
+    [("LBP2D", "skimage", "scikit-image"), ("LBP3D", "trimesh", "trimesh")],
+)
+def test_an_image_type_whose_package_is_missing_is_an_error_naming_it(monkeypatch, one_volume, image_type,
+                                                                      module, package):
+    # Before: PyRadiomics logged a warning and the table silently lacked the image type.
+    monkeypatch.setitem(sys.modules, module, None)  # import fails, whatever is installed
+    params = {"imageType": {"Original": {}, image_type: {}}, "featureClass": {"firstorder": []}}
+    with pytest.raises(ImportError, match=rf"{image_type} needs {package}"):
+        extract_features(one_volume, params, progress=False)
+
+
+def test_a_feature_class_that_yields_nothing_is_an_error(one_volume):
+    # shape2D needs force2D: on a 3D image PyRadiomics skips it with a log message.
+    params = {"featureClass": {"firstorder": [], "shape2D": []}}
+    with pytest.raises(ExtractionError, match=r"block 'MR': feature class 'shape2D' yielded no features"):
+        extract_features(one_volume, params, progress=False)
+
+
+def test_provenance_records_what_was_extracted(one_volume):
+    params = {"imageType": {"Original": {}, "Square": {}}, "featureClass": {"firstorder": [], "shape": []}}
+    result = extract_features(one_volume, params, progress=False)
+    extracted = result.provenance["extracted"]["MR"]
+    columns = pd.Series(result.features.columns.str.removeprefix("MR__"))
+    assert extracted["n_features"] == len(columns)
+    assert extracted["image_types"] == {
+        "Original": int(columns.str.startswith("original_").sum()),
+        "Square": int(columns.str.startswith("square_").sum()),
+    }
+    assert extracted["feature_classes"] == {
+        "firstorder": int(columns.str.contains("_firstorder_").sum()),
+        "shape": int(columns.str.contains("_shape_").sum()),
+    }
+    assert extracted["image_types"]["Square"] == extracted["feature_classes"]["firstorder"] // 2

@@ -1,8 +1,10 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from imblearn.over_sampling import SMOTE
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
@@ -143,3 +145,70 @@ def test_checked_smote_keeps_no_training_rows(wdbc):
     sampler.fit_resample(X, y)
     assert not hasattr(sampler.nn_k_, "_fit_X")
     assert sampler.nn_k_.get_params()["n_neighbors"] == sampler.k_neighbors + 1
+
+
+def test_an_overflow_in_the_zscore_names_that_step_and_column(wdbc):
+    # Before: StandardScaler returned NaN and the next step (UnivariateFilter) was blamed.
+    X, y = wdbc
+    X = X.assign(**{"mean radius": X["mean radius"] * 1e200})
+    with pytest.raises(ValueError, match=r"z-score \(StandardScaler\): the variance of column\(s\) \['mean radius'\] "
+                                         r"overflows float64"):
+        make_radiomics_pipeline("lr", **FAST).fit(X, y)
+    # A scale that survives standardisation leaves the selection unchanged (without
+    # SMOTE, whose nearest neighbours are scale-dependent by design).
+    reference = make_radiomics_pipeline("lr", smote=False, **FAST).fit(*wdbc)
+    large = wdbc[0].assign(**{"mean radius": wdbc[0]["mean radius"] * 1e150})
+    scaled = make_radiomics_pipeline("lr", smote=False, **FAST).fit(large, y)
+    assert list(scaled[:-1].get_feature_names_out()) == list(reference[:-1].get_feature_names_out())
+
+
+def test_protocol_fit_on_wdbc_raises_no_warning(wdbc):
+    # Before: an mRMR UserWarning on every fit (the spearman step leaves fewer than 30 features).
+    from radfuse.datasets.wdbc import load_wdbc_blocks
+
+    X, y = load_wdbc_blocks(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_radiomics_pipeline("lr", lasso={"cv": 3}, random_state=0).fit(X, y)
+
+
+class _NoisyStep(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Passes X through and warns three times per fit."""
+
+    def fit(self, X, y=None):
+        for i in range(3):
+            warnings.warn(f"NoisyStep: warning {i}", UserWarning)
+        warnings.warn("a library warning", RuntimeWarning)
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X):
+        return X
+
+
+
+def test_warnings_of_a_fit_are_issued_once_per_step(wdbc):
+    X, y = wdbc
+    model = make_radiomics_pipeline("lr", univariate=_NoisyStep(), spearman=False, mrmr=False, lasso=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    messages = sorted(str(w.message) for w in caught)
+    assert messages == ["NoisyStep: 3 warnings in this fit; the first: warning 0", "a library warning"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("n/a", r"column 'mean radius' holds text 'n/a' in case\(s\) \[7\]"),
+     (np.nan, r"column 'mean radius' is NaN or inf in case\(s\) \[7\]")],
+    ids=["text", "nan"],
+)
+def test_predict_names_the_case_and_column_of_a_bad_value(wdbc, value, message):
+    X, y = wdbc
+    model = make_radiomics_pipeline("lr", **FAST).fit(X, y)
+    new = X.iloc[5:9].astype(object)
+    new.loc[7, "mean radius"] = value
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(ValueError, match=rf"RadiomicsPipeline.{method}: .*{message}"):
+            getattr(model, method)(new)

@@ -207,3 +207,19 @@ def test_selection_invariant_to_affine_rescaling_and_column_order(seed):
     shuffled = rescaled[rng.permutation(X.columns)]
     selected = MRMRSelector(n_features=5).fit(shuffled, y).selected_features_
     assert selected.tolist() == reference.tolist()
+
+
+@pytest.mark.parametrize("power", [-300, -250, -200, -154, -100, -50, 50, 100, 154, 200, 250, 300])
+def test_decisions_and_relevance_do_not_depend_on_a_features_units(breast_cancer, power):
+    # Before: at 10^-300 (and from 10^154 on) the squares under- or overflowed and the
+    # relevance became NaN. The F statistic is scale-free; the tolerance covers the
+    # rounding of multiplying by 10^power.
+    X, y = breast_cancer
+    reference = MRMRSelector(n_features=10).fit(X, y)
+    scaled = X.assign(**{"worst perimeter": X["worst perimeter"] * 10.0**power,
+                         "mean texture": X["mean texture"] * 10.0**-power})
+    selector = MRMRSelector(n_features=10).fit(scaled, y)
+    assert np.isfinite(selector.relevance_).all()
+    np.testing.assert_allclose(selector.relevance_, reference.relevance_, rtol=1e-12)
+    np.testing.assert_allclose(selector.scores_, reference.scores_, rtol=1e-12)
+    assert selector.selected_features_.tolist() == reference.selected_features_.tolist()

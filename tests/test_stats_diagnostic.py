@@ -1,6 +1,7 @@
 """Diagnostic metrics, Youden threshold and McNemar's test against pROC, sklearn and statsmodels."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -201,9 +202,27 @@ def test_mcnemar_equals_statsmodels(subset, exact, correction):
         index=[True, False], columns=[True, False], fill_value=0
     )
     expected = mcnemar(table.to_numpy(), exact=exact, correction=correction)
+    if not exact and correction and result.only_a_correct == result.only_b_correct:
+        # statsmodels corrects even a zero difference; R does not (see test_mcnemar_chi_square_equals_r).
+        assert (result.statistic, result.pvalue) == (0.0, 1.0)
+        return
     assert result.statistic == pytest.approx(expected.statistic, abs=1e-12)
     assert result.pvalue == pytest.approx(expected.pvalue, abs=1e-12)
     assert result.n_cases == keep.sum()
+
+
+@pytest.mark.parametrize("row", pd.read_csv(Path(__file__).parent / "data" / "r_mcnemar.csv").to_dict("records"))
+def test_mcnemar_chi_square_equals_r(row):
+    # Cases built from the table: A right on the first two groups, B on the first and third.
+    counts = [row["both_correct"], row["only_a_correct"], row["only_b_correct"], row["both_wrong"]]
+    a_right = np.repeat([True, True, False, False], counts)
+    b_right = np.repeat([True, False, True, False], counts)
+    y = np.arange(a_right.size) % 2
+    pred_a, pred_b = np.where(a_right, y, 1 - y), np.where(b_right, y, 1 - y)
+    result = mcnemar_test(y, pred_a, pred_b, exact=False, correction=row["correct"])
+    # R's csv holds 15 significant digits.
+    assert result.statistic == pytest.approx(row["statistic"], rel=1e-12, abs=1e-12)
+    assert result.pvalue == pytest.approx(row["pvalue"], rel=1e-12)
 
 
 def test_mcnemar_on_positives_compares_sensitivities():

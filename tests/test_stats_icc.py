@@ -154,3 +154,43 @@ def test_nan_rating_is_rejected(shrout_fleiss):
 def test_too_few_raters_or_subjects(shape):
     with pytest.raises(ValueError, match="at least two subjects"):
         icc(np.arange(np.prod(shape), dtype=float).reshape(shape))
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        [[1.0, 1.0], [2.0, 2.0], [4.0, 4.0], [7.0, 7.0]],  # identical readers: MS_E = MS_W = 0
+        [[1.0, 2.0], [2.0, 3.0], [4.0, 5.0], [7.0, 8.0]],  # constant offset: MS_E = 0 < MS_W
+        [[0.25, 0.25, 0.25], [0.75, 0.75, 0.75], [0.5, 0.5, 0.5]],  # three readers
+    ],
+    ids=["identical", "offset", "three-readers"],
+)
+def test_perfect_agreement_gives_infinite_f_and_pingouins_icc(matrix):
+    # Before: ZeroDivisionError. pingouin defines ICC, F, p and the average-measure
+    # intervals here; its single-measure intervals are NaN, where ours take the limit 1.
+    matrix = np.asarray(matrix)
+    long = pd.DataFrame(
+        [(i, j, matrix[i, j]) for i in range(matrix.shape[0]) for j in range(matrix.shape[1])],
+        columns=["case", "reader", "value"],
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reference = unrounded_pingouin_icc(long, "case", "reader", "value").set_index(pd.Index(ICC_TYPES))
+    ours = icc(matrix)
+    np.testing.assert_allclose(ours["icc"], reference["ICC"], rtol=0, atol=EXACT)
+    np.testing.assert_array_equal(ours["F"], reference["F"])
+    np.testing.assert_array_equal(ours["pvalue"], reference["pval"])
+    ci = np.vstack(reference["CI95"].to_numpy())
+    defined = ~np.isnan(ci[:, 0])
+    np.testing.assert_allclose(ours.loc[defined, ["ci_lower", "ci_upper"]], ci[defined], rtol=0, atol=EXACT)
+    infinite = np.isinf(ours["F"]) & ~ours.index.isin(["ICC2", "ICC2k"])
+    assert (ours.loc[infinite, ["ci_lower", "ci_upper"]] == 1.0).all().all()
+    assert ours.loc[["ICC2", "ICC2k"], ["ci_lower", "ci_upper"]].isna().all().all()
+
+
+def test_perfect_agreement_is_not_hidden_by_round_off_of_the_means():
+    # mean(0.1, 0.1, 0.1) != 0.1 in floating point; pingouin reports F = 5e15 here.
+    ours = icc([[0.1, 0.1, 0.1], [0.7, 0.7, 0.7], [0.3, 0.3, 0.3]])
+    assert np.isinf(ours["F"]).all() and (ours["icc"] == 1.0).all()
+    # A real disagreement 1e-9 of the values is kept.
+    close = icc([[0.1, 0.1 + 1e-10, 0.1], [0.7, 0.7, 0.7], [0.3, 0.3, 0.3]])
+    assert np.isfinite(close["F"]).all()

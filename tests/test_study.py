@@ -344,10 +344,12 @@ def test_study_repr_and_result_repr_name_the_design(cohort, result):
 
 def test_fold_warnings_are_recorded_and_summarised_once():
     X, y = load_wdbc_blocks(return_X_y=True)
+    X = X.assign(mean__flat=1.0)  # constant: mRMR cannot rank it, and says so
     study = Study(
         X, y, {"mean": ["mean"]},
         pipeline=lambda classifier, random_state: make_radiomics_pipeline(
-            classifier, mrmr={"n_features": 50}, lasso=False, random_state=random_state
+            classifier, univariate=False, spearman=False, mrmr={"n_features": 50}, lasso=False,
+            random_state=random_state,
         ),
         classifiers=["lr"], cv=StratifiedKFold(3), random_state=0, progress=False,
     )
@@ -356,3 +358,86 @@ def test_fold_warnings_are_recorded_and_summarised_once():
     assert list(result.warnings["fold"]) == [-1, 0, 1, 2]
     assert result.warnings["message"].str.startswith("MRMRSelector: n_features=50 exceeds").all()
     assert "warnings" in result.to_dict()
+
+
+# ----------------------------------------------------------- real cohorts
+def _small_cohort(n=40, seed=3):
+    """Four ultrasound and three mammography features; one weak ultrasound signal."""
+    rng = np.random.default_rng(seed)
+    y = pd.Series(np.r_[np.zeros(n // 2, int), np.ones(n // 2, int)], index=[f"c{i}" for i in range(n)])
+    X = pd.DataFrame(rng.normal(size=(n, 7)), index=y.index,
+                     columns=[f"US__f{i}" for i in range(4)] + [f"MG__f{i}" for i in range(3)])
+    X["US__f0"] += 0.8 * y
+    X["MG__f0"] += 1.5 * y
+    return X, y
+
+
+def _screening_pipeline(classifier, random_state):
+    return make_radiomics_pipeline(classifier, smote=False, spearman=False, mrmr=False, lasso=False,
+                                   univariate={"alpha": 0.05}, random_state=random_state)
+
+
+def test_a_fold_that_cannot_be_fitted_is_recorded_and_left_out_of_the_summaries():
+    # 20 training cases per fold: in three folds no ultrasound feature reaches p < 0.05.
+    X, y = _small_cohort()
+    study = Study(X, y, {"us": ["US"], "mg": ["MG"]}, pipeline=_screening_pipeline, classifiers=["lr", "nb"],
+                  cv=RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0), split=0.25,
+                  progress=False)
+    with pytest.warns(UserWarning, match=r"3 training part\(s\) could not be fitted \(us x3\).*failed_folds"):
+        result = study.run()
+    failed = result.failed_folds
+    assert len(failed) == 6  # three folds x two classifiers
+    assert set(failed["feature_set"]) == {"us"} and (failed["n_train"] == 20).all()
+    assert failed["reason"].str.startswith("UnivariateFilter: no feature passes p < 0.05").all()
+    cv = result.predictions.query("split == 'cv' and feature_set == 'us'")
+    failed_folds = set(zip(failed["repeat"], failed["fold"]))
+    assert not failed_folds & set(zip(cv["repeat"], cv["fold"]))
+    auc = result.metrics("cv").query("metric == 'auc'").set_index(["feature_set", "classifier"])
+    assert auc.loc[("us", "lr"), "n_folds"] == 3 and auc.loc[("us", "lr"), "n_failed"] == 3
+    assert auc.loc[("mg", "lr"), "n_folds"] == 6 and auc.loc[("mg", "lr"), "n_failed"] == 0
+    # Paired CV comparison uses the folds both models were fitted on.
+    scores = result.fold_scores().set_index(["feature_set", "classifier", "repeat", "fold"])["auc"]
+    kept = [(r, f) for r, f in zip(cv["repeat"], cv["fold"])]
+    expected = np.mean([scores[("us", "lr", r, f)] - scores[("mg", "lr", r, f)] for r, f in set(kept)])
+    assert result.compare("us/lr", "mg/lr", split="cv").loc["corrected_t", "estimate"] == pytest.approx(expected, abs=1e-12)
+    assert "failed_folds" in result.to_dict()
+
+
+def test_lasso_rule_is_recorded_for_every_fit(result):
+    rules = result.lasso_rules
+    # 6 CV folds + the final refit, per feature set and classifier.
+    assert len(rules) == 7 * len(FEATURE_SETS) * len(CLASSIFIERS)
+    assert set(rules["rule"]) <= {"cv", "min_features"}
+    assert sorted(set(rules["fold"])) == list(range(-1, 6))
+
+
+def test_each_feature_set_is_evaluated_on_the_cases_with_all_its_blocks():
+    X, y = _small_cohort(60)
+    missing = ["c1", "c2", "c40", "c41", "c50"]  # no mammography for these cases
+    X.loc[missing, [c for c in X.columns if c.startswith("MG__")]] = np.nan
+    with pytest.warns(UserWarning, match=r"left out of the feature sets that use it: 'mg' on 55 of 60, 'both' on 55"):
+        result = Study(X, y, {"us": ["US"], "mg": ["MG"], "both": ["US", "MG"]},
+                       pipeline=lambda c, r: make_radiomics_pipeline(c, spearman=False, mrmr=False, lasso=False,
+                                                                      univariate={"alpha": 0.5}, random_state=r),
+                       classifiers=["lr"], cv=StratifiedKFold(3, shuffle=True, random_state=0), split=0.25,
+                       progress=False).run()
+    cases = result.feature_set_cases.set_index(["feature_set", "split"])
+    in_test = {case for case in missing if case in result.y_test.index}
+    assert cases.loc[("us", "test"), "n"] == result.y_test.size
+    assert cases.loc[("mg", "test"), "n"] == result.y_test.size - len(in_test)
+    assert cases.loc[("both", "train"), "n_excluded"] == len(missing) - len(in_test)
+    assert cases.loc[("mg", "train"), ["n_positive", "n_negative"]].sum() == cases.loc[("mg", "train"), "n"]
+    for feature_set, expected_missing in (("us", set()), ("mg", set(missing)), ("both", set(missing))):
+        ids = set(result.predictions.query("feature_set == @feature_set")["case_id"])
+        assert not ids & expected_missing
+        assert len(ids) == y.size - len(expected_missing)
+    assert result.metrics("test").query("metric == 'auc'")["estimate"].notna().all()
+    assert result.compare("both/lr", "us/lr").loc["delong", "pvalue"] <= 1
+
+
+def test_nan_in_part_of_a_block_names_the_case_and_column():
+    X, y = _small_cohort()
+    X.loc["c3", "MG__f1"] = np.nan
+    with pytest.raises(ValueError, match=r"case\(s\) \['c3'\] miss some but not all columns of block 'MG'"):
+        Study(X, y, {"mg": ["MG"]}, pipeline=_screening_pipeline, classifiers=["lr"],
+              cv=StratifiedKFold(3), progress=False).run()

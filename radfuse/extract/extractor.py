@@ -92,6 +92,7 @@ def extract_features(
     include_diagnostics=False,
     min_voxels=10,
     geometry_tolerance=1e-4,
+    complete_cases=False,
 ) -> ExtractionResult:
     """Extract PyRadiomics features for every case and block of a manifest.
 
@@ -138,18 +139,27 @@ def extract_features(
         Allowed image/mask disagreement in origin and spacing (times the
         image's first spacing) and direction cosines; sizes must match. The
         same tolerance is passed to PyRadiomics (ITK's rule), so both agree.
+    complete_cases : bool, default=False
+        False: ``features`` keeps every case with at least one block
+        extracted; a block that is missing or failed is NaN in all its
+        columns (a patient with MR but no PET keeps the MR features, and a
+        :class:`~radfuse.study.Study` evaluates each feature set on the cases
+        that have all its blocks). True: only cases with every block
+        extracted, as before radfuse 0.x changed the default.
 
     Returns
     -------
     ExtractionResult
         ``features`` (one row per case, columns ``<block>__<feature>``, from
         the primary reader, i.e. the reader listed first), ``failures``,
-        ``reader_tables()``, ``work_items`` and ``provenance``.
-        A case is in ``features`` when all its blocks were extracted and
-        otherwise in ``failures``, one row per failed block; no case is
-        dropped silently. A case whose features differ from the rest of its
-        block (a 2D image in a 3D cohort) fails as ``inconsistent_features``;
-        case ids sharing identical image and mask files give a warning.
+        ``reader_tables()``, ``work_items`` and ``provenance``
+        (``provenance["extracted"]``: per block, the number of features
+        actually extracted per image type and feature class -- what the
+        methods text reports). Every failed block is in ``failures``, one
+        row per failed item; no case is dropped silently. A case whose
+        features differ from the rest of its block (a 2D image in a 3D
+        cohort) fails as ``inconsistent_features``; case ids sharing
+        identical image and mask files give a warning.
 
     Raises
     ------
@@ -236,6 +246,7 @@ def extract_features(
         block_steps,
         checks={"min_voxels": int(min_voxels), "geometry_tolerance": float(geometry_tolerance)},
     )
+    provenance["extracted"] = extracted_features(outcomes, block_params)
     return ExtractionResult(
         outcomes,
         cases=list(dict.fromkeys(table["case_id"])),
@@ -244,7 +255,55 @@ def extract_features(
         delineated=set(zip(table["block"], table["reader"])),
         provenance=provenance,
         include_diagnostics=include_diagnostics,
+        complete_cases=complete_cases,
     )
+
+
+def _image_type_of(token: str, enabled) -> str:
+    """The ``imageType`` name behind a feature-name prefix: "lbp-3D-m1" -> "LBP3D", "log-sigma-1-0-mm-3D" -> "LoG"."""
+    parts = token.split("-")
+    base = parts[0] + (parts[1] if parts[0] == "lbp" and len(parts) > 1 else "")
+    return next((name for name in enabled if name.lower() == base.lower()), token)
+
+
+def extracted_features(outcomes, block_params) -> dict:
+    """What was actually extracted per block: features per image type and per feature class.
+
+    The methods text must state what was computed, not what was asked for: an
+    image type or feature class PyRadiomics skipped would otherwise be
+    reported. An enabled one that yielded no feature in any case of a block
+    is an error naming it.
+    """
+    extracted = {}
+    for block, params in block_params.items():
+        names = next(
+            (list(o.values) for o in outcomes if o.block == block and o.status != "failed"), None
+        )
+        if names is None:  # no case of this block was extracted: failures say why
+            continue
+        features = [name for name in names if not name.startswith("diagnostics_")]
+        image_types, feature_classes = {}, {}
+        for name in features:
+            token, feature_class = name.split("_")[:2]
+            image_type = _image_type_of(token, params.image_types)
+            image_types[image_type] = image_types.get(image_type, 0) + 1
+            feature_classes[feature_class] = feature_classes.get(feature_class, 0) + 1
+        silent = [f"image type {t!r}" for t in params.image_types if t not in image_types] + [
+            f"feature class {c!r}" for c in params.feature_classes if c not in feature_classes
+        ]
+        if silent:
+            raise ExtractionError(
+                f"extract_features: block {block!r}: {', '.join(silent)} yielded no features. "
+                "PyRadiomics skips what it cannot compute with only a log message (e.g. LBP3D "
+                "on 2D images, shape2D without force2D on 3D images, a filter missing its "
+                "package); fix the parameters so that the table holds what was requested."
+            )
+        extracted[block] = {
+            "n_features": len(features),
+            "image_types": image_types,
+            "feature_classes": feature_classes,
+        }
+    return extracted
 
 
 def _provenance(table, items, outcomes, block_params, block_steps, checks) -> dict:

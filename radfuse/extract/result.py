@@ -23,7 +23,10 @@ class ExtractionResult:
     features : DataFrame
         One row per case (index ``case_id``), columns ``<block>__<feature>``,
         from the primary reader (the reader named first in the manifest).
-        Only cases whose every block was extracted appear here.
+        By default (``complete_cases=False``) every case with at least one
+        block extracted, its missing or failed blocks NaN in every column of
+        the block; with ``complete_cases=True`` only cases whose every block
+        was extracted.
     failures : DataFrame
         One row per failed work item: ``case_id``, ``block``, ``reader``,
         ``kind`` (missing_file, unreadable_file, block_missing,
@@ -73,6 +76,7 @@ class ExtractionResult:
         delineated,
         provenance,
         include_diagnostics=False,
+        complete_cases=False,
     ):
         self.cases = list(cases)
         self.blocks = list(blocks)
@@ -106,13 +110,16 @@ class ExtractionResult:
         )
         self.provenance = provenance
         self.features = self._wide_table(
-            self.primary_reader, self.blocks, diagnostics=include_diagnostics
+            self.primary_reader, self.blocks, diagnostics=include_diagnostics, complete=complete_cases
         )
 
     def __repr__(self) -> str:
         status = self.work_items["status"].value_counts() if len(self.work_items) else {}
+        complete = sum(
+            all((case, block, self.primary_reader) in self._values for block in self.blocks) for case in self.cases
+        )
         return (
-            f"ExtractionResult(cases={len(self.features)}/{len(self.cases)}, "
+            f"ExtractionResult(cases={complete}/{len(self.cases)}, "
             f"blocks={self.blocks}, columns={self.features.shape[1]}, "
             f"failures={len(self.failures)}, extracted={int(status.get('extracted', 0))}, "
             f"cached={int(status.get('cached', 0))})"
@@ -170,7 +177,7 @@ class ExtractionResult:
                 f"shared by readers {preview(self.readers)}: {preview(shared)}, asked for "
                 f"{preview(list(blocks))}."
             )
-        tables = [self._wide_table(reader, blocks, diagnostics=False) for reader in self.readers]
+        tables = [self._wide_table(reader, blocks, diagnostics=False, complete=True) for reader in self.readers]
         common = [case for case in self.cases if all(case in table.index for table in tables)]
         if not common:
             raise ValueError(
@@ -224,16 +231,22 @@ class ExtractionResult:
                 )
         return path, sidecar
 
-    def _wide_table(self, reader: str, blocks, *, diagnostics: bool) -> pd.DataFrame:
-        """Cases with every block extracted for ``reader``, one column per block feature."""
+    def _wide_table(self, reader: str, blocks, *, diagnostics: bool, complete: bool) -> pd.DataFrame:
+        """One row per case of ``reader``, one column per block feature.
+
+        ``complete``: only cases with every block extracted; otherwise every
+        case with at least one, its missing blocks NaN.
+        """
         names = {}
         rows = {}
         for case in self.cases:
             found = [self._values.get((case, block, reader)) for block in blocks]
-            if any(values is None for values in found):
+            if all(values is None for values in found) or (complete and any(v is None for v in found)):
                 continue
             row = {}
             for block, values in zip(blocks, found):
+                if values is None:
+                    continue
                 kept = [n for n in values if diagnostics or not n.startswith("diagnostics_")]
                 expected = names.setdefault(block, (case, kept))
                 if kept != expected[1]:
@@ -245,9 +258,11 @@ class ExtractionResult:
                     )
                 row.update({f"{block}__{name}": values[name] for name in kept})
             rows[case] = row
-        table = pd.DataFrame.from_dict(rows, orient="index")
-        table.index = pd.Index(list(rows), dtype=object, name="case_id")
-        return table
+        columns = [f"{block}__{name}" for block in blocks if block in names for name in names[block][1]]
+        # A list of records keeps the case order (from_dict would group rows by their keys).
+        return pd.DataFrame(
+            list(rows.values()), index=pd.Index(list(rows), dtype=object, name="case_id"), columns=columns
+        )
 
 
 def check_table_destination(path, *, step: str) -> Path:

@@ -11,8 +11,10 @@ radfuse fills in its defaults so the provenance records every value used.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -23,6 +25,19 @@ from ._dependencies import import_featureextractor
 
 PARAMETER_SECTIONS = ("imageType", "featureClass", "setting", "voxelSetting")
 _STEP = "load_params"
+
+#: What PyRadiomics imports to compute an image type, as (module, name, package
+#: to install). Without it PyRadiomics logs a warning and yields no image, so
+#: the features of that image type would silently be absent.
+IMAGE_TYPE_IMPORTS = {
+    "LBP2D": (("skimage.feature", "local_binary_pattern", "scikit-image"),),
+    "LBP3D": (
+        ("scipy.stats", "kurtosis", "scipy"),
+        ("scipy.ndimage.interpolation", "map_coordinates", "scipy"),
+        ("scipy.special", "sph_harm", "scipy < 1.17 (sph_harm was removed in SciPy 1.17)"),
+        ("trimesh.creation", "icosphere", "trimesh"),
+    ),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +112,7 @@ class ExtractionParams:
             feature_classes=_plain(extractor.enabledFeatures),
             settings=_plain(extractor.settings),
         )
+        check_image_type_packages(validated.image_types, where)
         _EXTRACTORS.setdefault(validated.fingerprint(), extractor)
         return validated
 
@@ -124,6 +140,32 @@ class ExtractionParams:
         extractor serves every work item; treat it as read-only.
         """
         return _shared_extractor(self.to_dict())
+
+
+def check_image_type_packages(image_types, where: str = "") -> None:
+    """Raise an ImportError naming the package an enabled image type needs and lacks.
+
+    Examples
+    --------
+    >>> from radfuse.extract.settings import check_image_type_packages
+    >>> check_image_type_packages({"Original": {}})
+    """
+    missing = []
+    for image_type in image_types:
+        for module, name, package in IMAGE_TYPE_IMPORTS.get(image_type, ()):
+            try:
+                with warnings.catch_warnings():
+                    # scipy.ndimage.interpolation is deprecated, still what PyRadiomics imports.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError):
+                missing.append(f"{image_type} needs {package} (PyRadiomics imports {module}.{name})")
+    if missing:
+        raise ImportError(
+            f"{_STEP}: image type(s) requested{where} cannot be computed: {'; '.join(missing)}. "
+            "PyRadiomics would skip them with a log message and no features; install the "
+            "package(s) or remove the image type(s) from imageType."
+        )
 
 
 def load_params(params, blocks: Iterable[str]) -> dict[str, ExtractionParams]:

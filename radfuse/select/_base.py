@@ -19,6 +19,20 @@ from .._validation import (
 )
 
 
+def centred_unit_columns(X: np.ndarray) -> np.ndarray:
+    """Columns scaled by a power of two to max ``|x|`` in [0.5, 1), then centred.
+
+    Scale-free statistics (F, correlations) computed on these do not depend
+    on a column's units: multiplying a column by a power of two changes
+    nothing at all, and any factor from 1e-300 to 1e300 changes nothing but
+    its rounding, where squares of the raw values would underflow to 0 or
+    overflow to inf and give 0/0. Scaling by a power of two is exact.
+    """
+    _, exponent = np.frexp(np.max(np.abs(X), axis=0))
+    scaled = np.ldexp(X, -exponent)
+    return scaled - scaled.mean(axis=0)
+
+
 class FeatureFilter(SelectorMixin, BaseEstimator):
     """Base class: validation at the top of ``fit`` and a stored support mask.
 

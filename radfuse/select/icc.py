@@ -24,8 +24,15 @@ class ICCFilter(FeatureFilter):
     column names: the outcome is not used, so the filter cannot leak it.
 
     Features of ``X`` that the reliability tables do not contain (for example
-    CNN embeddings, which no reader delineates) are *unrated*: they pass
-    through unless ``unrated="drop"``.
+    CNN embeddings, which no reader delineates), or that hold no reader's
+    value (a column NaN for every case in every table), are *unrated*: by
+    default they pass through (``unrated="keep"``), so one ICC step serves a
+    feature set that mixes rated radiomics and unrated deep features.
+    Reliability columns that are not columns of ``X`` are ignored: they are
+    the rated features of other feature sets, so the same reliability tables
+    serve every feature set of a study (when ``X`` is a numpy array, at least
+    one reliability column must be named ``x0, x1, ...``, or the names were
+    surely not translated).
 
     Parameters
     ----------
@@ -41,7 +48,9 @@ class ICCFilter(FeatureFilter):
         Shrout & Fleiss form. The default ICC(3,1) is the two-way mixed,
         consistency, single-rater coefficient of the published protocol.
     unrated : {"keep", "drop"}, default="keep"
-        What to do with features of ``X`` absent from the reliability tables.
+        What to do with the unrated features of ``X``: ``"keep"`` lets them
+        pass (they carry no evidence of unreliability), ``"drop"`` keeps
+        only features shown to be reliable.
 
     Attributes
     ----------
@@ -126,7 +135,7 @@ class ICCFilter(FeatureFilter):
         names = feature_names_of(self, X.shape[1])
         check_finite_features(X, names, step)
 
-        readers = _check_reliability(self.reliability, names, step)
+        readers = _check_reliability(self.reliability, names, step, named=hasattr(self, "feature_names_in_"))
         rated_names = list(readers[0].columns)
         ratings = np.stack([reader.to_numpy(dtype=np.float64) for reader in readers], axis=1)
         rated_icc = pd.Series(icc_per_feature(ratings, self.icc_type), index=rated_names)
@@ -145,8 +154,12 @@ class ICCFilter(FeatureFilter):
         return tags
 
 
-def _check_reliability(reliability, feature_names, step):
-    """Validate the repeated tables and align them on the first reader's order."""
+def _check_reliability(reliability, feature_names, step, *, named=True):
+    """Validate the repeated tables; align the rated columns of ``X`` on the first reader's order.
+
+    Columns that are not features of ``X``, and columns no reader rated (NaN
+    for every case in every table), are left out.
+    """
     if isinstance(reliability, pd.DataFrame) or not isinstance(reliability, (list, tuple)):
         raise TypeError(
             f"{step}: reliability must be a list of DataFrames, one per reader; "
@@ -179,16 +192,21 @@ def _check_reliability(reliability, feature_names, step):
         raise ValueError(
             f"{step}: reliability tables must hold at least two cases; got {len(first.index)}."
         )
-    unknown = sorted(set(columns) - set(feature_names))
-    if unknown:
+    known = set(feature_names)
+    if not named and not known & set(columns):
         raise ValueError(
-            f"{step}: reliability column(s) {preview(unknown)} are not columns of X. "
-            "Use the feature names of X (x0, x1, ... when X is a numpy array)."
+            f"{step}: reliability column(s) {preview(sorted(columns))} are not columns of X. "
+            "X is a numpy array: name the reliability columns x0, x1, ... as scikit-learn does."
         )
+    unrated = [
+        column for column in first.columns
+        if all(reader[column].isna().all() for reader in reliability)
+    ]
+    rated = [c for c, name in zip(first.columns, columns) if name in known and c not in unrated]
 
     readers = []
     for i, reader in enumerate(reliability):
-        aligned = reader.loc[first.index, first.columns].set_axis(columns, axis=1)
+        aligned = reader.loc[first.index, rated].set_axis([str(c) for c in rated], axis=1)
         non_numeric = [c for c, kind in aligned.dtypes.items() if kind.kind not in "biuf"]
         if non_numeric:
             raise ValueError(
@@ -199,7 +217,7 @@ def _check_reliability(reliability, feature_names, step):
         if bad.any():
             raise ValueError(
                 f"{step}: reliability[{i}] contains NaN or inf in column(s) "
-                f"{preview([columns[j] for j in np.flatnonzero(bad.any(axis=0))])} for case(s) "
+                f"{preview([aligned.columns[j] for j in np.flatnonzero(bad.any(axis=0))])} for case(s) "
                 f"{preview(aligned.index[bad.any(axis=1)].tolist())}. Every reader must "
                 "rate every case; drop incomplete cases from all readers."
             )

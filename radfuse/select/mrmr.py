@@ -8,8 +8,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from .._validation import check_no_features_left
-from ._base import FeatureFilter
+from .._validation import check_no_features_left, preview
+from ._base import FeatureFilter, centred_unit_columns
 
 #: Smallest redundancy a pair of features can have, as in mrmr-selection: a
 #: candidate uncorrelated with every selected feature gets a finite score.
@@ -54,12 +54,12 @@ class MRMRSelector(FeatureFilter):
     Parameters
     ----------
     n_features : int, default=10
-        Number of features to select. When fewer features have a positive
-        relevance (non-constant features, all of them on real data), all of
-        those are selected and a ``UserWarning`` says so, as
-        :class:`~sklearn.feature_selection.SelectKBest` does for ``k`` larger
-        than the number of features. A tuned ``n_features`` thus stays valid
-        in folds where an earlier filter kept fewer columns.
+        Number of features to select. When the input has fewer features, all
+        of them are selected (an earlier filter often keeps fewer inside a
+        CV fold; ``feature_counts`` tables show it), so a tuned
+        ``n_features`` stays valid in every fold. When constant features
+        (zero relevance, never selected) are why fewer are selected, a
+        ``UserWarning`` names them.
 
     Attributes
     ----------
@@ -158,15 +158,18 @@ class MRMRSelector(FeatureFilter):
         check_no_features_left(
             relevance > 0, step, "F-statistic relevance > 0 (a non-constant feature)"
         )
-        n_select = self.n_features
-        if n_select > candidates.size:
+        n_select = min(self.n_features, candidates.size)
+        if candidates.size < min(self.n_features, len(names)):
+            # Fewer inputs than n_features is the protocol's normal case (an
+            # earlier filter kept fewer in this fold): all are selected without
+            # a warning. Constant features that mRMR cannot rank are worth one.
+            constant = [names[i] for i in np.flatnonzero(relevance <= 0)]
             warnings.warn(
-                f"{step}: n_features={n_select} exceeds the {candidates.size} feature(s) with "
-                f"positive relevance among the {len(names)} input features; selecting all "
-                f"{candidates.size}.",
+                f"{step}: n_features={self.n_features} exceeds the {candidates.size} feature(s) "
+                f"with positive relevance among the {len(names)} input features; selecting all "
+                f"{candidates.size}. Constant (zero relevance): {preview(constant)}.",
                 UserWarning,
             )
-            n_select = candidates.size
 
         order, scores = _greedy_mrmr(X[:, candidates], relevance[candidates], n_select)
         selected = candidates[order]
@@ -185,7 +188,10 @@ def f_statistic(X, y):
     """Two-class one-way ANOVA F-statistic of every column of ``X`` at once.
 
     Equal to :func:`sklearn.feature_selection.f_classif`, except that a
-    constant column gets 0 instead of NaN (0/0) or round-off noise.
+    constant column gets 0 instead of NaN (0/0) or round-off noise, and that
+    it is computed on rescaled columns (:func:`centred_unit_columns`), so a
+    column in units of 1e-300 or 1e300 gets the same finite F as in units of
+    1, where squares of the raw values would underflow or overflow.
 
     Parameters
     ----------
@@ -196,6 +202,8 @@ def f_statistic(X, y):
     -------
     ndarray of shape (n_features,)
     """
+    constant = np.ptp(X, axis=0) == 0
+    X = centred_unit_columns(X)
     is_positive = y.astype(bool)
     n_samples = y.size
     group_means = np.stack([X[~is_positive].mean(axis=0), X[is_positive].mean(axis=0)])
@@ -203,7 +211,6 @@ def f_statistic(X, y):
     grand_mean = X.mean(axis=0)
     between = (group_sizes * (group_means - grand_mean) ** 2).sum(axis=0)
     within = ((X - group_means[is_positive.astype(int)]) ** 2).sum(axis=0) / (n_samples - 2)
-    constant = np.ptp(X, axis=0) == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = between / within
     statistic[constant] = 0.0
@@ -212,7 +219,7 @@ def f_statistic(X, y):
 
 def _greedy_mrmr(X, relevance, n_select):
     """Selection order and scores of mRMR on columns with positive relevance."""
-    centred = X - X.mean(axis=0)
+    centred = centred_unit_columns(X)
     standardised = centred / np.linalg.norm(centred, axis=0)
     redundancy_sum = np.zeros(X.shape[1])
     available = np.ones(X.shape[1], dtype=bool)

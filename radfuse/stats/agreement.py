@@ -27,11 +27,19 @@ _ICC_DESCRIPTIONS = {
 def _mean_squares(ratings: np.ndarray):
     """Two-way ANOVA mean squares of a (subjects, raters, features) array."""
     n, k = ratings.shape[:2]
-    grand = ratings.mean(axis=(0, 1))
-    ss_total = ((ratings - grand) ** 2).sum(axis=(0, 1))
-    ss_subjects = k * ((ratings.mean(axis=1) - grand) ** 2).sum(axis=0)
-    ss_raters = n * ((ratings.mean(axis=0) - grand) ** 2).sum(axis=0)
-    ss_error = ss_total - ss_subjects - ss_raters
+    subject_means, rater_means = ratings.mean(axis=1), ratings.mean(axis=0)
+    grand = rater_means.mean(axis=0)
+    ss_subjects = k * ((subject_means - grand) ** 2).sum(axis=0)
+    ss_raters = n * ((rater_means - grand) ** 2).sum(axis=0)
+    # The residual sum of squares directly, not as total - subjects - raters:
+    # the difference leaves round-off (even negative) where the readers agree
+    # perfectly, and an F of 1e16 instead of inf.
+    residual = (ratings - subject_means[:, None]) - (rater_means - grand)
+    # Residuals within a few units of the data's last digit are round-off of
+    # the means (three readers who all wrote 0.1): perfect agreement.
+    resolution = 4 * np.finfo(np.float64).eps * np.abs(ratings).max(axis=(0, 1))
+    residual[np.abs(residual) <= resolution] = 0.0
+    ss_error = (residual**2).sum(axis=(0, 1))
     msb = ss_subjects / (n - 1)
     msj = ss_raters / (k - 1)
     mse = ss_error / ((n - 1) * (k - 1))
@@ -119,6 +127,12 @@ def icc(ratings, targets=None, raters=None, values=None, *, alpha: float = 0.05)
     follow McGraw & Wong (1996); the values equal pingouin's
     ``intraclass_corr`` and R's ``psych::ICC``.
 
+    When the raters agree perfectly (:math:`MS_E = 0`, or :math:`MS_W = 0`)
+    the F statistic is infinite, its p-value 0 and the ICC 1, as pingouin
+    reports; the interval bounds of the single-measure forms take their
+    limit 1 there (pingouin: NaN), and the ICC(2,·) interval, whose
+    Satterthwaite degrees of freedom are then undefined, is NaN.
+
     Parameters
     ----------
     ratings : array-like of shape (n_subjects, n_raters), or long DataFrame
@@ -149,8 +163,20 @@ def icc(ratings, targets=None, raters=None, values=None, *, alpha: float = 0.05)
     """
     matrix = _ratings_matrix(ratings, targets, raters, values)
     n, k = matrix.shape
-    msb, msj, mse, msw = (float(v[0]) for v in _mean_squares(matrix[:, :, None]))
+    msb, msj, mse, msw = (v[0] for v in _mean_squares(matrix[:, :, None]))
     values_by_type = {t: float(icc_per_feature(matrix[:, :, None], t)[0]) for t in ICC_TYPES}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _icc_table(matrix, msb, msj, mse, msw, values_by_type, alpha)
+
+
+def _single_bound(f, k):
+    """ICC bound (F - 1)/(F + k - 1) of an F bound; its limit 1 when F is infinite."""
+    return 1.0 if np.isinf(f) else (f - 1) / (f + k - 1)
+
+
+def _icc_table(matrix, msb, msj, mse, msw, values_by_type, alpha):
+    # numpy scalars: perfect agreement (MS_W or MS_E = 0) gives F = inf, not ZeroDivisionError.
+    n, k = matrix.shape
 
     df1, df_one_way, df_two_way = n - 1, n * (k - 1), (n - 1) * (k - 1)
     f_one_way, f_two_way = msb / msw, msb / mse
@@ -175,9 +201,9 @@ def icc(ratings, targets=None, raters=None, values=None, *, alpha: float = 0.05)
     u2 = n * (f2_low * msb - mse) / (denom + n * f2_low * msb)
 
     intervals = {
-        "ICC1": ((f1_low - 1) / (f1_low + k - 1), (f1_up - 1) / (f1_up + k - 1)),
+        "ICC1": (_single_bound(f1_low, k), _single_bound(f1_up, k)),
         "ICC2": (l2, u2),
-        "ICC3": ((f3_low - 1) / (f3_low + k - 1), (f3_up - 1) / (f3_up + k - 1)),
+        "ICC3": (_single_bound(f3_low, k), _single_bound(f3_up, k)),
         "ICC1k": (1 - 1 / f1_low, 1 - 1 / f1_up),
         "ICC2k": (l2 * k / (1 + l2 * (k - 1)), u2 * k / (1 + u2 * (k - 1))),
         "ICC3k": (1 - 1 / f3_low, 1 - 1 / f3_up),
@@ -187,10 +213,10 @@ def icc(ratings, targets=None, raters=None, values=None, *, alpha: float = 0.05)
         {
             "description": _ICC_DESCRIPTIONS[t],
             "icc": values_by_type[t],
-            "F": f_one_way if t in one_way else f_two_way,
+            "F": float(f_one_way if t in one_way else f_two_way),
             "df1": df1,
             "df2": df_one_way if t in one_way else df_two_way,
-            "pvalue": p_one_way if t in one_way else p_two_way,
+            "pvalue": float(p_one_way if t in one_way else p_two_way),
             "ci_lower": float(intervals[t][0]),
             "ci_upper": float(intervals[t][1]),
         }

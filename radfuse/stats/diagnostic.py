@@ -459,7 +459,10 @@ def mcnemar_test(
       :math:`\min\{1, 2 \, P(X \le \min(b, c))\}` with
       :math:`X \sim \mathrm{Binomial}(b + c, 1/2)`;
     * ``exact=False``: :math:`\chi^2 = (|b - c| - k)^2 / (b + c)` on 1 df, with
-      :math:`k = 1` (continuity correction) or 0.
+      :math:`k = 1` (continuity correction) or 0. As in R's ``mcnemar.test``,
+      the correction applies only when :math:`b \ne c`: with :math:`b = c`
+      the statistic is 0 and the p-value 1 (correcting would move a zero
+      difference away from zero).
 
     ``subset="positives"`` compares the **sensitivities** (correct = called
     positive), ``"negatives"`` the **specificities**, ``"all"`` the
@@ -475,7 +478,8 @@ def mcnemar_test(
     exact : bool
         Binomial test (recommended when :math:`b + c < 25`) or chi-square.
     correction : bool
-        Continuity correction of the chi-square form.
+        Continuity correction of the chi-square form (only when
+        :math:`b \ne c`, as R does).
     pos_label : label, optional
 
     Returns
@@ -490,8 +494,9 @@ def mcnemar_test(
     -----
     Without discordant cases (:math:`b = c = 0`) both classifiers agree on
     every case: the result is statistic 0 and p-value 1, with a
-    ``RuntimeWarning``. The values equal R's ``mcnemar.test`` and statsmodels'
-    ``mcnemar``.
+    ``RuntimeWarning``. The values equal R's ``mcnemar.test``, and
+    statsmodels' ``mcnemar`` except when :math:`b = c` (statsmodels then
+    corrects a zero difference: :math:`b = c = 7` gives 0.0714, p = 0.789).
 
     References
     ----------
@@ -540,7 +545,8 @@ def mcnemar_test(
         statistic = float(min(only_a, only_b))
         pvalue = float(min(1.0, 2 * stats.binom.cdf(statistic, discordant, 0.5)))
     else:
-        statistic = (abs(only_a - only_b) - int(correction)) ** 2 / discordant
+        corrected = correction and only_a != only_b
+        statistic = (abs(only_a - only_b) - int(corrected)) ** 2 / discordant
         pvalue = float(stats.chi2.sf(statistic, 1))
 
     proportion_a, proportion_b = float(correct_a.mean()), float(correct_b.mean())

@@ -21,7 +21,7 @@ from sklearn.model_selection import (
 from sklearn.utils import check_random_state
 
 from .._validation import check_binary_target, check_feature_table, check_finite_features, preview
-from ..blocks import block_columns, list_blocks
+from ..blocks import _block_of, block_columns, list_blocks
 
 STEP = "Study"
 
@@ -120,12 +120,32 @@ def resolve_feature_sets(features: pd.DataFrame, feature_sets) -> dict[str, list
     return resolved
 
 
-def check_feature_values(features: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Uniquely named, numeric and finite, with the offending columns and cases named."""
-    table = features.loc[:, list(columns)]
-    step = f"{STEP} ({name})"
+def check_feature_values(table: pd.DataFrame, columns: Sequence[str], part: str) -> None:
+    """Numeric, no inf, and NaN only for whole missing blocks (a modality not acquired).
+
+    A case missing some but not all columns of a block is a broken extraction,
+    not a missing modality: it is an error naming the cases and columns.
+    """
+    table = table.loc[:, list(columns)]
+    step = f"{STEP} ({part})"
     check_feature_table(table, step)
-    check_finite_features(table.to_numpy(dtype=np.float64), list(table.columns), step, case_ids=table.index)
+    values = table.to_numpy(dtype=np.float64)
+    infinite = np.isinf(values)
+    if infinite.any():
+        check_finite_features(values, list(table.columns), step, case_ids=table.index)
+    missing = pd.DataFrame(np.isnan(values), index=table.index, columns=table.columns)
+    blocks = [_block_of(column) or column for column in table.columns]
+    for block, part_missing in missing.T.groupby(blocks, sort=False):
+        counts = part_missing.sum(axis=0)
+        partial = counts[(counts > 0) & (counts < len(part_missing))]
+        if not partial.empty:
+            columns_missing = part_missing.index[part_missing[partial.index[0]].to_numpy()].tolist()
+            raise ValueError(
+                f"{step}: case(s) {preview(partial.index.tolist())} miss some but not all "
+                f"columns of block {block!r} (e.g. {preview(columns_missing)} of case "
+                f"{partial.index[0]!r}). A missing modality is a block that is NaN in every "
+                "column; impute or drop these columns or cases."
+            )
 
 
 def split_cases(features, y, split, seed, *, pos_label=None, groups=None):

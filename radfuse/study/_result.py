@@ -78,6 +78,24 @@ class StudyResult:
         Every warning raised while fitting (``feature_set``, ``fold`` (-1: the
         final refit), ``category``, ``message``); ``Study.run`` summarises
         them in a single warning.
+    lasso_rules : DataFrame
+        Which rule chose the LASSO penalty in each fit (``feature_set``,
+        ``classifier``, ``repeat``, ``fold`` (-1: the final refit), ``rule``:
+        ``"cv"``, or ``"min_features"`` when the cross-validated penalty kept
+        fewer than ``LassoSelector.min_features`` features); empty without a
+        LASSO step.
+    failed_folds : DataFrame
+        Every training part that could not be fitted (``feature_set``,
+        ``classifier``, ``repeat``, ``fold`` (-1: the final refit),
+        ``n_train``, ``reason``). A failed CV fold is left out of the CV
+        summaries (``metrics("cv")`` counts them in ``n_failed``); a model
+        whose final refit, or every CV fold, failed is left out of the
+        results.
+    feature_set_cases : DataFrame or None
+        The cases each feature set (and fusion) was trained and evaluated on:
+        those with every one of its blocks (``feature_set``, ``split``,
+        ``n``, ``n_positive``, ``n_negative``, ``n_excluded``: cases of the
+        split missing one of its blocks).
     settings : dict
         The resolved design (seed, CV scheme, split, tuning scheme, feature-set
         columns, classifiers, pipeline, library versions) for methods text.
@@ -99,6 +117,9 @@ class StudyResult:
         tuning,
         warnings,
         settings,
+        lasso_rules=None,
+        failed_folds=None,
+        feature_set_cases=None,
     ):
         self.predictions = predictions
         self.y_train = y_train
@@ -113,6 +134,15 @@ class StudyResult:
         self.tuning = tuning
         self.warnings = warnings
         self.settings = settings
+        self.lasso_rules = (
+            pd.DataFrame(columns=["feature_set", "classifier", "repeat", "fold", "rule"])
+            if lasso_rules is None else lasso_rules
+        )
+        self.failed_folds = (
+            pd.DataFrame(columns=["feature_set", "classifier", "repeat", "fold", "n_train", "reason"])
+            if failed_folds is None else failed_folds
+        )
+        self.feature_set_cases = feature_set_cases
         self._metrics_cache: dict[str, pd.DataFrame] = {}
 
     def __repr__(self) -> str:
@@ -179,7 +209,8 @@ class StudyResult:
             and ``ci_lower``, ``ci_upper`` from the corrected resampled t
             interval, ``n_folds`` (folds where the metric is defined: PPV and
             NPV are undefined in a fold where no case, or every case, reaches
-            the threshold). Thresholds are the study's Youden thresholds and
+            the threshold) and ``n_failed`` (folds that could not be fitted,
+            see ``failed_folds``; left out of the summary). Thresholds are the study's Youden thresholds and
             carry no interval: their ``ci`` columns (and ``sd`` in CV) are NaN.
         """
         if split not in SPLITS:
@@ -190,10 +221,11 @@ class StudyResult:
         return self._metrics_cache[split].copy()
 
     def _fixed_metrics(self, split: str) -> pd.DataFrame:
-        y = self._outcome(split)
         rows = []
         for feature_set, classifier in self.models:
-            prob = self.probabilities((feature_set, classifier), split).loc[y.index]
+            prob = self.probabilities((feature_set, classifier), split)
+            # A feature set is evaluated on the cases with all of its blocks.
+            y = self._outcome(split).loc[prob.index]
             threshold = float(self.thresholds[(feature_set, classifier)])
             # A degenerate CI (e.g. a tree ensemble's AUC of 1 on its own training
             # cases) is explained in the table's note rather than warned per model.
@@ -244,18 +276,25 @@ class StudyResult:
     def _cv_metrics(self, split: str) -> pd.DataFrame:
         scores = self.fold_scores()
         n_train, n_test = self.settings["mean_fold_train_size"], self.settings["mean_fold_test_size"]
+        failed = self.failed_folds[self.failed_folds["fold"] >= 0]
+        n_failed = failed.groupby(["feature_set", "classifier"]).size()
         rows = []
         for (feature_set, classifier), part in scores.groupby(["feature_set", "classifier"], sort=False):
+            failures = int(n_failed.get((feature_set, classifier), 0))
             for metric in METRICS:
                 values = part[metric].dropna().to_numpy()
                 if metric == "threshold":
-                    rows.append((feature_set, classifier, metric, values[0], np.nan, np.nan, np.nan, values.size))
+                    rows.append(
+                        (feature_set, classifier, metric, values[0], np.nan, np.nan, np.nan, values.size, failures)
+                    )
                     continue
                 summary = corrected_resampled_ci(values, n_train, n_test)
                 rows.append(
-                    (feature_set, classifier, metric, summary.mean, summary.sd, *summary.ci, values.size)
+                    (feature_set, classifier, metric, summary.mean, summary.sd, *summary.ci, values.size, failures)
                 )
-        columns = ["feature_set", "classifier", "metric", "mean", "sd", "ci_lower", "ci_upper", "n_folds"]
+        columns = [
+            "feature_set", "classifier", "metric", "mean", "sd", "ci_lower", "ci_upper", "n_folds", "n_failed",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
     def best(self, metric: str = "auc", split: str = "test") -> tuple[str, str]:
@@ -281,7 +320,7 @@ class StudyResult:
         ``split="test"``: the DeLong test of the two AUCs on the test set, the
         category-free NRI and the IDI of ``a`` over ``b``. ``split="cv"``: the
         corrected resampled t-test of their per-fold AUCs (the models share
-        the folds).
+        the folds; a fold that failed for either model is left out for both).
 
         Returns
         -------
@@ -292,17 +331,27 @@ class StudyResult:
         """
         key_a, key_b = self._key(a), self._key(b)
         if split == "cv":
-            scores = self.fold_scores().set_index(["feature_set", "classifier"])
+            scores = self.fold_scores()
             settings = self.settings
+            # Paired by fold: only the folds both models were fitted on.
+            paired = pd.concat(
+                [
+                    scores[(scores["feature_set"] == key[0]) & (scores["classifier"] == key[1])]
+                    .set_index(["repeat", "fold"])["auc"]
+                    for key in (key_a, key_b)
+                ],
+                axis=1, join="inner",
+            ).to_numpy()
             result = corrected_resampled_ttest(
-                scores.loc[key_a, "auc"].to_numpy(), scores.loc[key_b, "auc"].to_numpy(),
+                paired[:, 0], paired[:, 1],
                 settings["mean_fold_train_size"], settings["mean_fold_test_size"],
             )
             tests = {"corrected_t": (result.mean_difference, *result.ci, result.statistic, result.pvalue)}
         elif split == "test":
-            y = self.y_test
-            prob_a = self.probabilities(key_a).loc[y.index]
-            prob_b = self.probabilities(key_b).loc[y.index]
+            # Paired tests: the test cases both models were evaluated on.
+            paired = pd.concat([self.probabilities(key_a), self.probabilities(key_b)], axis=1, join="inner")
+            y = self.y_test.loc[paired.index]
+            prob_a, prob_b = paired.iloc[:, 0], paired.iloc[:, 1]
             delong = delong_test(y, prob_a, prob_b)
             reclassified = nri(y, prob_a, prob_b)
             integrated = idi(y, prob_a, prob_b)
@@ -410,6 +459,7 @@ class StudyResult:
             "selected_features": self.selected_features(),
             "thresholds": self.thresholds.rename("threshold").reset_index(),
             "class_balance": self.class_balance.reset_index(),
+            **({} if self.feature_set_cases is None else {"feature_set_cases": self.feature_set_cases}),
             "predictions": self.predictions,
         }
         for feature_set in dict.fromkeys(key[0] for key, d in self._selections.items() if "lasso" in d):
@@ -426,6 +476,10 @@ class StudyResult:
             tables["baseline"] = self.baseline.reset_index()
         if not self.warnings.empty:
             tables["warnings"] = self.warnings
+        if not self.lasso_rules.empty:
+            tables["lasso_rules"] = self.lasso_rules
+        if not self.failed_folds.empty:
+            tables["failed_folds"] = self.failed_folds
         return tables
 
     def save(self, directory, *, overwrite=False, **options) -> Path:

@@ -24,7 +24,7 @@ from ..pipeline import make_radiomics_pipeline
 from ..stats.diagnostic import youden_threshold
 from . import _design
 from ._result import StudyResult
-from ._units import FusionModels, SharedSelection, TunedModels, run_task, split_pipeline
+from ._units import FusionModels, SharedSelection, TunedModels, complete_cases, run_task, split_pipeline
 
 FUSION_STRATEGIES = ("early", "ensemble", "stacking")
 _TUNING_KEYS = ("cv", "scoring", "param_grid")
@@ -69,6 +69,17 @@ class Study:
     the test set never influences it. The same cut-off gives the threshold
     metrics of the CV, the training and the test tables.
 
+    **Small and incomplete cohorts.** A training part that cannot be fitted
+    (a ``ValueError`` of a step, e.g. no feature passing a filter in a small
+    fold) does not stop the study: it is listed with its reason in
+    ``StudyResult.failed_folds``, left out of the CV summaries and counted
+    in their ``n_failed`` column, and summarised in one warning. Which rule
+    chose each LASSO penalty (``"cv"``, or ``"min_features"`` when
+    ``LassoSelector`` had to keep more features than the CV choice) is in
+    ``StudyResult.lasso_rules``. Only when no model could be fitted does
+    ``run`` raise. Cases missing a modality are handled as described
+    under ``features``.
+
     **Determinism.** All randomness flows from one integer seed
     (``random_state``, or an integer drawn from it once): the hold-out split,
     the outer folds and every pipeline (SMOTE, LASSO's CV, tie-breaking,
@@ -80,6 +91,12 @@ class Study:
     ----------
     features : DataFrame
         One row per case (index: case id), columns ``<block>__<feature>``.
+        A case missing a modality has NaN in every column of that block (as
+        :attr:`radfuse.extract.ExtractionResult.features` leaves it): each
+        feature set, and each fusion, is trained and evaluated on the cases
+        that have all of its blocks, counted in
+        ``StudyResult.feature_set_cases``. NaN in only part of a block, and
+        infinite values, are errors naming the cases and columns.
     labels : Series
         Binary outcome indexed by the same case ids.
     feature_sets : dict of str to list of str
@@ -341,6 +358,8 @@ class Study:
         folds = _design.outer_folds(cv, X_train, y_train, groups)
         templates = self._templates(factory, names, seed)
         balance = _design.class_balance(y_train, y_test)
+        set_columns = {**feature_sets, **{name: _late_columns(blocks) for name, (_, blocks, _) in late.items()}}
+        cases = _cases_per_feature_set(set_columns, X_train, y_train, X_test, y_test)
         baseline = self._baseline(y_train, y_test, seed)
 
         with tempfile.TemporaryDirectory(prefix="radfuse-study-") as cache:
@@ -378,9 +397,11 @@ class Study:
             "versions": _versions(),
         }
         result = _assemble_result(
-            tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings
+            tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings, cases
         )
         _summarise_warnings(result.warnings)
+        _summarise_failures(result.failed_folds)
+        _summarise_missing_blocks(cases)
         return result
 
     def _baseline(self, y_train, y_test, seed):
@@ -401,6 +422,44 @@ class Study:
         return baseline_table(table, "split", random_state=seed)
 
 
+def _late_columns(blocks) -> list[str]:
+    return list(dict.fromkeys(c for columns in blocks.values() for c in columns))
+
+
+
+def _cases_per_feature_set(feature_sets, X_train, y_train, X_test, y_test) -> pd.DataFrame:
+    """Cases each feature set is evaluated on: those with all of its blocks, by split."""
+    rows = []
+    for name, columns in feature_sets.items():
+        for split, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
+            ids = complete_cases(X, columns)
+            rows.append(
+                {
+                    "feature_set": name, "split": split, "n": ids.size,
+                    "n_positive": int(y.loc[ids].sum()), "n_negative": int(ids.size - y.loc[ids].sum()),
+                    "n_excluded": int(y.size - ids.size),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _summarise_missing_blocks(cases: pd.DataFrame) -> None:
+    """One warning naming the feature sets evaluated on fewer than all cases."""
+    excluded = cases.groupby("feature_set", sort=False)[["n", "n_excluded"]].sum()
+    excluded = excluded[excluded["n_excluded"] > 0]
+    if excluded.empty:
+        return
+    sets = ", ".join(
+        f"{name!r} on {row.n} of {row.n + row.n_excluded}" for name, row in excluded.iterrows()
+    )
+    warnings.warn(
+        f"Study: cases missing a block are left out of the feature sets that use it: {sets} "
+        "cases; the counts by split are in result.feature_set_cases.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def _summarise_warnings(raised: pd.DataFrame) -> None:
     """One warning for all those the folds raised, by the step that raised them."""
     if raised.empty:
@@ -412,6 +471,23 @@ def _summarise_warnings(raised: pd.DataFrame) -> None:
     warnings.warn(
         f"Study: the fitted models raised {len(raised)} warning(s) ({counts}); every one "
         "is listed with its feature set and fold in result.warnings.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _summarise_failures(failed: pd.DataFrame) -> None:
+    """One warning for every training part that could not be fitted."""
+    if failed.empty:
+        return
+    parts = failed.drop_duplicates(["feature_set", "repeat", "fold"])
+    counts = ", ".join(f"{name} x{count}" for name, count in parts["feature_set"].value_counts().items())
+    first = parts.iloc[0]
+    where = "the final refit" if first["fold"] < 0 else f"CV fold {first['fold']}"
+    warnings.warn(
+        f"Study: {len(parts)} training part(s) could not be fitted ({counts}) and are left out "
+        f"of the summaries; the first, {first['feature_set']!r} {where} ({first['n_train']} training "
+        f"cases): {first['reason']} Every one is listed in result.failed_folds.",
         UserWarning,
         stacklevel=3,
     )
@@ -495,9 +571,12 @@ def _youden_thresholds(predictions, y_train) -> pd.Series:
     return pd.Series(list(thresholds.values()), index=index, name="threshold")
 
 
-def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings):
+def _assemble_result(
+    tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings, cases
+):
     """Collect the task outcomes into tidy tables and a StudyResult."""
     frames, models, selections, counts, tuning, raised = [], {}, {}, [], [], []
+    rules, failures = [], []
 
     def add(unit, clf_name, split, ids, y, prob, repeat=-1, fold=-1):
         frames.append(
@@ -505,24 +584,32 @@ def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_labe
                 {
                     "feature_set": unit.name, "classifier": clf_name, "split": split,
                     "repeat": repeat, "fold": fold, "case_id": ids,
-                    "y_true": y.to_numpy(), "probability": prob,
+                    "y_true": y.loc[ids].to_numpy(), "probability": prob,
                 }
             )
         )
 
     for (unit, fold), outcome in zip(tasks, outcomes):
-        number, repeat, _, validation = (-1, -1, None, None) if fold is None else fold
+        number, repeat, train, validation = (-1, -1, None, None) if fold is None else fold
         raised += [(unit.name, number, category, message) for category, message in outcome.warnings]
+        if outcome.failure is not None:
+            n_train = y_train.size if train is None else len(train)
+            failures += [
+                (unit.name, clf_name, repeat, number, n_train, outcome.failure)
+                for clf_name in unit.classifier_names
+            ]
+            continue
         for clf_name, probs in outcome.probabilities.items():
             key = (unit.name, clf_name)
             if fold is None:
-                add(unit, clf_name, "train", X_train.index, y_train, probs[0])
-                add(unit, clf_name, "test", X_test.index, y_test, probs[1])
+                add(unit, clf_name, "train", outcome.evaluated[0], y_train, probs[0])
+                add(unit, clf_name, "test", outcome.evaluated[1], y_test, probs[1])
                 models[key] = outcome.models[clf_name]
                 selections[key] = outcome.selection.get(clf_name, {})
             else:
-                ids = X_train.index[validation]
-                add(unit, clf_name, "cv", ids, y_train.loc[ids], probs[0], repeat, number)
+                add(unit, clf_name, "cv", outcome.evaluated[0], y_train, probs[0], repeat, number)
+            if clf_name in outcome.lasso_rules:
+                rules.append((unit.name, clf_name, repeat, number, outcome.lasso_rules[clf_name]))
             if clf_name in outcome.feature_counts:
                 series = outcome.feature_counts[clf_name]
                 counts.append(
@@ -537,7 +624,25 @@ def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_labe
                 tuning.append({"feature_set": unit.name, "classifier": clf_name, "fold": number,
                                **outcome.best_params[clf_name]})
 
-    predictions = pd.concat(frames, ignore_index=True)
+    failed_folds = pd.DataFrame(
+        failures, columns=["feature_set", "classifier", "repeat", "fold", "n_train", "reason"]
+    )
+    predictions = pd.concat(frames, ignore_index=True) if frames else None
+    # A model needs its final refit (test predictions, fitted pipeline) and at
+    # least one CV fold (its threshold); a model lacking either is left out
+    # whole -- its failures are in failed_folds.
+    has_cv = set() if predictions is None else set(
+        map(tuple, predictions.loc[predictions["split"] == "cv", ["feature_set", "classifier"]].drop_duplicates().to_numpy())
+    )
+    models = {key: model for key, model in models.items() if key in has_cv}
+    selections = {key: details for key, details in selections.items() if key in models}
+    if not models:
+        raise ValueError(
+            "Study: no model could be fitted on the whole training set and at least one CV fold; "
+            f"the first reason ({failed_folds['feature_set'].iloc[0]!r}): {failed_folds['reason'].iloc[0]}"
+        )
+    fitted = pd.MultiIndex.from_frame(predictions[["feature_set", "classifier"]]).isin(list(models))
+    predictions = predictions[fitted].reset_index(drop=True)
     thresholds = _youden_thresholds(predictions, y_train).loc[list(models)]
     feature_counts = (
         pd.concat(counts, ignore_index=True)
@@ -558,4 +663,7 @@ def _assemble_result(tasks, outcomes, X_train, y_train, X_test, y_test, pos_labe
         tuning=pd.DataFrame(tuning) if tuning else None,
         warnings=pd.DataFrame(raised, columns=["feature_set", "fold", "category", "message"]),
         settings=settings,
+        lasso_rules=pd.DataFrame(rules, columns=["feature_set", "classifier", "repeat", "fold", "rule"]),
+        failed_folds=failed_folds,
+        feature_set_cases=cases,
     )

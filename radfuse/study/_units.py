@@ -38,12 +38,17 @@ class UnitOutcome:
     """What a unit returns for one training part.
 
     ``probabilities[classifier]`` holds one array of positive-class
-    probabilities per evaluated table; ``feature_counts`` and ``best_params``
-    are keyed by classifier; ``models`` and ``selection`` are filled only for
-    the final refit on the whole training set.
+    probabilities per evaluated table, for the case ids in ``evaluated``;
+    ``feature_counts``, ``best_params`` and ``lasso_rules`` are keyed by
+    classifier; ``models`` and ``selection`` are filled only for the final
+    refit on the whole training set. ``failure`` is the reason a training
+    part could not be fitted (then nothing else is filled).
     """
 
     probabilities: dict[str, list[np.ndarray]]
+    evaluated: list[pd.Index] = field(default_factory=list)
+    lasso_rules: dict[str, str] = field(default_factory=dict)
+    failure: str | None = None
     feature_counts: dict[str, pd.Series] = field(default_factory=dict)
     best_params: dict[str, dict] = field(default_factory=dict)
     models: dict[str, object] = field(default_factory=dict)
@@ -61,6 +66,19 @@ def split_pipeline(estimator):
 
 def _positive_probability(model, X) -> np.ndarray:
     return np.asarray(model.predict_proba(X), dtype=np.float64)[:, 1]
+
+
+def lasso_rule(selection) -> str | None:
+    """Which rule chose the LASSO penalty of a fitted selection, or None without a LASSO.
+
+    ``"cv"``: the cross-validated penalty; ``"min_features"``: the largest
+    penalty keeping ``LassoSelector.min_features`` features, when the CV
+    choice kept fewer. A selector without ``selection_rule_`` always used CV.
+    """
+    for _, step in getattr(selection, "steps", ()):
+        if isinstance(step, LassoSelector):
+            return getattr(step, "selection_rule_", "cv")
+    return None
 
 
 def _lasso_summary(lasso: LassoSelector, X_in: pd.DataFrame, y_in) -> dict:
@@ -135,6 +153,10 @@ class SharedSelection:
     template: object
     classifiers: dict[str, object]
 
+    @property
+    def classifier_names(self) -> list[str]:
+        return list(self.classifiers)
+
     def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
         X = X.loc[:, self.columns]
         selection, step_name, _ = split_pipeline(clone(self.template))
@@ -148,11 +170,14 @@ class SharedSelection:
         counts = feature_counts(selection, len(self.columns)) if selection is not None else None
         if final and selection is not None:
             details["selected"] = _selected_features(selection, self.columns)
+        rule = lasso_rule(selection)
         for clf_name, classifier in self.classifiers.items():
             model = clone(classifier).fit(Xt, yt)
             outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in evaluated]
             if counts is not None:
                 outcome.feature_counts[clf_name] = counts
+            if rule is not None:
+                outcome.lasso_rules[clf_name] = rule
             if final:
                 outcome.selection[clf_name] = details
                 outcome.models[clf_name] = self._assemble(selection, step_name, model)
@@ -178,6 +203,10 @@ class TunedModels:
     cv: object
     scoring: str
 
+    @property
+    def classifier_names(self) -> list[str]:
+        return list(self.pipelines)
+
     def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
         X = X.loc[:, self.columns]
         evaluated = [table.loc[:, self.columns] for table in tables]
@@ -197,6 +226,8 @@ class TunedModels:
             selection, _, _ = split_pipeline(model)
             if selection is not None:
                 outcome.feature_counts[clf_name] = feature_counts(selection, len(self.columns))
+                if lasso_rule(selection) is not None:
+                    outcome.lasso_rules[clf_name] = lasso_rule(selection)
             if final:
                 outcome.models[clf_name] = without_cache(model)
                 if selection is not None:
@@ -212,6 +243,10 @@ class FusionModels:
     columns: list[str]
     estimators: dict[str, object]
 
+    @property
+    def classifier_names(self) -> list[str]:
+        return list(self.estimators)
+
     def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
         X = X.loc[:, self.columns]
         evaluated = [table.loc[:, self.columns] for table in tables]
@@ -224,28 +259,38 @@ class FusionModels:
         return outcome
 
 
+def complete_cases(table: pd.DataFrame, columns) -> pd.Index:
+    """Case ids of ``table`` with every one of ``columns`` measured (no NaN)."""
+    return table.index[table.loc[:, columns].notna().all(axis=1).to_numpy()]
+
+
 def run_task(unit, X_train, y_train, train, evaluate, X_test=None):
     """Fit ``unit`` on the rows ``train`` of the training set.
 
     For a CV fold, ``evaluate`` are the validation rows; for the final refit
     (``train is None``) the unit is fitted on every training case and
-    evaluated on the training and test sets.
+    evaluated on the training and test sets. Only the cases with every
+    column of the unit measured take part: a case missing a modality is
+    left out of the feature sets that use it.
+
+    A training part that cannot be fitted (a ``ValueError``, e.g. a
+    selection step that keeps no feature in a small fold) does not stop
+    the study: the outcome carries the reason in ``failure``.
     """
-    try:
-        # Warnings are recorded with the outcome: raised in a worker process
-        # they would otherwise be printed once per fold, or lost.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            if train is None:
-                outcome = unit.fit_evaluate(X_train, y_train, [X_train, X_test], final=True)
-            else:
-                outcome = unit.fit_evaluate(
-                    X_train.iloc[train], y_train.iloc[train], [X_train.iloc[evaluate]], final=False
-                )
-        outcome.warnings = [(w.category.__name__, str(w.message)) for w in caught]
-        return outcome
-    except ValueError as error:
-        where = "the final refit on the whole training set" if train is None else (
-            f"a CV fold ({len(train)} training cases)"
-        )
-        raise ValueError(f"Study: {unit.name!r}, {where}: {error}") from error
+    if train is None:
+        fit_rows, tables = X_train, [X_train, X_test]
+    else:
+        fit_rows, tables = X_train.iloc[train], [X_train.iloc[evaluate]]
+    fit_ids = complete_cases(fit_rows, unit.columns)
+    tables = [table.loc[complete_cases(table, unit.columns)] for table in tables]
+    # Warnings are recorded with the outcome: raised in a worker process
+    # they would otherwise be printed once per fold, or lost.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome = unit.fit_evaluate(fit_rows.loc[fit_ids], y_train.loc[fit_ids], tables, final=train is None)
+        except ValueError as error:
+            outcome = UnitOutcome(probabilities={}, failure=str(error))
+    outcome.evaluated = [table.index for table in tables]
+    outcome.warnings = [(w.category.__name__, str(w.message)) for w in caught]
+    return outcome
