@@ -52,6 +52,23 @@ def test_round_trip_keeps_predictions_and_context(tmp_path, data, fitted):
     assert loaded.radfuse_version
 
 
+@pytest.mark.parametrize("kind", ["protocol with ComBat", "LogisticMLE"])
+def test_every_radfuse_estimator_is_on_the_allow_list(tmp_path, data, kind):
+    """The protocol pipeline's own classes, ComBat and LogisticMLE save and load."""
+    from radfuse.stats import LogisticMLE
+
+    X, y = data
+    if kind == "LogisticMLE":
+        X = X[["mean radius", "mean texture"]]
+        model = LogisticMLE().fit(X, y)
+    else:
+        X = X.assign(site=np.arange(len(X)) % 3)
+        model = make_radiomics_pipeline("lr", combat={"batch": "site"}, mrmr={"n_features": 5},
+                                        lasso=False, random_state=0).fit(X, y)
+    loaded = load_model(save_model(model, tmp_path / "m.skops"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
 def test_selector_diagnostics_survive_and_training_tables_are_not_stored(tmp_path, data):
     X, y = data
     readers = [X.iloc[:60], X.iloc[:60] * 1.01 + 0.01]
