@@ -31,7 +31,7 @@ with tempfile.TemporaryDirectory() as directory:
         sys.exit(f"report {report} exists: {report.exists()}; saved models: {saved}")
     model = load_model(saved[0])
     expected = result.probabilities(("mean", "lr"), "test")
-    X_test = X.loc[expected.index]
+    X_test = X.loc[expected.index, list(model.feature_names)]
     probabilities = model.predict_proba(X_test)[:, 1]
     np.testing.assert_allclose(probabilities, expected.to_numpy(float), rtol=1e-12, atol=1e-15)
 print(
