@@ -192,4 +192,7 @@ def _mann_whitney_pvalues(x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
             pvalues[columns] = stats.mannwhitneyu(
                 x0[:, columns], x1[:, columns], alternative="two-sided", axis=0
             ).pvalue
+    # All cases tied: no evidence of a difference. scipy < 1.18 returns p = 1
+    # here, scipy >= 1.18 NaN (zero variance); keep p = 1 on every version.
+    pvalues[pooled[0] == pooled[-1]] = 1.0
     return pvalues
