@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 	$(PIP) install --quiet numpy versioneer
-	$(PIP) install --quiet --no-build-isolation "pyradiomics>=3.0.1"
+	$(PIP) install --quiet --no-build-isolation pyradiomics==3.0.1
 	$(PIP) install --quiet -e ".[extract,dask,parquet,test]"
 	touch $(STAMP)
 
@@ -70,8 +70,11 @@ test-latest: $(LATEST)/.radfuse-installed
 test-min: $(MIN)/.radfuse-installed
 	$(MIN)/bin/python -m pytest -q -p no:cacheprovider
 
-# Outside the checkout, so the installed package (not the source tree) runs.
+# radfuse itself is reinstalled from the checkout every time (its dependencies
+# only with pyproject.toml); the script runs outside the checkout, so the
+# installed package, not the source tree, is tested.
 check-user-install: $(USER_VENV)/.radfuse-installed
+	$(USER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall .
 	cd $(USER_VENV) && bin/python ../.ci/check_user_install.py
 
 test-matrix: test test-latest test-min check-user-install
