@@ -238,7 +238,9 @@ class ExtractionResult:
                 row.update({f"{block}__{name}": values[name] for name in kept})
             rows[case] = row
         table = pd.DataFrame.from_dict(rows, orient="index")
-        table.index = pd.Index(list(rows), dtype=object, name="case_id")
+        # The default string dtype (object under pandas 2, str under pandas 3),
+        # as a saved table reads back.
+        table.index = pd.Index(list(rows), name="case_id")
         return table
 
 
