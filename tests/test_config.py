@@ -179,6 +179,7 @@ def test_reliability_filter_keeps_features_with_pingouin_icc_above_threshold():
 
 
 def test_manifest_study_extracts_features_and_filters_by_icc(tmp_path):
+    pytest.importorskip("radiomics")  # PyRadiomics does not build on Python >= 3.12
     from radfuse.datasets.imaging import imaging_cohort_params, make_imaging_cohort
 
     make_imaging_cohort(tmp_path / "cohort", n_cases=16, modalities=("US", "MG"), second_reader_fraction=0.5)

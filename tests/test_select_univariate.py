@@ -37,6 +37,9 @@ def reference_test(a, b, normality_alpha=0.05, levene_alpha=0.05):
         if stats.levene(a, b).pvalue > levene_alpha:
             return "student", stats.ttest_ind(a, b, equal_var=True).pvalue
         return "welch", stats.ttest_ind(a, b, equal_var=False).pvalue
+    if np.ptp(np.r_[a, b]) == 0:
+        # All cases tied: the documented p = 1 (scipy < 1.18 gives it, >= 1.18 NaN).
+        return "mann-whitney", 1.0
     return "mann-whitney", stats.mannwhitneyu(a, b, alternative="two-sided").pvalue
 
 

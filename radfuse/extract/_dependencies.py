@@ -11,11 +11,18 @@ import platform
 
 import numpy as np
 
+# PyRadiomics 3.0.1's setup.py imports numpy and versioneer without declaring
+# them, so `pip install "radfuse[extract]"` alone fails building it; it builds
+# (Python 3.10 and 3.11 only) against the environment's own numpy.
+INSTALL_COMMAND = (
+    "pip install numpy versioneer setuptools wheel && "
+    'pip install --no-build-isolation pyradiomics==3.0.1 && '
+    'pip install "radfuse[extract]"'
+)
 _INSTALL_HINT = (
-    "Install the extraction extras with `pip install 'radfuse[extract]'`. "
-    "PyRadiomics 3.x imports numpy while it builds, so if that install fails run "
-    "`pip install numpy versioneer` and then "
-    "`pip install --no-build-isolation pyradiomics` first."
+    "`pip install 'radfuse[extract]'` alone cannot build PyRadiomics 3.0.1 (its setup.py "
+    "needs numpy at build time, and it does not build on Python 3.12 or later); on "
+    f"Python 3.10 or 3.11 install the extraction extras with: {INSTALL_COMMAND}"
 )
 
 

@@ -259,9 +259,11 @@ class ExtractionResult:
                 row.update({f"{block}__{name}": values[name] for name in kept})
             rows[case] = row
         columns = [f"{block}__{name}" for block in blocks if block in names for name in names[block][1]]
-        # A list of records keeps the case order (from_dict would group rows by their keys).
+        # A list of records keeps the case order (from_dict would group rows by their keys);
+        # the index gets the default string dtype (object under pandas 2, str under pandas 3),
+        # as a saved table reads back.
         return pd.DataFrame(
-            list(rows.values()), index=pd.Index(list(rows), dtype=object, name="case_id"), columns=columns
+            list(rows.values()), index=pd.Index(list(rows), name="case_id"), columns=columns
         )
 
 

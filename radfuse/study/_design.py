@@ -180,9 +180,13 @@ def split_cases(features, y, split, seed, *, pos_label=None, groups=None):
         if not 0 < split < 1:
             raise ValueError(f"{STEP}: split as a test fraction must lie in (0, 1); got {split!r}.")
         try:
-            train_ids, test_ids = train_test_split(
-                features.index, test_size=split, stratify=y, random_state=seed
+            # Positions, not the index: sklearn cannot index a pandas 3 string
+            # Index with its own position arrays.
+            train_positions, test_positions = train_test_split(
+                np.arange(len(features)), test_size=split, stratify=y.to_numpy(),
+                random_state=seed,
             )
+            train_ids, test_ids = features.index[train_positions], features.index[test_positions]
         except ValueError as error:
             raise ValueError(
                 f"{STEP}: cannot hold out a stratified test fraction {split:g} of {y.size} cases "
