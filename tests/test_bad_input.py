@@ -1219,7 +1219,7 @@ def _(tmp):
     import radfuse.report as report_module
 
     result = small_study()
-    with mock.patch.object(report_module, "study_figures", lambda result: {}):
+    with mock.patch.object(report_module, "study_figures", lambda result, **options: {}):
         report = result.save(tmp / "out", save_models=False)
         before = report.read_bytes()
         with mock.patch.object(report_module, "write_html_report", disk_full), pytest.raises(OSError):
@@ -1291,7 +1291,7 @@ def _safety_extraction_cases():
     from radfuse.extract.extractor import ExtractionError
     from radfuse.extract.result import load_features
 
-    shape_params = {"featureClass": {"firstorder": [], "shape": [], "shape2D": []},
+    shape_params = {"featureClass": {"firstorder": [], "shape": []},
                     "setting": {"binWidth": 10, "force2D": False}}
 
     def flat_p2(tmp):

@@ -273,13 +273,16 @@ def test_extract_exits_5_when_cases_failed_and_accepts_a_pyradiomics_batch_file(
     batch = pd.DataFrame({"ID": manifest["case_id"], "Image": manifest["image"], "Mask": manifest["mask"]})
     batch.loc[2, "Mask"] = str(tmp_path / "empty_mask.nrrd")
     batch.to_csv(tmp_path / "batch.csv", index=False)
-    code = main(["extract", str(tmp_path / "batch.csv"), "-o", str(tmp_path / "f.csv"), "--no-progress"])
+    # 2D ultrasound: PyRadiomics' default 3D shape class would yield nothing (an error).
+    (tmp_path / "params.yaml").write_text("featureClass: {firstorder: [], shape2D: []}\nsetting: {force2D: true}\n")
+    code = main(["extract", str(tmp_path / "batch.csv"), "--params", str(tmp_path / "params.yaml"),
+                 "-o", str(tmp_path / "f.csv"), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 5 and "1 work item(s) failed" in err and "--allow-failures" in err
     table = pd.read_csv(tmp_path / "f.csv", index_col=0)
     assert len(table) == 2 and all(column.startswith("radiomics__") for column in table.columns)
-    assert main(["extract", str(tmp_path / "batch.csv"), "-o", str(tmp_path / "g.csv"), "--allow-failures",
-                 "-q"]) == 0
+    assert main(["extract", str(tmp_path / "batch.csv"), "--params", str(tmp_path / "params.yaml"),
+                 "-o", str(tmp_path / "g.csv"), "--allow-failures", "-q"]) == 0
 
 
 def test_predict_keeps_the_id_column_name(study_run, tmp_path):

@@ -204,7 +204,7 @@ def test_one_2d_case_in_a_3d_cohort_is_that_case_failure(tmp_path):
     flat = _write(tmp_path / "flat.nrrd", _image(9, SHAPE[1:]))
     flat_mask = _write(tmp_path / "flat_mask.nrrd", _mask(SHAPE[1:]))
     manifest.loc[2, ["image", "mask"]] = [flat, flat_mask]
-    params = {"featureClass": {"firstorder": [], "shape": [], "shape2D": []},
+    params = {"featureClass": {"firstorder": [], "shape": []},
               "setting": {"binWidth": 10, "force2D": False}}
     recorded = extract_features(manifest, params, progress=False, on_error="record")
     assert recorded.features.index.tolist() == ["c0", "c1", "c3"]

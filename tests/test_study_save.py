@@ -19,7 +19,7 @@ def result():
 @pytest.fixture
 def no_figures(monkeypatch):
     """Figures are irrelevant to which files a save replaces; skipping them saves minutes."""
-    monkeypatch.setattr(report_module, "study_figures", lambda result: {})
+    monkeypatch.setattr(report_module, "study_figures", lambda result, **options: {})
 
 
 def _files(folder):

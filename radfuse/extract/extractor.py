@@ -295,7 +295,8 @@ def extracted_features(outcomes, block_params) -> dict:
             raise ExtractionError(
                 f"extract_features: block {block!r}: {', '.join(silent)} yielded no features. "
                 "PyRadiomics skips what it cannot compute with only a log message (e.g. LBP3D "
-                "on 2D images, shape2D without force2D on 3D images, a filter missing its "
+                "on 2D images, shape on 2D images or shape2D without force2D (set force2D: true "
+                "for 2D images), a filter missing its "
                 "package); fix the parameters so that the table holds what was requested."
             )
         extracted[block] = {

@@ -24,8 +24,8 @@ def scaled_to_safe_magnitude(block: np.ndarray) -> np.ndarray:
     >>> import numpy as np
     >>> from radfuse.select._scaling import scaled_to_safe_magnitude
     >>> scaled_to_safe_magnitude(np.array([[1e200, 3.0], [-2e200, 4.0]])).round(3)
-    array([[ 0.338,  3.   ],
-           [-0.676,  4.   ]])
+    array([[ 0.327,  3.   ],
+           [-0.653,  4.   ]])
     """
     _, exponent = np.frexp(np.maximum(block.max(axis=0), -block.min(axis=0)))
     extreme = np.abs(exponent) > _SAFE_EXPONENT
