@@ -77,8 +77,8 @@ check-user-install: $(USER_VENV)/.radfuse-installed
 	$(USER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall .
 	cd $(USER_VENV) && bin/python ../.ci/check_user_install.py
 
-test-matrix: test test-latest test-min check-user-install
-	@for env in $(VENV) $(LATEST) $(MIN) $(USER_VENV); do $$env/bin/python -c "import sys, numpy, pandas, sklearn, imblearn; print('$$env: Python', sys.version.split()[0], 'pandas', pandas.__version__, 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__, 'imbalanced-learn', imblearn.__version__)"; done
+test-matrix: test test-latest check-user-install
+	@for env in $(VENV) $(LATEST) $(USER_VENV); do $$env/bin/python -c "import sys, numpy, pandas, sklearn, imblearn; print('$$env: Python', sys.version.split()[0], 'pandas', pandas.__version__, 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__, 'imbalanced-learn', imblearn.__version__)"; done
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
