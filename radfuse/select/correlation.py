@@ -248,7 +248,7 @@ class CorrelationPruner(FeatureFilter):
         self.relevance_ = pd.Series(relevance, index=names)
         self.dropped_because_ = pd.DataFrame(
             {"kept": [names[k] for k in kept], "rho": np.asarray(drop_rho, dtype=np.float64)},
-            index=pd.Index([names[d] for d in dropped], dtype=object),
+            index=pd.Index([names[d] for d in dropped]),
         )
         self._set_support(support, f"|{self.method} rho| <= {self.threshold}")
         return self
