@@ -24,13 +24,16 @@ def scaled_to_safe_magnitude(block: np.ndarray) -> np.ndarray:
     >>> import numpy as np
     >>> from radfuse.select._scaling import scaled_to_safe_magnitude
     >>> scaled_to_safe_magnitude(np.array([[1e200, 3.0], [-2e200, 4.0]])).round(3)
-    array([[ 0.338,  3.   ],
-           [-0.676,  4.   ]])
+    array([[ 0.327,  3.   ],
+           [-0.653,  4.   ]])
     """
     _, exponent = np.frexp(np.maximum(block.max(axis=0), -block.min(axis=0)))
     extreme = np.abs(exponent) > _SAFE_EXPONENT
     if not extreme.any():
         return block
     # The factor itself must stay a finite float (subnormal columns get 2**1020).
-    factor = np.where(extreme, np.ldexp(1.0, -np.clip(exponent, -1020, 1020)), 1.0)
+    # A float64 array, not the scalar 1.0: numpy 1.x's value-based casting
+    # would compute ldexp(1.0, ...) in half precision.
+    powers = np.ldexp(np.ones(exponent.shape), -np.clip(exponent, -1020, 1020))
+    factor = np.where(extreme, powers, 1.0)
     return block * factor
