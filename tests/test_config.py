@@ -7,6 +7,7 @@ import pandas as pd
 import pingouin
 import pytest
 import yaml
+from pingouin_compat import pingouin_names
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from radfuse.config import StudyConfigError, load_study_config, reliability_filter, reliability_summary
@@ -170,7 +171,7 @@ def test_reliability_filter_keeps_features_with_pingouin_icc_above_threshold():
 
     long = pd.concat([reader1.assign(reader="R1"), reader2.assign(reader="R2")]).rename_axis("case").reset_index()
     for column in ("US__stable", "US__noisy"):
-        reference = pingouin.intraclass_corr(long, targets="case", raters="reader", ratings=column)
+        reference = pingouin_names(pingouin.intraclass_corr(long, targets="case", raters="reader", ratings=column))
         icc3 = reference.set_index("Type").loc["ICC(C,1)", "ICC"]  # Shrout-Fleiss ICC(3,1)
         assert (column in kept.columns) == (icc3 > 0.9)
     assert list(kept.columns) == ["US__stable", "cnn__f000"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sitk = pytest.importorskip("SimpleITK")
@@ -179,7 +179,10 @@ def test_resample_linear_ramp_is_exact_and_mask_stays_labels():
     assert set(np.unique(sitk.GetArrayFromImage(out_mask))) == {0, 3}
 
 
-@settings(max_examples=15, deadline=None)
+# Older hypothesis (6.80-6.90, the minimum environment) overruns its buffer
+# while drawing these bounded floats and aborts on a health check about the
+# generator, not about the code; the examples it does draw are all checked.
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
 @given(st.tuples(st.floats(0.4, 3.0), st.floats(0.4, 3.0), st.floats(0.4, 3.0)))
 def test_resample_keeps_field_of_view_and_labels(spacing):
     image = sitk.GetImageFromArray(_textured((10, 12, 14)).astype(np.float32))

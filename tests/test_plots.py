@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from scipy.integrate import trapezoid
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import lasso_path
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score, roc_curve
@@ -106,7 +107,7 @@ def test_cv_roc_legend_is_mean_and_sd_of_fold_aucs(predictions):
         assert sd == pytest.approx(aucs.std(ddof=1), abs=5e-4)
         # Vertical averaging on a 101-point grid: the area under the mean curve
         # is the mean AUC up to interpolation error.
-        assert np.trapezoid(line.get_ydata(), line.get_xdata()) == pytest.approx(aucs.mean(), abs=0.02)
+        assert trapezoid(line.get_ydata(), line.get_xdata()) == pytest.approx(aucs.mean(), abs=0.02)
 
 
 def test_calibration_points_equal_sklearn_calibration_curve(predictions):
@@ -178,7 +179,11 @@ def lasso_data():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 6))
     y = X[:, 0] - 0.5 * X[:, 1] + rng.normal(0, 0.5, 80)
-    alphas, path, _ = lasso_path(X, y - y.mean(), alphas=30)
+    centred = y - y.mean()
+    # 30 alphas from the smallest that zeroes every coefficient down 3 decades,
+    # passed explicitly: scikit-learn < 1.7 takes no count as `alphas`.
+    alpha_max = np.abs(X.T @ centred).max() / len(y)
+    alphas, path, _ = lasso_path(X, centred, alphas=np.geomspace(alpha_max, alpha_max / 1000, 30))
     names = [f"US__feature_{i}" for i in range(6)]
     return alphas, pd.DataFrame(path, index=names, columns=alphas)
 

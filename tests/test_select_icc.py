@@ -8,6 +8,7 @@ import pingouin
 import pytest
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
+from pingouin_compat import pingouin_names
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -52,7 +53,7 @@ def pingouin_icc(readers):
                 "value": np.concatenate([r[feature].to_numpy() for r in readers]),
             }
         )
-        table = pingouin.intraclass_corr(long, "case", "reader", "value")
+        table = pingouin_names(pingouin.intraclass_corr(long, "case", "reader", "value"))
         columns[feature] = table.set_index("Type")["ICC"]
     return pd.DataFrame(columns)
 

@@ -22,13 +22,18 @@ from sklearn.model_selection import (
     cross_validate,
 )
 from sklearn.preprocessing import StandardScaler
+from sklearn import __version__ as sklearn_version
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.fixes import parse_version
 
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
 from radfuse.select.lasso import LassoSelector, _centred_lasso_path, l1_logistic_path
 
 DATA = Path(__file__).parent / "data"
+# scikit-learn >= 1.8 selects the L1 penalty with l1_ratio alone (penalty is
+# deprecated); before 1.8 l1_ratio is ignored unless penalty says so.
+PURE_L1 = {"l1_ratio": 1.0} if parse_version(sklearn_version) >= parse_version("1.8") else {"penalty": "l1"}
 
 
 # A fixed small-penalty grid: on the checks' tiny random tables a
@@ -123,7 +128,7 @@ def test_l1_logistic_path_matches_sklearn_saga():
     assert np.all(coefs[:, 0] == 0)  # alpha_max zeroes every coefficient
     for k in (1, 6, 11):
         reference = LogisticRegression(
-            C=1 / (alphas[k] * n), l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000
+            C=1 / (alphas[k] * n), **PURE_L1, solver="saga", tol=1e-12, max_iter=100_000
         ).fit(X, y)
         np.testing.assert_allclose(coefs[:, k], reference.coef_.ravel(), atol=1e-6)
         assert intercepts[k] == pytest.approx(reference.intercept_[0], abs=1e-6)
@@ -139,12 +144,12 @@ def test_logistic_cv_error_is_held_out_log_loss_of_sklearn_fits():
     for j, (train, test) in enumerate(folds):
         for i, alpha in enumerate(alphas):
             reference = LogisticRegression(
-                C=1 / (alpha * len(train)), l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000
+                C=1 / (alpha * len(train)), **PURE_L1, solver="saga", tol=1e-12, max_iter=100_000
             ).fit(X[train], y[train])
             expected = log_loss(y[test], reference.predict_proba(X[test]))
             assert selector.cv_errors_[i, j] == pytest.approx(expected, rel=1e-6)
     reference = LogisticRegression(
-        C=1 / (selector.alpha_ * len(y)), l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000
+        C=1 / (selector.alpha_ * len(y)), **PURE_L1, solver="saga", tol=1e-12, max_iter=100_000
     ).fit(X, y)
     np.testing.assert_allclose(selector.rad_score(X), reference.decision_function(X), atol=1e-5)
 

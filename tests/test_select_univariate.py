@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
+from pingouin_compat import pingouin_names
 from scipy import stats
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -74,9 +75,9 @@ def test_diagnostics_equal_pingouin(breast60):
         a, b = X.loc[y == 0, feature], X.loc[y == 1, feature]
         test = selector.tests_[feature]
         if test == "mann-whitney":
-            expected = pingouin.mwu(a, b, alternative="two-sided")["p_val"].iloc[0]
+            expected = pingouin_names(pingouin.mwu(a, b, alternative="two-sided"))["p_val"].iloc[0]
         else:
-            expected = pingouin.ttest(a, b, correction=test == "welch")["p_val"].iloc[0]
+            expected = pingouin_names(pingouin.ttest(a, b, correction=test == "welch"))["p_val"].iloc[0]
             levene = pingouin.homoscedasticity([a.to_numpy(), b.to_numpy()], method="levene")
             expected_levene = levene["pval"].iloc[0]
             assert selector.levene_pvalues_[feature] == pytest.approx(expected_levene, rel=1e-10)

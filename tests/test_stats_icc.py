@@ -8,6 +8,7 @@ import pingouin
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pingouin_compat import CI95_ROUNDING, pingouin_names
 
 from radfuse.stats.agreement import ICC_TYPES, icc, icc_per_feature
 
@@ -19,8 +20,8 @@ EXACT = 1e-8
 def unrounded_pingouin_icc(*args):
     """pingouin rounds its CI95 column to 2 decimals by default; switch that off."""
     with patch.dict(pingouin.options):
-        pingouin.options.pop("round.column.CI95", None)
-        return pingouin.intraclass_corr(*args)
+        pingouin.options.pop(CI95_ROUNDING, None)
+        return pingouin_names(pingouin.intraclass_corr(*args))
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_long_table_matches_pingouin_in_every_column(wine):
 
 def test_confidence_intervals_agree_with_pingouins_rounded_default(wine):
     ours = icc(wine, targets="Wine", raters="Judge", values="Scores")
-    ci = np.vstack(pingouin.intraclass_corr(wine, "Wine", "Judge", "Scores")["CI95"].to_numpy())
+    ci = np.vstack(pingouin_names(pingouin.intraclass_corr(wine, "Wine", "Judge", "Scores"))["CI95"].to_numpy())
     # pingouin prints CI95 rounded to 2 decimals: agreement within half a unit of the last digit.
     np.testing.assert_allclose(ours[["ci_lower", "ci_upper"]].to_numpy(), ci, atol=0.005 + 1e-12)
 

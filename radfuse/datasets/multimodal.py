@@ -257,8 +257,8 @@ def make_multimodal_table(
     (50, 58)
     >>> list(cohort.blocks)
     ['US', 'MRI', 'cnn']
-    >>> cohort.target.sum()
-    np.int64(30)
+    >>> int(cohort.target.sum())
+    30
     >>> cohort.data.columns[0]
     'US__original_firstorder_10Percentile'
     >>> multicentre = make_multimodal_table(n_cases=60, blocks={"US": 20}, n_embedding=0,

@@ -32,5 +32,8 @@ def scaled_to_safe_magnitude(block: np.ndarray) -> np.ndarray:
     if not extreme.any():
         return block
     # The factor itself must stay a finite float (subnormal columns get 2**1020).
-    factor = np.where(extreme, np.ldexp(1.0, -np.clip(exponent, -1020, 1020)), 1.0)
+    # A float64 array, not the scalar 1.0: numpy 1.x's value-based casting
+    # would compute ldexp(1.0, ...) in half precision.
+    powers = np.ldexp(np.ones(exponent.shape), -np.clip(exponent, -1020, 1020))
+    factor = np.where(extreme, powers, 1.0)
     return block * factor

@@ -52,8 +52,8 @@ def correlation_matrix(X: np.ndarray, method: str = "spearman") -> np.ndarray:
     array([[ 1. ,  1. , -0.8],
            [ 1. ,  1. , -0.8],
            [-0.8, -0.8,  1. ]])
-    >>> correlation_matrix(X, method="pearson")[0, 1].round(3)
-    np.float64(0.984)
+    >>> round(float(correlation_matrix(X, method="pearson")[0, 1]), 3)
+    0.984
     """
     standardised = standardised_rows(np.asarray(X, dtype=np.float64), method)
     return standardised @ standardised.T / standardised.shape[1]

@@ -102,6 +102,23 @@ def _is_normal(sample: np.ndarray, alpha: float) -> bool:
     return sample.size >= 3 and np.ptp(sample) > 0 and stats.shapiro(sample).pvalue >= alpha
 
 
+def _welch_anova_pvalue(samples) -> float:
+    """Welch's (1951) heteroscedastic one-way ANOVA p-value.
+
+    Written out because ``scipy.stats.f_oneway(equal_var=False)`` needs SciPy
+    1.16, which needs Python 3.11; radfuse supports Python 3.10.
+    """
+    sizes = np.array([sample.size for sample in samples], dtype=float)
+    means = np.array([sample.mean() for sample in samples])
+    weights = sizes / np.array([sample.var(ddof=1) for sample in samples])
+    k = len(samples)
+    grand_mean = weights @ means / weights.sum()
+    between = weights @ (means - grand_mean) ** 2 / (k - 1)
+    spread = ((1 - weights / weights.sum()) ** 2 / (sizes - 1)).sum()
+    statistic = between / (1 + 2 * (k - 2) / (k**2 - 1) * spread)
+    return float(stats.f.sf(statistic, k - 1, (k**2 - 1) / (3 * spread)))
+
+
 def _compare_continuous(samples, normality_alpha: float, levene_alpha: float):
     """(parametric, test name, p-value) following the documented selection rule."""
     two_groups = len(samples) == 2
@@ -110,8 +127,9 @@ def _compare_continuous(samples, normality_alpha: float, levene_alpha: float):
         if two_groups:
             name = "Student t-test" if equal_var else "Welch t-test"
             return True, name, stats.ttest_ind(*samples, equal_var=equal_var).pvalue
-        name = "one-way ANOVA" if equal_var else "Welch ANOVA"
-        return True, name, stats.f_oneway(*samples, equal_var=equal_var).pvalue
+        if equal_var:
+            return True, "one-way ANOVA", stats.f_oneway(*samples).pvalue
+        return True, "Welch ANOVA", _welch_anova_pvalue(samples)
     if two_groups:
         return False, "Mann-Whitney U", stats.mannwhitneyu(*samples, alternative="two-sided").pvalue
     return False, "Kruskal-Wallis", stats.kruskal(*samples).pvalue
@@ -319,6 +337,8 @@ def baseline_table(
     Contributions to Probability and Statistics (pp. 278-292). Stanford.
     Welch, B. L. (1947). The generalization of "Student's" problem when
     several different population variances are involved. Biometrika, 34, 28-35.
+    Welch, B. L. (1951). On the comparison of several mean values: an
+    alternative approach. Biometrika, 38(3/4), 330-336.
     Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two
     random variables is stochastically larger than the other. Annals of
     Mathematical Statistics, 18(1), 50-60.
