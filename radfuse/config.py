@@ -768,7 +768,7 @@ class StudyConfig:
             )
             features = extraction.features
             extraction_settings = {
-                key: extraction.provenance[key] for key in ("params", "preprocessing", "versions")
+                key: extraction.provenance[key] for key in ("params", "preprocessing", "versions", "extracted")
             }
             if self.pipeline.get("icc") not in (None, False) and "reliability" not in data:
                 reliability = extraction.reader_tables()

@@ -788,9 +788,17 @@ def _describe_extraction(extraction: Mapping) -> str:
     if params:
         version = (extraction.get("versions") or {}).get("pyradiomics")
         per_block = []
+        # State what was extracted (provenance "extracted"), never only what was asked for.
+        extracted = extraction.get("extracted") or {}
         for block, settings in params.items():
-            classes = ", ".join(sorted((settings.get("featureClass") or {}).keys())) or "all feature classes"
-            image_types = ", ".join(sorted((settings.get("imageType") or {"Original": {}}).keys()))
+            if block in extracted:
+                done = extracted[block]
+                classes = ", ".join(f"{name} ({count})" for name, count in sorted(done["feature_classes"].items()))
+                image_types = ", ".join(sorted(done["image_types"]))
+                classes = f"{done['n_features']} features: {classes}"
+            else:
+                classes = ", ".join(sorted((settings.get("featureClass") or {}).keys())) or "all feature classes"
+                image_types = ", ".join(sorted((settings.get("imageType") or {"Original": {}}).keys()))
             steps = [step["step"] for step in (extraction.get("preprocessing") or {}).get(block, [])]
             after = f", after {' and '.join(steps)}" if steps else ""
             per_block.append(
@@ -812,8 +820,9 @@ def _describe_extraction(extraction: Mapping) -> str:
             f"Reproducibility was assessed on the {icc['n_cases']} cases delineated by every reader: of the "
             f"{icc['n_rated']} features measured by every reader, the {icc['n_kept']} with an intraclass "
             f"correlation coefficient ({_icc_form(icc['icc_type'])}) above {icc['threshold']} were "
-            f"kept.{unrated} This reliability filter uses neither the outcome nor any model, so it was "
-            "applied once to the whole cohort, before the split; it is the only step that saw test cases."
+            f"kept.{unrated} The filter was fitted within each training fold like every other step; "
+            "it uses only the readers' repeated delineations, never the outcome, so it kept the same "
+            "features in every fold."
         )
     return " ".join(sentences)
 

@@ -289,3 +289,19 @@ def test_pvalues_print_below_one_in_a_thousand_as_such():
     from radfuse.report import format_pvalue
 
     assert [format_pvalue(p) for p in (0.5, 0.0012, 0.000999, 0.0, np.nan)] == ["0.500", "0.001", "<0.001", "<0.001", ""]
+
+
+def test_methods_text_states_what_was_extracted_and_where_the_icc_ran(result):
+    """Issues 12/17: the extracted classes with their counts, not the requested ones; ICC in the folds."""
+    extraction = {
+        "params": {"US": {"featureClass": {"firstorder": [], "shape": [], "glcm": []}}},
+        "extracted": {"US": {"n_features": 42, "image_types": {"Original": 42},
+                             "feature_classes": {"firstorder": 18, "glcm": 24}}},
+        "reliability": {"n_cases": 30, "n_rated": 42, "n_kept": 35, "threshold": 0.9,
+                        "icc_type": "ICC3", "n_unrated": 0, "unrated": "keep"},
+    }
+    text = methods_text(result, extraction_settings=extraction)
+    assert "US: 42 features: firstorder (18), glcm (24) on the Original image(s)" in text
+    sentence = text.split("Radiomic features were extracted")[1].split("). ")[0]
+    assert "glcm (24)" in sentence and "shape" not in sentence
+    assert "within each training fold" in text and "before the split" not in text
