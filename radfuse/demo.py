@@ -6,9 +6,9 @@
 2. Extract PyRadiomics features for every modality; the T2 masks are the DCE
    ROIs mapped onto the T2 grid (:class:`~radfuse.extract.MapMaskToImage`).
 3. Add a deep-feature block per modality (see :func:`synthetic_embeddings`).
-4. Keep the radiomic features with ICC > 0.9 between the two readers
-   (:func:`~radfuse.config.reliability_filter`), then run the protocol --
-   SMOTE, z-score, univariate tests, Spearman pruning, mRMR, LASSO -- with
+4. Run the protocol -- ICC > 0.9 between the two readers (deep features
+   pass unrated), SMOTE, z-score, univariate tests, Spearman pruning, mRMR,
+   LASSO, every step fitted in the training folds -- with
    the eight classifiers on the radiomic and deep feature sets, and the three
    fusion strategies (early, weighted ensemble, stacking) of the two.
 5. Write the report: tables, figures, models, ``methods.md`` and
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .config import ConfiguredPipeline, reliability_filter
+from .config import ConfiguredPipeline, reliability_summary
 from .models import PROTOCOL_CLASSIFIERS
 
 __all__ = ["run_demo", "synthetic_embeddings"]
@@ -128,9 +128,10 @@ def synthetic_embeddings(manifest, block: str, *, n_dims: int = 32, name: str = 
     return pd.DataFrame(values, index=pd.Index(rows["case_id"].astype(str), name="case_id"), columns=columns)
 
 
-def _pipeline(size: DemoSize) -> ConfiguredPipeline:
+def _pipeline(size: DemoSize, reliability) -> ConfiguredPipeline:
     return ConfiguredPipeline(
         {
+            "icc": {"reliability": reliability, "threshold": 0.9},
             "smote": {"k_neighbors": 5},
             "univariate": {"alpha": 0.05},
             "spearman": {"threshold": 0.9},
@@ -206,9 +207,9 @@ def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, ra
         [synthetic_embeddings(manifest, block, name=f"cnn_{block}", random_state=random_state) for block in size.modalities],
         axis=1,
     )
-    features, reliability = reliability_filter(
-        extraction.features.join(embeddings, how="inner"), extraction.reader_tables(), threshold=0.9
-    )
+    features = extraction.features.join(embeddings, how="inner")
+    readers = extraction.reader_tables()
+    reliability = reliability_summary(features, readers, threshold=0.9)
     log.info(
         f"radfuse demo: {len(features)} cases, {reliability['n_kept']} of {reliability['n_rated']} "
         f"radiomic features from {', '.join(size.modalities)} with ICC > 0.9, "
@@ -220,7 +221,7 @@ def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, ra
         features,
         labels.loc[features.index],
         {"radiomics": list(size.modalities), "deep": [f"cnn_{block}" for block in size.modalities]},
-        pipeline=_pipeline(size),
+        pipeline=_pipeline(size, readers),
         classifiers=size.classifiers,
         fusion={"early": late, "ensemble": late, "stacking": {**late, "final_estimator": "lr"}},
         split=0.3,
@@ -231,7 +232,9 @@ def run_demo(out_dir="radfuse-demo", *, n_jobs=2, quick=False, progress=True, ra
     )
     result = study.run()
     log.info(f"radfuse demo: {len(result.models)} models evaluated ({time.perf_counter() - started:.0f} s)")
-    extraction_settings = {key: extraction.provenance[key] for key in ("params", "preprocessing", "versions")}
+    extraction_settings = {
+        key: extraction.provenance[key] for key in ("params", "preprocessing", "versions", "extracted")
+    }
     extraction_settings["reliability"] = reliability
     report = result.save(
         out_dir / "report", overwrite=True,  # a re-run replaces its own earlier report

@@ -155,6 +155,7 @@ def test_demo_quick_runs_end_to_end_and_predicts_new_images(tmp_path, capsys):
     assert (report / "report.html").is_file() and (report / "methods.md").is_file()
     methods = (report / "methods.md").read_text(encoding="utf-8")
     assert "PyRadiomics" in methods and "(ICC(3,1): two-way mixed effects, consistency, single rater) above 0.9" in methods
+    assert "fitted within each training fold" in methods and "before the split" not in methods
 
     # New images through the model's saved extraction settings: the test cases' manifest rows.
     wide = pd.read_csv(report / "tables" / "predictions_test_wide.csv", index_col="case_id")
