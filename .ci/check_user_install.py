@@ -19,7 +19,9 @@ from radfuse.datasets.wdbc import load_wdbc_blocks
 from radfuse.persistence import load_model
 from radfuse.study import Study
 
-if Path(radfuse.__file__).resolve().is_relative_to(Path(__file__).resolve().parents[1]):
+# The environment lives inside the checkout (.venv-user/), so compare with the
+# source package folder itself, not with the whole checkout.
+if Path(radfuse.__file__).resolve().parent == Path(__file__).resolve().parents[1] / "radfuse":
     sys.exit(f"radfuse was imported from the checkout ({radfuse.__file__}), not the install")
 
 X, y = load_wdbc_blocks(return_X_y=True)

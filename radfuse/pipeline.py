@@ -281,6 +281,10 @@ class RadiomicsPipeline(Pipeline):
         return self
 
     def _checked(self, method, X):
+        first = self.steps[0][1]
+        if isinstance(first, ComBat) and isinstance(X, pd.DataFrame):
+            # ComBat's site column holds labels (text), which ComBat itself checks.
+            X = X.drop(columns=[first.batch], errors="ignore")
         check_new_cases(X, f"{type(self).__name__}.{method}")
 
     @available_if(_final_estimator_has("predict"))

@@ -266,8 +266,11 @@ def test_make_radiomics_pipeline_puts_combat_first():
                                     mrmr={"n_features": 5}, lasso=False, random_state=0)
     assert [name for name, _ in model.steps][:2] == ["combat", "smote"]
     assert model.named_steps["combat"].get_params()["covariates"] == COVARIATES
-    scores = cross_val_score(model, table, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))
-    assert scores.shape == (3,)
+    scores = cross_val_score(model, table, y, cv=StratifiedKFold(3, shuffle=True, random_state=0),
+                             error_score="raise")
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    # New cases carry their site label (text): only ComBat reads that column.
+    assert np.isfinite(model.fit(table, y).predict_proba(table)).all()
     assert "combat" not in dict(make_radiomics_pipeline("lr").steps)
     with pytest.raises(ValueError, match="step 'combat'"):
         make_radiomics_pipeline("lr", combat={"site_column": "site"})
