@@ -274,6 +274,7 @@ class RadiomicsPipeline(Pipeline):
     """
 
     def fit(self, X, y=None, **params):
+        """Fit every step as imbalanced-learn does; warnings are re-issued once per step and kind."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             super().fit(X, y, **params)
@@ -289,26 +290,31 @@ class RadiomicsPipeline(Pipeline):
 
     @available_if(_final_estimator_has("predict"))
     def predict(self, X, **params):
+        """Predicted classes of new cases, after naming any case and column holding text, NaN or inf."""
         self._checked("predict", X)
         return super().predict(X, **params)
 
     @available_if(_final_estimator_has("predict_proba"))
     def predict_proba(self, X, **params):
+        """Class probabilities of new cases, after naming any case and column holding text, NaN or inf."""
         self._checked("predict_proba", X)
         return super().predict_proba(X, **params)
 
     @available_if(_final_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X, **params):
+        """Log class probabilities of new cases, after naming any case and column holding text, NaN or inf."""
         self._checked("predict_log_proba", X)
         return super().predict_log_proba(X, **params)
 
     @available_if(_final_estimator_has("decision_function"))
     def decision_function(self, X, **params):
+        """Decision values of new cases, after naming any case and column holding text, NaN or inf."""
         self._checked("decision_function", X)
         return super().decision_function(X, **params)
 
     @available_if(_final_estimator_has("score"))
     def score(self, X, y=None, sample_weight=None, **params):
+        """The final step's score on new cases, after naming any case and column holding text, NaN or inf."""
         self._checked("score", X)
         return super().score(X, y, sample_weight=sample_weight, **params)
 
