@@ -267,6 +267,17 @@ class ExtractionResult:
         )
 
 
+def _table_suffix(path: Path, step: str) -> str:
+    """The table format of ``path`` (``.csv`` or ``.parquet``), or an error naming ``step``."""
+    suffix = path.suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        raise ValueError(
+            f"{step}: cannot tell the format of {str(path)!r}; use a "
+            f"{' or '.join(_TABLE_SUFFIXES)} suffix."
+        )
+    return suffix
+
+
 def check_table_destination(path, *, step: str) -> Path:
     """Fail before any work when a feature table cannot be written to ``path``.
 
@@ -274,13 +285,7 @@ def check_table_destination(path, *, step: str) -> Path:
     written (see :func:`radfuse._files.check_destination`).
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in _TABLE_SUFFIXES:
-        raise ValueError(
-            f"{step}: cannot tell the format of {str(path)!r}; use a "
-            f"{' or '.join(_TABLE_SUFFIXES)} suffix."
-        )
-    if suffix == ".parquet":
+    if _table_suffix(path, step) == ".parquet":
         try:
             pd.io.parquet.get_engine("auto")
         except ImportError as error:
@@ -340,12 +345,7 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
     ((3, 18), [])
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in _TABLE_SUFFIXES:
-        raise ValueError(
-            f"load_features: cannot tell the format of {str(path)!r}; use a "
-            f"{' or '.join(_TABLE_SUFFIXES)} suffix."
-        )
+    suffix = _table_suffix(path, "load_features")
     if not path.is_file():
         raise FileNotFoundError(f"load_features: {str(path)!r} does not exist.")
     sidecar = provenance_path(path)
