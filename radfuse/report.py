@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from . import plots
+from ._methods_text import count_noun, describe_cv, icc_form, join_words
 from .models import CLASSIFIERS, classifier_label
 from .persistence import save_model
 
@@ -543,42 +544,6 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _describe_cv(cv) -> str:
-    n_splits = getattr(cv, "n_splits", None) or getattr(cv, "cvargs", {}).get("n_splits")
-    n_repeats = getattr(cv, "n_repeats", None)
-    if isinstance(cv, int):
-        return f"stratified {cv}-fold cross-validation"
-    if n_repeats and n_splits:
-        return f"{n_repeats} repeats of stratified {n_splits}-fold cross-validation"
-    if n_splits:
-        return f"{n_splits}-fold cross-validation ({type(cv).__name__})"
-    return f"the splitter {cv!r}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _join(words) -> str:
-    words = [str(word) for word in words]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-#: Shrout & Fleiss / McGraw & Wong forms of the ICC types radfuse computes.
-ICC_FORMS = {
-    "ICC1": "ICC(1,1): one-way random effects, absolute agreement, single rater",
-    "ICC2": "ICC(2,1): two-way random effects, absolute agreement, single rater",
-    "ICC3": "ICC(3,1): two-way mixed effects, consistency, single rater",
-    "ICC1k": "ICC(1,k): one-way random effects, absolute agreement, mean of k raters",
-    "ICC2k": "ICC(2,k): two-way random effects, absolute agreement, mean of k raters",
-    "ICC3k": "ICC(3,k): two-way mixed effects, consistency, mean of k raters",
-}
-
-
-def _icc_form(icc_type: str) -> str:
-    return ICC_FORMS.get(icc_type, icc_type)
-
-
 def _describe_smote(step, class_counts) -> str:
     """SMOTE's sentence, true to the training set's actual balance."""
     n_negative, n_positive = class_counts
@@ -627,7 +592,7 @@ def _describe_step(name: str, step, class_counts=None, step_counts=None) -> str:
     if isinstance(step, ICCFilter):
         return (
             f"Reproducibility: features were retained when their intraclass correlation coefficient "
-            f"({_icc_form(step.icc_type)}; Shrout and Fleiss) between the repeated delineations exceeded "
+            f"({icc_form(step.icc_type)}; Shrout and Fleiss) between the repeated delineations exceeded "
             f"{step.threshold}; features without repeated measurements were "
             f"{'kept' if step.unrated == 'keep' else 'dropped'}."
         )
@@ -675,7 +640,7 @@ def _describe_step(name: str, step, class_counts=None, step_counts=None) -> str:
         rule = "minimising" if step.rule == "min" else "within one standard error of the minimum of"
         return (
             f"LASSO: a {model} LASSO was fitted, its penalty lambda chosen as the value {rule} the "
-            f"cross-validated error over {_describe_cv(step.cv)}, and features with a non-zero "
+            f"cross-validated error over {describe_cv(step.cv)}, and features with a non-zero "
             "coefficient at that penalty were kept."
         )
     params = {key: value for key, value in step.get_params(deep=False).items() if value is not None}
@@ -769,7 +734,7 @@ def _describe_feature_sets(feature_sets: Mapping[str, list]) -> str:
     for name, columns in feature_sets.items():
         blocks = list_blocks(columns)
         origin = f" from block(s) {', '.join(blocks)}" if blocks else ""
-        parts.append(f"'{name}' ({_count(len(columns), 'feature')}{origin})")
+        parts.append(f"'{name}' ({count_noun(len(columns), 'feature')}{origin})")
     return "; ".join(parts)
 
 
@@ -819,7 +784,7 @@ def _describe_extraction(extraction: Mapping) -> str:
         sentences.append(
             f"Reproducibility was assessed on the {icc['n_cases']} cases delineated by every reader: of the "
             f"{icc['n_rated']} features measured by every reader, the {icc['n_kept']} with an intraclass "
-            f"correlation coefficient ({_icc_form(icc['icc_type'])}) above {icc['threshold']} were "
+            f"correlation coefficient ({icc_form(icc['icc_type'])}) above {icc['threshold']} were "
             f"kept.{unrated} The filter was fitted within each training fold like every other step; "
             "it uses only the readers' repeated delineations, never the outcome, so it kept the same "
             "features in every fold."
@@ -891,7 +856,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     )
     if extraction_settings:
         design += " " + _describe_extraction(extraction_settings)
-    design += f" Models were built from {_count(len(plain_sets), 'feature set')}: {_describe_feature_sets(plain_sets)}."
+    design += f" Models were built from {count_noun(len(plain_sets), 'feature set')}: {_describe_feature_sets(plain_sets)}."
     paragraphs.append(design)
 
     plain_models = [key for key in result.models if key[0] not in fusion]
@@ -915,7 +880,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
         f"{classifier_label(name)} ({name})" if name in CLASSIFIERS else name for name in classifiers
     )
     modelling = (
-        f"**Classifiers.** {_count(len(classifiers), 'classifier')} were trained on each feature set: {named}."
+        f"**Classifiers.** {count_noun(len(classifiers), 'classifier')} were trained on each feature set: {named}."
         + (
             " Each classifier kept radfuse's default hyper-parameters (no tuning), listed in the "
             "report's hyper-parameter table (tables/hyperparameters.csv)."
@@ -931,7 +896,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
         }.get(strategy, strategy)
         extra = f" ({', '.join(f'{k} = {v}' for k, v in params.items())})" if params else ""
         modelling += (
-            f" Fusion model '{name}' combined the {_join(blocks)} inputs by {what}{extra}, with each "
+            f" Fusion model '{name}' combined the {join_words(blocks)} inputs by {what}{extra}, with each "
             "classifier in turn."
         )
     paragraphs.append(modelling)
@@ -939,7 +904,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     n_folds, n_repeats = settings["n_folds"], settings["n_repeats"]
     k = n_folds // max(n_repeats, 1)
     paragraphs.append(
-        f"**Evaluation.** Each model was evaluated on the training set by {_count(n_repeats, 'repeat')} of "
+        f"**Evaluation.** Each model was evaluated on the training set by {count_noun(n_repeats, 'repeat')} of "
         f"stratified {k}-fold cross-validation ({n_folds} fits; splitter {settings['cv']}), and then refitted on the whole "
         "training set and applied to the test set. Cross-validated metrics are reported as mean \u00b1 SD over "
         "folds with 95% confidence intervals from the corrected resampled t statistic of Nadeau and Bengio, "
