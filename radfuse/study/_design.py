@@ -161,21 +161,8 @@ def split_cases(features, y, split, seed, *, pos_label=None, groups=None):
     if groups is not None and isinstance(split, Real) and not isinstance(split, bool):
         return _grouped_holdout(features, y, split, seed, groups)
     if isinstance(split, tuple) and len(split) == 2:
-        X_test, y_test = split
-        y_test, _ = check_cases(X_test, y_test, pos_label=pos_label, name="the external test set")
-        shared = features.index.intersection(X_test.index).tolist()
-        if shared:
-            raise ValueError(
-                f"{STEP}: case id(s) {preview(shared)} appear in both the training table "
-                "and the external test set; a case may be in only one of them."
-            )
-        missing = [c for c in features.columns if c not in X_test.columns]
-        if missing:
-            raise ValueError(
-                f"{STEP}: the external test set lacks column(s) {preview(missing)} of the "
-                "training table."
-            )
-        return features, y, X_test.loc[:, features.columns], y_test, "external test set"
+        X_test, y_test = external_cohort(features, split, pos_label=pos_label)
+        return features, y, X_test, y_test, "external test set"
     if isinstance(split, Real) and not isinstance(split, bool):
         if not 0 < split < 1:
             raise ValueError(f"{STEP}: split as a test fraction must lie in (0, 1); got {split!r}.")
@@ -220,6 +207,95 @@ def split_cases(features, y, split, seed, *, pos_label=None, groups=None):
                 "cases of both classes."
             )
     return features.loc[train_ids], y.loc[train_ids], features.loc[test_ids], y.loc[test_ids], description
+
+
+def external_cohort(features, cohort, *, pos_label=None, name="the external test set"):
+    """An external ``(X, y)`` cohort checked against the training table: its columns, in order.
+
+    Its case ids must differ from the training table's; the Study never fits
+    anything on these cases.
+    """
+    X_test, y_test = cohort
+    y_test, _ = check_cases(X_test, y_test, pos_label=pos_label, name=name)
+    shared = features.index.intersection(X_test.index).tolist()
+    if shared:
+        raise ValueError(
+            f"{STEP}: case id(s) {preview(shared)} appear in both the training table "
+            f"and {name}; a case may be in only one of them."
+        )
+    missing = [c for c in features.columns if c not in X_test.columns]
+    if missing:
+        raise ValueError(f"{STEP}: {name} lacks column(s) {preview(missing)} of the training table.")
+    if y_test.nunique() < 2:
+        raise ValueError(
+            f"{STEP}: {name} ({y_test.size} cases) holds a single class; it needs cases of both "
+            "classes."
+        )
+    return X_test.loc[:, features.columns], y_test
+
+
+#: Names a test cohort may not take: they are the other values of ``StudyResult.predictions["split"]``.
+RESERVED_SPLITS = ("cv", "train")
+
+
+def split_cohorts(features, y, split, seed, *, pos_label=None, groups=None):
+    """Training table and the test cohorts, by name, from any form of ``Study(split=...)``.
+
+    A fraction, a list of test case ids or one ``(X_test, y_test)`` gives one
+    cohort named ``"test"``. A dict names several: at most one *internal*
+    entry (a fraction or a list of case ids, held out of ``features`` as
+    :func:`split_cases` does) and any number of external ``(X, y)`` cohorts,
+    e.g. ``{"internal": 0.3, "centre_B": (X_b, y_b)}``; without an internal
+    entry every case of ``features`` is a training case.
+
+    Returns
+    -------
+    X_train, y_train, cohorts (dict name -> (X, y), in the given order), description
+    """
+    if not isinstance(split, Mapping):
+        X_train, y_train, X_test, y_test, description = split_cases(
+            features, y, split, seed, pos_label=pos_label, groups=groups
+        )
+        return X_train, y_train, {"test": (X_test, y_test)}, description
+    if not split:
+        raise ValueError(f"{STEP}: split as a dict needs at least one test cohort; got {{}}.")
+    for name in split:
+        if not isinstance(name, str) or not name or "/" in name or name in RESERVED_SPLITS:
+            raise ValueError(
+                f"{STEP}: test-cohort names in split must be non-empty strings without '/', other "
+                f"than {list(RESERVED_SPLITS)}; got {name!r}."
+            )
+    external = {name: value for name, value in split.items() if isinstance(value, tuple)}
+    internal = [name for name in split if name not in external]
+    if len(internal) > 1:
+        raise ValueError(
+            f"{STEP}: split names {internal} as internal hold-outs (a fraction or case ids); at most "
+            "one cohort can be held out of features, the others must be external (X, y) pairs."
+        )
+    X_train, y_train, cohorts, parts = features, y, {}, []
+    if internal:
+        X_train, y_train, X_test, y_test, description = split_cases(
+            features, y, split[internal[0]], seed, pos_label=pos_label, groups=groups
+        )
+    seen = features.index
+    for name, value in split.items():
+        if name in external:
+            if len(value) != 2:
+                raise ValueError(f"{STEP}: external cohort {name!r} must be a pair (X, y).")
+            label = f"external cohort {name!r}"
+            cohorts[name] = external_cohort(features, value, pos_label=pos_label, name=label)
+            shared = seen.intersection(cohorts[name][0].index).tolist()
+            if shared:
+                raise ValueError(
+                    f"{STEP}: case id(s) {preview(shared)} of {label} appear in another cohort; a "
+                    "case may be in only one of them."
+                )
+            seen = seen.append(cohorts[name][0].index)
+            parts.append(f"{name}: external cohort")
+        else:
+            cohorts[name] = (X_test, y_test)
+            parts.append(f"{name}: {description}")
+    return X_train, y_train, cohorts, "; ".join(parts)
 
 
 def make_outer_cv(cv, seed, *, grouped=False):
@@ -280,10 +356,10 @@ def outer_folds(cv, X_train, y_train, groups=None):
     return folds
 
 
-def class_balance(y_train: pd.Series, y_test: pd.Series) -> pd.DataFrame:
-    """Cases and class counts per split: the balance check of a hold-out design."""
+def class_balance(y_train: pd.Series, cohorts: Mapping) -> pd.DataFrame:
+    """Cases and class counts of the training set and of each test cohort (by name)."""
     rows = {}
-    for part, y in (("train", y_train), ("test", y_test)):
+    for part, y in (("train", y_train), *((name, y) for name, (_, y) in cohorts.items())):
         positives = int(y.sum())
         rows[part] = {
             "n": int(y.size),

@@ -24,7 +24,6 @@ METRICS = (
     "auc", "accuracy", "sensitivity", "specificity", "ppv", "npv",
     "precision", "recall", "f1", "threshold",
 )
-SPLITS = ("cv", "train", "test")
 _ALIASES = {"precision": "ppv", "recall": "sensitivity"}
 
 
@@ -55,10 +54,18 @@ class StudyResult:
     predictions : DataFrame
         Every predicted probability, long format: ``feature_set``,
         ``classifier``, ``split`` (``"cv"``: out-of-fold, ``"train"``: final
-        model on its own training cases, ``"test"``), ``repeat``, ``fold``
-        (-1 outside CV), ``case_id``, ``y_true`` (0/1), ``probability``.
-    y_train, y_test : Series
-        0/1 outcome of the training and test cases, indexed by case id.
+        model on its own training cases, else the name of the test cohort:
+        ``"test"`` unless the Study's ``split`` was a dict of cohorts),
+        ``repeat``, ``fold`` (-1 outside CV), ``case_id``, ``y_true`` (0/1),
+        ``probability``.
+    y_train : Series
+        0/1 outcome of the training cases, indexed by case id.
+    y_cohorts : dict of str to Series
+        0/1 outcome of each test cohort, by cohort name, in the Study's order;
+        every cohort only passed through the models fitted on the training
+        set. ``cohorts`` lists the names, ``y_test`` is the first cohort's
+        outcome (the *primary* test cohort, which ``split="test"`` means
+        wherever no cohort is named ``"test"``).
     pos_label : the original label encoded as 1.
     thresholds : Series
         Youden threshold per model, indexed by (feature_set, classifier);
@@ -67,7 +74,13 @@ class StudyResult:
         The final models refitted on the whole training set, keyed by
         (feature_set, classifier).
     class_balance : DataFrame
-        Cases and class counts per split.
+        Cases and class counts of the training set (``"train"``) and of each
+        test cohort (by name).
+    fold_groups : Series or None
+        With ``Study(groups=...)``: the groups held out in each CV fold
+        (index: fold number; values: labels joined by ``", "``); with
+        ``LeaveOneGroupOut`` each fold is one centre. ``fold_scores()``
+        carries it as a ``held_out`` column.
     baseline : DataFrame or None
         ``radfuse.stats.baseline.baseline_table`` of the clinical variables by
         split, when the Study was given ``clinical``.
@@ -106,7 +119,7 @@ class StudyResult:
         *,
         predictions,
         y_train,
-        y_test,
+        y_cohorts,
         pos_label,
         thresholds,
         models,
@@ -120,10 +133,11 @@ class StudyResult:
         lasso_rules=None,
         failed_folds=None,
         feature_set_cases=None,
+        fold_groups=None,
     ):
         self.predictions = predictions
         self.y_train = y_train
-        self.y_test = y_test
+        self.y_cohorts = dict(y_cohorts)
         self.pos_label = pos_label
         self.thresholds = thresholds
         self.models_ = models
@@ -143,6 +157,7 @@ class StudyResult:
             if failed_folds is None else failed_folds
         )
         self.feature_set_cases = feature_set_cases
+        self.fold_groups = fold_groups
         self._metrics_cache: dict[str, pd.DataFrame] = {}
 
     def __repr__(self) -> str:
@@ -150,8 +165,34 @@ class StudyResult:
         return (
             f"StudyResult({len(self.models)} models, feature sets {feature_sets}, "
             f"{self.settings['n_folds']} CV folds, {self.y_train.size} training / "
-            f"{self.y_test.size} test cases)"
+            f"{', '.join(f'{y.size} {name}' for name, y in self.y_cohorts.items())} test cases)"
         )
+
+    @property
+    def cohorts(self) -> list[str]:
+        """Names of the test cohorts, the primary one first."""
+        return list(self.y_cohorts)
+
+    @property
+    def y_test(self) -> pd.Series:
+        """0/1 outcome of the primary test cohort (see ``y_cohorts``)."""
+        return self.y_cohorts[self._split("test")]
+
+    def _split(self, split: str, owner: str = "StudyResult") -> str:
+        """``split`` checked, with ``"test"`` resolved to the primary cohort's name."""
+        if split == "test" and "test" not in self.y_cohorts:
+            return self.cohorts[0]
+        if split not in ("cv", "train", *self.y_cohorts):
+            raise ValueError(
+                f"{owner}: split must be 'cv', 'train', 'test' or a test cohort "
+                f"{preview(self.cohorts)}; got {split!r}."
+            )
+        return split
+
+    def outcome(self, split: str = "test") -> pd.Series:
+        """0/1 outcome of the training set (``"train"``, ``"cv"``) or of a test cohort."""
+        split = self._split(split, "StudyResult.outcome")
+        return self.y_train if split in ("cv", "train") else self.y_cohorts[split]
 
     # ------------------------------------------------------------------ models
     @property
@@ -171,12 +212,12 @@ class StudyResult:
     def probabilities(self, model, split: str = "test") -> pd.Series | pd.DataFrame:
         """Predicted probabilities of one model.
 
-        ``split="test"`` or ``"train"``: a Series indexed by case id. ``"cv"``:
-        the out-of-fold probabilities as a cases x repeats DataFrame.
+        ``split="train"``, ``"test"`` or a test cohort's name: a Series
+        indexed by case id. ``"cv"``: the out-of-fold probabilities as a
+        cases x repeats DataFrame.
         """
         feature_set, classifier = self._key(model)
-        if split not in SPLITS:
-            raise ValueError(f"StudyResult: split must be one of {SPLITS}; got {split!r}.")
+        split = self._split(split, "StudyResult.probabilities")
         rows = self.predictions.query(
             "feature_set == @feature_set and classifier == @classifier and split == @split"
         )
@@ -184,17 +225,16 @@ class StudyResult:
             return rows.pivot(index="case_id", columns="repeat", values="probability")
         return rows.set_index("case_id")["probability"].rename("/".join((feature_set, classifier)))
 
-    def _outcome(self, split: str) -> pd.Series:
-        return self.y_test if split == "test" else self.y_train
-
     # ----------------------------------------------------------------- metrics
     def metrics(self, split: str = "test") -> pd.DataFrame:
         """Every metric of every model, as a tidy table.
 
         Parameters
         ----------
-        split : {"test", "train", "cv"}
-            ``"test"``: the final models on the test set; ``"train"``: the
+        split : {"test", "train", "cv"} or a test cohort's name
+            ``"test"``: the final models on the (primary) test cohort; a
+            cohort's name: on that cohort (see :meth:`cohort_metrics` for all
+            of them in one table); ``"train"``: the
             final models on their own training cases (resubstitution, for the
             training-cohort columns of papers); ``"cv"``: repeated
             cross-validation on the training set.
@@ -213,8 +253,7 @@ class StudyResult:
             see ``failed_folds``; left out of the summary). Thresholds are the study's Youden thresholds and
             carry no interval: their ``ci`` columns (and ``sd`` in CV) are NaN.
         """
-        if split not in SPLITS:
-            raise ValueError(f"StudyResult.metrics: split must be one of {SPLITS}; got {split!r}.")
+        split = self._split(split, "StudyResult.metrics")
         if split not in self._metrics_cache:
             builder = self._cv_metrics if split == "cv" else self._fixed_metrics
             self._metrics_cache[split] = builder(split)
@@ -225,7 +264,7 @@ class StudyResult:
         for feature_set, classifier in self.models:
             prob = self.probabilities((feature_set, classifier), split)
             # A feature set is evaluated on the cases with all of its blocks.
-            y = self._outcome(split).loc[prob.index]
+            y = self.outcome(split).loc[prob.index]
             threshold = float(self.thresholds[(feature_set, classifier)])
             # A degenerate CI (e.g. a tree ensemble's AUC of 1 on its own training
             # cases) is explained in the table's note rather than warned per model.
@@ -246,8 +285,11 @@ class StudyResult:
 
         Returns
         -------
-        DataFrame with ``feature_set``, ``classifier``, ``repeat``, ``fold`` and
-        one column per metric (NaN where undefined in that fold).
+        DataFrame with ``feature_set``, ``classifier``, ``repeat``, ``fold``,
+        ``held_out`` (only with ``Study(groups=...)``: the groups of the
+        fold's validation part, so that leave-one-centre-out CV reads per
+        held-out centre) and one column per metric (NaN where undefined in
+        that fold).
         """
         cv = self.predictions[self.predictions["split"] == "cv"]
         rows = []
@@ -271,7 +313,20 @@ class StudyResult:
                     "auc": auc, **values, "threshold": threshold,
                 }
             )
-        return pd.DataFrame(rows)
+        scores = pd.DataFrame(rows)
+        if self.fold_groups is not None:
+            scores.insert(4, "held_out", self.fold_groups.loc[scores["fold"]].to_numpy())
+        return scores
+
+    def cohort_metrics(self) -> pd.DataFrame:
+        """:meth:`metrics` of every test cohort in one table, with a leading ``cohort`` column.
+
+        The thresholds are the same in every cohort: each model's Youden
+        cut-off from its out-of-fold training probabilities.
+        """
+        frames = [self.metrics(cohort).assign(cohort=cohort) for cohort in self.cohorts]
+        table = pd.concat(frames, ignore_index=True)
+        return table[["cohort", *table.columns[:-1]]]
 
     def _cv_metrics(self, split: str) -> pd.DataFrame:
         scores = self.fold_scores()
@@ -317,8 +372,9 @@ class StudyResult:
     def compare(self, a, b, split: str = "test") -> pd.DataFrame:
         """Compare model ``a`` (new) with model ``b`` (reference).
 
-        ``split="test"``: the DeLong test of the two AUCs on the test set, the
-        category-free NRI and the IDI of ``a`` over ``b``. ``split="cv"``: the
+        ``split="test"`` (or a test cohort's name): the DeLong test of the two
+        AUCs on that cohort, the category-free NRI and the IDI of ``a`` over
+        ``b``. ``split="cv"``: the
         corrected resampled t-test of their per-fold AUCs (the models share
         the folds; a fold that failed for either model is left out for both).
 
@@ -347,10 +403,13 @@ class StudyResult:
                 settings["mean_fold_train_size"], settings["mean_fold_test_size"],
             )
             tests = {"corrected_t": (result.mean_difference, *result.ci, result.statistic, result.pvalue)}
-        elif split == "test":
-            # Paired tests: the test cases both models were evaluated on.
-            paired = pd.concat([self.probabilities(key_a), self.probabilities(key_b)], axis=1, join="inner")
-            y = self.y_test.loc[paired.index]
+        elif split != "train" and split in ("test", *self.cohorts):
+            split = self._split(split)
+            # Paired tests: the cases of the cohort both models were evaluated on.
+            paired = pd.concat(
+                [self.probabilities(key_a, split), self.probabilities(key_b, split)], axis=1, join="inner"
+            )
+            y = self.y_cohorts[split].loc[paired.index]
             prob_a, prob_b = paired.iloc[:, 0], paired.iloc[:, 1]
             delong = delong_test(y, prob_a, prob_b)
             reclassified = nri(y, prob_a, prob_b)
@@ -361,7 +420,10 @@ class StudyResult:
                 "idi": (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue),
             }
         else:
-            raise ValueError(f"StudyResult.compare: split must be 'test' or 'cv'; got {split!r}.")
+            raise ValueError(
+                f"StudyResult.compare: split must be 'test', 'cv' or a test cohort "
+                f"{preview(self.cohorts)}; got {split!r}."
+            )
         table = pd.DataFrame.from_dict(
             tests, orient="index", columns=["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]
         ).rename_axis("test")
@@ -454,6 +516,7 @@ class StudyResult:
             "metrics_test": self.metrics("test"),
             "metrics_train": self.metrics("train"),
             "metrics_cv": self.metrics("cv"),
+            **({"metrics_cohorts": self.cohort_metrics()} if len(self.cohorts) > 1 else {}),
             "fold_scores": self.fold_scores(),
             "feature_counts": self.feature_counts(),
             "selected_features": self.selected_features(),

@@ -122,13 +122,22 @@ class Study:
         for each classifier; other keys go to those estimators (a
         ``final_estimator`` name is built by
         :func:`~radfuse.models.make_classifier`).
-    split : float, sequence of case ids or (X_test, y_test), default=0.3
+    split : float, sequence of case ids, (X_test, y_test) or dict, default=0.3
         Stratified random hold-out fraction, the test case ids, or an external
-        test set (e.g. a second centre) with its labels.
+        test set (e.g. a second centre) with its labels: one test cohort,
+        named ``"test"``. A dict names several test cohorts, e.g.
+        ``{"internal": 0.3, "centre_B": (X_b, y_b), "centre_C": (X_c, y_c)}``:
+        at most one internal hold-out (a fraction or case ids) and any number
+        of external ``(X, y)`` cohorts (their own case ids, the feature
+        table's columns); the first is the primary cohort (``"test"`` in
+        :class:`StudyResult`). Every cohort only passes through the models
+        fitted on the training set, at the thresholds chosen on it; the
+        result has metrics, comparisons and predictions per cohort.
     cv : int or splitter, default=None
         Outer CV on the training set; None: ``RepeatedStratifiedKFold(5, 20)``
         (with ``groups``: the same with ``StratifiedGroupKFold``; pass
-        ``LeaveOneGroupOut()`` for leave-one-centre-out).
+        ``LeaveOneGroupOut()`` for leave-one-centre-out, reported per held-out
+        centre by ``StudyResult.fold_scores()``).
     groups : Series or array-like, default=None
         Patient or centre of each case (a Series by case id, or one label per
         row of ``features``). The hold-out split, the outer folds and the
@@ -349,18 +358,23 @@ class Study:
         late_columns = [cols for _, blocks, _ in late.values() for cols in blocks.values()]
         used = list(dict.fromkeys(c for cols in [*feature_sets.values(), *late_columns] for c in cols))
         groups = _design.check_groups(self.groups, self.features.index)
-        X_train, y_train, X_test, y_test, split_description = _design.split_cases(
+        X_train, y_train, cohorts, split_description = _design.split_cohorts(
             self.features.loc[:, used], y, self.split, seed, pos_label=self.pos_label, groups=groups
         )
-        for part, table in (("the training table", X_train), ("the test table", X_test)):
-            _design.check_feature_values(table, used, part)
+        _design.check_feature_values(X_train, used, "the training table")
+        for name, (table, _) in cohorts.items():
+            _design.check_feature_values(table, used, "the test table" if name == "test" else f"cohort {name!r}")
         cv = _design.make_outer_cv(self.cv, seed, grouped=groups is not None)
         folds = _design.outer_folds(cv, X_train, y_train, groups)
+        fold_groups = None if groups is None else pd.Series(
+            [", ".join(sorted(map(str, groups.loc[X_train.index[test]].unique()))) for _, _, test in folds],
+            name="held_out",
+        )
         templates = self._templates(factory, names, seed)
-        balance = _design.class_balance(y_train, y_test)
+        balance = _design.class_balance(y_train, cohorts)
         set_columns = {**feature_sets, **{name: _late_columns(blocks) for name, (_, blocks, _) in late.items()}}
-        cases = _cases_per_feature_set(set_columns, X_train, y_train, X_test, y_test)
-        baseline = self._baseline(y_train, y_test, seed)
+        cases = _cases_per_feature_set(set_columns, X_train, y_train, cohorts)
+        baseline = self._baseline(y_train, cohorts, seed)
 
         with tempfile.TemporaryDirectory(prefix="radfuse-study-") as cache:
             memory = Memory(cache, verbose=0)
@@ -369,7 +383,7 @@ class Study:
                 (unit, (number, *fold)) for number, fold in enumerate(folds) for unit in units
             ]
             calls = (
-                delayed(run_task)(unit, X_train, y_train, None, None, X_test)
+                delayed(run_task)(unit, X_train, y_train, None, None, [X for X, _ in cohorts.values()])
                 if fold is None
                 else delayed(run_task)(unit, X_train, y_train, fold[2], fold[3])
                 for unit, fold in tasks
@@ -397,14 +411,14 @@ class Study:
             "versions": _versions(),
         }
         result = _assemble_result(
-            tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings, cases
+            tasks, outcomes, y_train, cohorts, pos_label, balance, baseline, settings, cases, fold_groups
         )
         _summarise_warnings(result.warnings)
         _summarise_failures(result.failed_folds)
         _summarise_missing_blocks(cases)
         return result
 
-    def _baseline(self, y_train, y_test, seed):
+    def _baseline(self, y_train, cohorts, seed):
         if self.clinical is None:
             return None
         from ..stats.baseline import baseline_table
@@ -412,12 +426,15 @@ class Study:
         clinical = self.clinical
         if not isinstance(clinical, pd.DataFrame):
             raise TypeError(f"Study: clinical must be a DataFrame; got {type(clinical).__name__}.")
-        ids = y_train.index.append(y_test.index)
+        parts = {"training set": y_train.index} | {
+            # "test" alone would clash with the table's own "test" column.
+            f"{name} set": y.index for name, (_, y) in cohorts.items()
+        }
+        ids = y_train.index.append([y.index for _, y in cohorts.values()])
         missing = ids.difference(clinical.index, sort=False).tolist()
         if missing:
             raise ValueError(f"Study: clinical lacks case(s) {preview(missing)}.")
-        # "test" alone would clash with the table's own "test" column.
-        groups = pd.Series(["training set"] * y_train.size + ["test set"] * y_test.size, index=ids)
+        groups = pd.Series(np.repeat(list(parts), [index.size for index in parts.values()]), index=ids)
         table = clinical.loc[ids].assign(split=groups)
         return baseline_table(table, "split", random_state=seed)
 
@@ -427,11 +444,11 @@ def _late_columns(blocks) -> list[str]:
 
 
 
-def _cases_per_feature_set(feature_sets, X_train, y_train, X_test, y_test) -> pd.DataFrame:
+def _cases_per_feature_set(feature_sets, X_train, y_train, cohorts) -> pd.DataFrame:
     """Cases each feature set is evaluated on: those with all of its blocks, by split."""
     rows = []
     for name, columns in feature_sets.items():
-        for split, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
+        for split, (X, y) in {"train": (X_train, y_train), **cohorts}.items():
             ids = complete_cases(X, columns)
             rows.append(
                 {
@@ -572,7 +589,7 @@ def _youden_thresholds(predictions, y_train) -> pd.Series:
 
 
 def _assemble_result(
-    tasks, outcomes, X_train, y_train, X_test, y_test, pos_label, balance, baseline, settings, cases
+    tasks, outcomes, y_train, cohorts, pos_label, balance, baseline, settings, cases, fold_groups
 ):
     """Collect the task outcomes into tidy tables and a StudyResult."""
     frames, models, selections, counts, tuning, raised = [], {}, {}, [], [], []
@@ -603,7 +620,8 @@ def _assemble_result(
             key = (unit.name, clf_name)
             if fold is None:
                 add(unit, clf_name, "train", outcome.evaluated[0], y_train, probs[0])
-                add(unit, clf_name, "test", outcome.evaluated[1], y_test, probs[1])
+                for cohort, (_, y_cohort), ids, prob in zip(cohorts, cohorts.values(), outcome.evaluated[1:], probs[1:]):
+                    add(unit, clf_name, cohort, ids, y_cohort, prob)
                 models[key] = outcome.models[clf_name]
                 selections[key] = outcome.selection.get(clf_name, {})
             else:
@@ -652,7 +670,7 @@ def _assemble_result(
     return StudyResult(
         predictions=predictions,
         y_train=y_train,
-        y_test=y_test,
+        y_cohorts={name: y for name, (_, y) in cohorts.items()},
         pos_label=pos_label,
         thresholds=thresholds,
         models=models,
@@ -666,4 +684,5 @@ def _assemble_result(
         lasso_rules=pd.DataFrame(rules, columns=["feature_set", "classifier", "repeat", "fold", "rule"]),
         failed_folds=failed_folds,
         feature_set_cases=cases,
+        fold_groups=fold_groups,
     )

@@ -264,12 +264,13 @@ def complete_cases(table: pd.DataFrame, columns) -> pd.Index:
     return table.index[table.loc[:, columns].notna().all(axis=1).to_numpy()]
 
 
-def run_task(unit, X_train, y_train, train, evaluate, X_test=None):
+def run_task(unit, X_train, y_train, train, evaluate, X_tests=()):
     """Fit ``unit`` on the rows ``train`` of the training set.
 
     For a CV fold, ``evaluate`` are the validation rows; for the final refit
     (``train is None``) the unit is fitted on every training case and
-    evaluated on the training and test sets. Only the cases with every
+    evaluated on the training set and on each test cohort of ``X_tests``,
+    which only pass through the fitted models. Only the cases with every
     column of the unit measured take part: a case missing a modality is
     left out of the feature sets that use it.
 
@@ -278,7 +279,7 @@ def run_task(unit, X_train, y_train, train, evaluate, X_test=None):
     the study: the outcome carries the reason in ``failure``.
     """
     if train is None:
-        fit_rows, tables = X_train, [X_train, X_test]
+        fit_rows, tables = X_train, [X_train, *X_tests]
     else:
         fit_rows, tables = X_train.iloc[train], [X_train.iloc[evaluate]]
     fit_ids = complete_cases(fit_rows, unit.columns)
