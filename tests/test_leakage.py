@@ -166,6 +166,33 @@ def test_smote_never_reaches_validation_or_test_cases():
     assert [set(p) for p in predicts[2:]] == [set(v) for v in validation_sets]
 
 
+def test_external_cohorts_only_pass_through_the_final_models():
+    EVENTS.clear()
+    X, y = probe_data(n_cases=90)
+    cohort_b, cohort_c = (
+        (part.assign(case_number=part["case_number"] + offset).rename(index=lambda i: f"{name}{i}"),
+         labels.rename(index=lambda i: f"{name}{i}"))
+        for name, offset, (part, labels) in (("B", 1000, probe_data(seed=1)), ("C", 2000, probe_data(seed=2)))
+    )
+    result = Study(
+        X, y, {"all": list(X.columns)}, pipeline=smote_only, classifiers=["lr"],
+        split={"internal": 0.3, "centre_B": cohort_b, "centre_C": cohort_c},
+        cv=StratifiedKFold(3, shuffle=True, random_state=0), progress=False,
+    ).run()
+    fits = [numbers for kind, numbers in EVENTS if kind == "fit"]
+    predicts = [numbers for kind, numbers in EVENTS if kind == "predict"]
+    train_numbers = set(X.loc[result.y_train.index, "case_number"])
+    assert len(fits) == 1 + 3
+    for numbers in fits:  # SMOTE and the classifier only ever see training cases
+        assert set(numbers[~is_synthetic(numbers)]) <= train_numbers
+        assert numbers.max() < 1000
+    # the final refit scores train, internal, centre_B and centre_C, in that order, with no refit between
+    assert [kind for kind, _ in EVENTS[:5]] == ["fit", "predict", "predict", "predict", "predict"]
+    cohort_numbers = [set(cohort[0]["case_number"]) for cohort in (cohort_b, cohort_c)]
+    assert [set(p) for p in predicts[2:4]] == cohort_numbers
+    assert all(numbers.max() < 1000 for numbers in predicts[4:])  # CV folds: training cases only
+
+
 def test_smote_inside_stacking_blocks_only_resamples_training_folds():
     EVENTS.clear()
     X, y = probe_data()
