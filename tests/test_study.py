@@ -333,7 +333,7 @@ def test_too_few_cases_for_the_cv_is_explained(cohort):
 def test_unknown_model_and_fusion_strategy_are_named(cohort, result):
     with pytest.raises(ValueError, match="unknown model 'radiomics/svm'"):
         result.probabilities("radiomics/svm")
-    with pytest.raises(ValueError, match="unknown strategy 'voting'"):
+    with pytest.raises(ValueError, match="fusion.voting: unknown value .voting."):
         make_study(cohort, fusion={"voting": {"blocks": ["US", "MG"]}}).run()
 
 

@@ -5,14 +5,16 @@ predictions and fitted models that reports and figures are built from.
 """
 
 from ._example import example_study_result
+from ._fusion_spec import FUSION_STRATEGIES, check_fusion_spec
 from ._result import METRICS, StudyResult
-from ._study import FUSION_STRATEGIES, Study, protocol_pipeline
+from ._study import Study, protocol_pipeline
 
 __all__ = [
     "FUSION_STRATEGIES",
     "METRICS",
     "Study",
     "StudyResult",
+    "check_fusion_spec",
     "example_study_result",
     "protocol_pipeline",
 ]

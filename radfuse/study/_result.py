@@ -165,7 +165,7 @@ class StudyResult:
         return (
             f"StudyResult({len(self.models)} models, feature sets {feature_sets}, "
             f"{self.settings['n_folds']} CV folds, {self.y_train.size} training / "
-            f"{', '.join(f'{y.size} {name}' for name, y in self.y_cohorts.items())} test cases)"
+            f"{', '.join(f'{y.size} {name}' for name, y in self.y_cohorts.items())} cases)"
         )
 
     @property
@@ -490,7 +490,7 @@ class StudyResult:
         dict with ``alphas`` (decreasing), ``cv_mean``, ``cv_se`` (CV error per
         alpha), ``alpha`` (chosen), ``rule``, ``model``, ``coef`` (Series over
         the LASSO's input features), ``intercept`` and ``coef_path`` (features
-        x alphas DataFrame; None for ``model="logistic"``).
+        x alphas DataFrame: the selector's own ``coef_path_``).
         """
         if isinstance(model, str) and "/" not in model:
             matches = [key for key in self._selections if key[0] == model]

@@ -23,10 +23,10 @@ from ..models import PROTOCOL_CLASSIFIERS, make_classifier, search_space
 from ..pipeline import make_radiomics_pipeline
 from ..stats.diagnostic import youden_threshold
 from . import _design
+from ._fusion_spec import check_fusion_spec
 from ._result import StudyResult
 from ._units import FusionModels, SharedSelection, TunedModels, complete_cases, run_task, split_pipeline
 
-FUSION_STRATEGIES = ("early", "ensemble", "stacking")
 _TUNING_KEYS = ("cv", "scoring", "param_grid")
 
 
@@ -272,27 +272,9 @@ class Study:
 
     def _resolve_fusion(self, feature_sets) -> tuple[dict, dict]:
         """Early fusions as extra feature sets; late fusions as name -> (strategy, blocks, params)."""
-        if self.fusion is None:
-            return {}, {}
-        if not isinstance(self.fusion, Mapping):
-            raise TypeError(f"Study: fusion must be a dict of name -> settings; got {self.fusion!r}.")
         early, late = {}, {}
-        for name, spec in self.fusion.items():
-            spec = dict(spec)
-            strategy = spec.pop("strategy", name)
-            if strategy not in FUSION_STRATEGIES:
-                raise ValueError(
-                    f"Study: fusion {name!r} has unknown strategy {strategy!r}; use one of "
-                    f"{FUSION_STRATEGIES} as its name or its 'strategy' key."
-                )
-            if name in feature_sets:
-                raise ValueError(f"Study: fusion {name!r} has the name of a feature set; rename it.")
-            entries = spec.pop("blocks", None)
-            if not entries or isinstance(entries, str) or len(entries) < 2:
-                raise ValueError(
-                    f"Study: fusion {name!r} needs 'blocks': a list of at least two feature "
-                    f"sets or blocks; got {entries!r}."
-                )
+        for name, spec in check_fusion_spec(self.fusion, feature_sets).items():
+            strategy, entries = spec.pop("strategy"), spec.pop("blocks")
             blocks = {
                 entry: feature_sets[entry]
                 if entry in feature_sets
@@ -300,8 +282,6 @@ class Study:
                 for entry in entries
             }
             if strategy == "early":
-                if spec:
-                    raise ValueError(f"Study: early fusion {name!r} takes only 'blocks'; got {sorted(spec)}.")
                 early[name] = list(dict.fromkeys(c for columns in blocks.values() for c in columns))
             else:
                 late[name] = (strategy, blocks, spec)
@@ -568,10 +548,7 @@ def _fusion_unit(name, strategy, blocks, params, templates, factory, seed, memor
     estimators = {}
     for clf_name in templates:
         base = {block: _with_memory(factory(clf_name, seed), memory) for block in blocks}
-        try:
-            estimators[clf_name] = fusion_class(base, block_columns=dict(blocks), **params)
-        except TypeError as error:
-            raise ValueError(f"Study: fusion {name!r}: {error}") from error
+        estimators[clf_name] = fusion_class(base, block_columns=dict(blocks), **params)
     return FusionModels(name, columns, estimators)
 
 

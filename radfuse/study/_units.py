@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.linear_model import lasso_path
 from sklearn.model_selection import GridSearchCV
 
 from ..pipeline import feature_counts, fit_resample_transform, transform_new_cases
@@ -81,10 +80,10 @@ def lasso_rule(selection) -> str | None:
     return None
 
 
-def _lasso_summary(lasso: LassoSelector, X_in: pd.DataFrame, y_in) -> dict:
-    """The data of the LASSO figures: CV error curve, chosen penalty, coefficients."""
-    names = list(X_in.columns)
-    summary = {
+def _lasso_summary(lasso: LassoSelector) -> dict:
+    """The data of the LASSO figures: CV error curve, chosen penalty, coefficient path."""
+    names = list(lasso.feature_names_in_)
+    return {
         "alphas": lasso.alphas_,
         "cv_mean": lasso.cv_mean_,
         "cv_se": lasso.cv_se_,
@@ -93,28 +92,17 @@ def _lasso_summary(lasso: LassoSelector, X_in: pd.DataFrame, y_in) -> dict:
         "intercept": lasso.intercept_,
         "model": lasso.model,
         "rule": lasso.rule,
-        "coef_path": None,
+        "coef_path": pd.DataFrame(lasso.coef_path_, index=names, columns=lasso.alphas_),
     }
-    if lasso.model == "linear":
-        # The refit centres X and y for its intercept; the path does the same.
-        X = np.asarray(X_in, dtype=np.float64)
-        y = np.asarray(y_in, dtype=np.float64)
-        _, path, _ = lasso_path(
-            X - X.mean(axis=0), y - y.mean(), alphas=lasso.alphas_, max_iter=lasso.max_iter, tol=lasso.tol
-        )
-        summary["coef_path"] = pd.DataFrame(path, index=names, columns=lasso.alphas_)
-    return summary
 
 
 def _fit_selection(selection, X, y, *, describe: bool):
     """Fit the classifier-free steps once; optionally keep the LASSO's figure data."""
+    Xt, yt = fit_resample_transform(selection, X, y)
     last = selection.steps[-1][1]
-    if not (describe and isinstance(last, LassoSelector)):
-        Xt, yt = fit_resample_transform(selection, X, y)
-        return Xt, yt, {}
-    X_in, y_in = fit_resample_transform(selection[:-1], X, y) if len(selection) > 1 else (X, y)
-    Xt, yt = fit_resample_transform(selection[-1:], X_in, y_in)
-    return Xt, yt, {"lasso": _lasso_summary(last, X_in, y_in)}
+    if describe and isinstance(last, LassoSelector):
+        return Xt, yt, {"lasso": _lasso_summary(last)}
+    return Xt, yt, {}
 
 
 def _selected_features(selection, columns) -> pd.Series:
