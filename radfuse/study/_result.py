@@ -27,7 +27,19 @@ METRICS = (
 _ALIASES = {"precision": "ppv", "recall": "sensitivity"}
 
 
-def _threshold_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
+def paired_tests(y, prob_a, prob_b) -> dict[str, tuple]:
+    """``test -> (estimate, ci_lower, ci_upper, statistic, pvalue)``: DeLong, NRI and IDI of a over b."""
+    delong = delong_test(y, prob_a, prob_b)
+    reclassified = nri(y, prob_a, prob_b)
+    integrated = idi(y, prob_a, prob_b)
+    return {
+        "delong": (delong.difference, *delong.ci, delong.statistic, delong.pvalue),
+        "nri": (reclassified.nri, *reclassified.ci, reclassified.statistic, reclassified.pvalue),
+        "idi": (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue),
+    }
+
+
+def threshold_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
     """``metric -> (estimate, ci_lower, ci_upper, note)`` at one threshold.
 
     ``random_state`` seeds F1's bootstrap interval, so the tables of a study
@@ -40,6 +52,19 @@ def _threshold_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]
         if metric not in ("auc", "threshold")
     }
     return rows
+
+
+def fixed_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
+    """``metric -> (estimate, ci_lower, ci_upper, note)`` of one model on one set of cases."""
+    # A degenerate CI (e.g. a tree ensemble's AUC of 1 on its own training
+    # cases) is explained in the table's note rather than warned per model.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        auc = auc_ci(y, prob)
+    note = "; ".join(str(w.message) for w in caught)
+    values = {"auc": (auc.auc, *auc.ci, note), "threshold": (threshold, np.nan, np.nan, "")}
+    values.update(threshold_metric_rows(y, prob, threshold, random_state))
+    return values
 
 
 class StudyResult:
@@ -109,6 +134,11 @@ class StudyResult:
         those with every one of its blocks (``feature_set``, ``split``,
         ``n``, ``n_positive``, ``n_negative``, ``n_excluded``: cases of the
         split missing one of its blocks).
+    clinical_models : ClinicalModels or None
+        With ``Study(clinical_model=...)``: the clinical, radiomics (rad-score)
+        and combined logistic models, their metrics and comparisons per
+        cohort, the bootstrap validation and calibration of the combined
+        model (see :class:`~radfuse.study.ClinicalModels`).
     settings : dict
         The resolved design (seed, CV scheme, split, tuning scheme, feature-set
         columns, classifiers, pipeline, library versions) for methods text.
@@ -134,6 +164,7 @@ class StudyResult:
         failed_folds=None,
         feature_set_cases=None,
         fold_groups=None,
+        clinical_models=None,
     ):
         self.predictions = predictions
         self.y_train = y_train
@@ -158,6 +189,7 @@ class StudyResult:
         )
         self.feature_set_cases = feature_set_cases
         self.fold_groups = fold_groups
+        self.clinical_models = clinical_models
         self._metrics_cache: dict[str, pd.DataFrame] = {}
 
     def __repr__(self) -> str:
@@ -266,14 +298,7 @@ class StudyResult:
             # A feature set is evaluated on the cases with all of its blocks.
             y = self.outcome(split).loc[prob.index]
             threshold = float(self.thresholds[(feature_set, classifier)])
-            # A degenerate CI (e.g. a tree ensemble's AUC of 1 on its own training
-            # cases) is explained in the table's note rather than warned per model.
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", RuntimeWarning)
-                auc = auc_ci(y, prob)
-            note = "; ".join(str(w.message) for w in caught)
-            values = {"auc": (auc.auc, *auc.ci, note), "threshold": (threshold, np.nan, np.nan, "")}
-            values.update(_threshold_metric_rows(y, prob, threshold, self.settings["seed"]))
+            values = fixed_metric_rows(y, prob, threshold, self.settings["seed"])
             rows += [
                 (feature_set, classifier, metric, *values[metric]) for metric in METRICS
             ]
@@ -303,7 +328,7 @@ class StudyResult:
                 # counted in n_folds, and a zero DeLong variance does not matter.
                 warnings.simplefilter("ignore", RuntimeWarning)
                 values = {
-                    m: v[0] for m, v in _threshold_metric_rows(y, prob, threshold, self.settings["seed"]).items()
+                    m: v[0] for m, v in threshold_metric_rows(y, prob, threshold, self.settings["seed"]).items()
                 }
                 auc = auc_ci(y, prob).auc
             rows.append(
@@ -411,14 +436,7 @@ class StudyResult:
             )
             y = self.y_cohorts[split].loc[paired.index]
             prob_a, prob_b = paired.iloc[:, 0], paired.iloc[:, 1]
-            delong = delong_test(y, prob_a, prob_b)
-            reclassified = nri(y, prob_a, prob_b)
-            integrated = idi(y, prob_a, prob_b)
-            tests = {
-                "delong": (delong.difference, *delong.ci, delong.statistic, delong.pvalue),
-                "nri": (reclassified.nri, *reclassified.ci, reclassified.statistic, reclassified.pvalue),
-                "idi": (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue),
-            }
+            tests = paired_tests(y, prob_a, prob_b)
         else:
             raise ValueError(
                 f"StudyResult.compare: split must be 'test', 'cv' or a test cohort "
@@ -535,6 +553,8 @@ class StudyResult:
             )
         if self.tuning is not None:
             tables["tuning"] = self.tuning
+        if self.clinical_models is not None:
+            tables.update(self.clinical_models.to_dict())
         if self.baseline is not None:
             tables["baseline"] = self.baseline.reset_index()
         if not self.warnings.empty:

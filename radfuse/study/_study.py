@@ -23,6 +23,7 @@ from ..models import PROTOCOL_CLASSIFIERS, make_classifier, search_space
 from ..pipeline import make_radiomics_pipeline
 from ..stats.diagnostic import youden_threshold
 from . import _design
+from ._clinical import check_clinical_model, fit_clinical_models
 from ._fusion_spec import check_fusion_spec
 from ._result import StudyResult
 from ._units import FusionModels, SharedSelection, TunedModels, complete_cases, run_task, split_pipeline
@@ -149,8 +150,19 @@ class Study:
         ``"roc_auc"``) and ``param_grid`` (classifier -> grid of pipeline
         parameters; default :func:`radfuse.models.search_space`).
     clinical : DataFrame, default=None
-        Clinical variables of the same cases, for a baseline table by split
-        (:func:`radfuse.stats.baseline.baseline_table`).
+        Clinical variables of the same cases (and of the external cohorts'),
+        for a baseline table by split
+        (:func:`radfuse.stats.baseline.baseline_table`) and ``clinical_model``.
+    clinical_model : dict, default=None
+        Clinical, radiomics and combined logistic models
+        (``StudyResult.clinical_models``, a
+        :class:`~radfuse.study.ClinicalModels`): ``predictors`` (columns of
+        ``clinical``), ``feature_set`` (whose final model's LASSO step gives
+        the rad-score; default the first feature set) and ``n_boot`` (bootstrap
+        resamples of the validation and calibration of the combined model;
+        default 200), e.g. ``{"predictors": ["age", "grade"], "feature_set":
+        "radiomics"}``. The rad-score is fitted on the training set only and
+        applied to every test cohort.
     pos_label : label, default=None
         The positive class when ``labels`` are strings.
     random_state : int, RandomState or None, default=0
@@ -209,6 +221,7 @@ class Study:
         groups=None,
         tuning=None,
         clinical=None,
+        clinical_model=None,
         pos_label=None,
         random_state=0,
         n_jobs=None,
@@ -225,6 +238,7 @@ class Study:
         self.groups = groups
         self.tuning = tuning
         self.clinical = clinical
+        self.clinical_model = clinical_model
         self.pos_label = pos_label
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -335,6 +349,7 @@ class Study:
         feature_sets = _design.resolve_feature_sets(self.features, self.feature_sets)
         early, late = self._resolve_fusion(feature_sets)
         feature_sets.update(early)
+        clinical_spec = check_clinical_model(self.clinical_model, self.clinical, feature_sets)
         late_columns = [cols for _, blocks, _ in late.values() for cols in blocks.values()]
         used = list(dict.fromkeys(c for cols in [*feature_sets.values(), *late_columns] for c in cols))
         groups = _design.check_groups(self.groups, self.features.index)
@@ -393,6 +408,10 @@ class Study:
         result = _assemble_result(
             tasks, outcomes, y_train, cohorts, pos_label, balance, baseline, settings, cases, fold_groups
         )
+        if clinical_spec is not None:
+            result.clinical_models = _clinical_models(
+                result, clinical_spec, self.clinical, feature_sets, X_train, y_train, cohorts, seed, self.n_jobs
+            )
         _summarise_warnings(result.warnings)
         _summarise_failures(result.failed_folds)
         _summarise_missing_blocks(cases)
@@ -417,6 +436,20 @@ class Study:
         groups = pd.Series(np.repeat(list(parts), [index.size for index in parts.values()]), index=ids)
         table = clinical.loc[ids].assign(split=groups)
         return baseline_table(table, "split", random_state=seed)
+
+
+def _clinical_models(result, spec, clinical, feature_sets, X_train, y_train, cohorts, seed, n_jobs):
+    """The clinical, radiomics and combined models on the rad-score of the first fitted model of the feature set."""
+    keys = [key for key in result.models if key[0] == spec["feature_set"]]
+    if not keys:
+        raise ValueError(
+            f"Study: clinical_model: no model of feature set {spec['feature_set']!r} could be "
+            "fitted (see result.failed_folds), so there is no rad-score."
+        )
+    return fit_clinical_models(
+        spec, clinical, result.models_[keys[0]], keys[0], feature_sets[spec["feature_set"]],
+        X_train, y_train, cohorts, seed, n_jobs,
+    )
 
 
 def _late_columns(blocks) -> list[str]:

@@ -29,7 +29,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from ..pipeline import feature_counts, fit_resample_transform, transform_new_cases
-from ..select.lasso import LassoSelector
+from ..select import LassoSelector
 
 
 @dataclass
