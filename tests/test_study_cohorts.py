@@ -143,3 +143,13 @@ def test_external_cohort_errors_name_the_cohort(centres):
         Study(X_a, y_a, {"us": ["US"]}, split={"B": (X_b, y_b), "C": (X_b, y_b)}, progress=False).run()
     with pytest.raises(ValueError, match="both the training table and external cohort 'B'"):
         Study(X_a, y_a, {"us": ["US"]}, split={"B": (X_a, y_a)}, progress=False).run()
+
+
+def test_unknown_split_names_list_the_cohorts(cohort_result):
+    for method in (cohort_result.metrics, cohort_result.outcome):
+        with pytest.raises(ValueError, match=r"or a test cohort \['internal', 'centre_B', 'centre_C'\]; got 'centre_D'"):
+            method("centre_D")
+    with pytest.raises(ValueError, match="StudyResult.compare: split must be"):
+        cohort_result.compare("us/lr", "us/nb", split="train")
+    pd.testing.assert_series_equal(cohort_result.outcome("cv"), cohort_result.y_train)
+    pd.testing.assert_series_equal(cohort_result.outcome("centre_B"), cohort_result.y_cohorts["centre_B"])
