@@ -68,7 +68,7 @@ class Study:
     **Thresholds.** Each model's cut-off maximises Youden's J on its
     out-of-fold training probabilities, averaged per case over the CV repeats;
     the test set never influences it. The same cut-off gives the threshold
-    metrics of the CV, the training and the test tables.
+    metrics of the CV, the training and every test cohort's tables.
 
     **Small and incomplete cohorts.** A training part that cannot be fitted
     (a ``ValueError`` of a step, e.g. no feature passing a filter in a small
