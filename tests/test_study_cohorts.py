@@ -14,7 +14,7 @@ from sklearn.model_selection import LeaveOneGroupOut
 
 from radfuse.datasets import make_multimodal_table
 from radfuse.pipeline import make_radiomics_pipeline
-from radfuse.stats import delong_test
+from radfuse.stats import auc_ci, delong_test
 from radfuse.study import Study
 
 
@@ -116,6 +116,14 @@ def test_leave_one_centre_out_is_reported_per_held_out_centre(centres):
         assert set(data.centre.loc[part["case_id"]]) == {row["held_out"]}
         assert row["auc"] == pytest.approx(roc_auc_score(part["y_true"], part["probability"]), abs=1e-12)
     assert scores["held_out"].nunique() == result.settings["n_folds"]
+    table = result.held_out_metrics().query("metric == 'auc'")
+    for _, row in table.iterrows():
+        part = cv[(cv["fold"] == row["fold"]) & (cv["feature_set"] == row["feature_set"])
+                  & (cv["classifier"] == row["classifier"])]
+        expected = auc_ci(part["y_true"], part["probability"])
+        assert (row["estimate"], row["ci_lower"], row["ci_upper"]) == pytest.approx((expected.auc, *expected.ci))
+        assert row["n"] == len(part) and set(data.centre.loc[part["case_id"]]) == {row["held_out"]}
+    assert set(table["held_out"]) == set(scores["held_out"])
 
 
 @pytest.mark.parametrize(
@@ -149,6 +157,8 @@ def test_unknown_split_names_list_the_cohorts(cohort_result):
     for method in (cohort_result.metrics, cohort_result.outcome):
         with pytest.raises(ValueError, match=r"or a test cohort \['internal', 'centre_B', 'centre_C'\]; got 'centre_D'"):
             method("centre_D")
+    with pytest.raises(ValueError, match="the Study had no groups"):
+        cohort_result.held_out_metrics()
     with pytest.raises(ValueError, match="StudyResult.compare: split must be"):
         cohort_result.compare("us/lr", "us/nb", split="train")
     pd.testing.assert_series_equal(cohort_result.outcome("cv"), cohort_result.y_train)

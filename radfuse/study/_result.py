@@ -343,6 +343,48 @@ class StudyResult:
             scores.insert(4, "held_out", self.fold_groups.loc[scores["fold"]].to_numpy())
         return scores
 
+    def held_out_metrics(self) -> pd.DataFrame:
+        """Every metric, with its interval, on each CV fold's held-out groups.
+
+        With ``Study(groups=..., cv=LeaveOneGroupOut())`` this is the
+        leave-one-centre-out table: one block of rows per held-out centre,
+        each scored by the model trained on the other centres, at the
+        model's Youden threshold (intervals as in :meth:`metrics`).
+
+        Returns
+        -------
+        DataFrame with ``feature_set``, ``classifier``, ``repeat``, ``fold``,
+        ``held_out``, ``n``, ``metric``, ``estimate``, ``ci_lower``,
+        ``ci_upper``, ``note``.
+
+        Raises
+        ------
+        ValueError
+            The Study had no ``groups``.
+        """
+        if self.fold_groups is None:
+            raise ValueError(
+                "StudyResult.held_out_metrics: the Study had no groups; pass Study(groups=...) "
+                "(e.g. the centre of each case) to score each held-out group."
+            )
+        cv = self.predictions[self.predictions["split"] == "cv"]
+        rows = []
+        for (feature_set, classifier, repeat, fold), part in cv.groupby(
+            ["feature_set", "classifier", "repeat", "fold"], sort=False
+        ):
+            threshold = float(self.thresholds[(feature_set, classifier)])
+            values = fixed_metric_rows(part["y_true"], part["probability"], threshold, self.settings["seed"])
+            held_out = self.fold_groups.loc[fold]
+            rows += [
+                (feature_set, classifier, repeat, fold, held_out, len(part), metric, *values[metric])
+                for metric in METRICS
+            ]
+        columns = [
+            "feature_set", "classifier", "repeat", "fold", "held_out", "n", "metric",
+            "estimate", "ci_lower", "ci_upper", "note",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
     def cohort_metrics(self) -> pd.DataFrame:
         """:meth:`metrics` of every test cohort in one table, with a leading ``cohort`` column.
 
@@ -553,6 +595,8 @@ class StudyResult:
             )
         if self.tuning is not None:
             tables["tuning"] = self.tuning
+        if self.fold_groups is not None:
+            tables["metrics_held_out"] = self.held_out_metrics()
         if self.clinical_models is not None:
             tables.update(self.clinical_models.to_dict())
         if self.baseline is not None:
