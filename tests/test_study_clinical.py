@@ -151,3 +151,13 @@ def test_a_pipeline_without_lasso_has_no_rad_score(cohort):
         with pytest.raises(ValueError, match="needs a LassoSelector in the final model of feature set 'us'"):
             Study(X, y, {"us": ["US"]}, pipeline=no_lasso, classifiers=["lr"], cv=3, clinical=clinical,
                   clinical_model={"predictors": ["age"]}, progress=False).run()
+
+
+def test_missing_clinical_values_are_named_before_any_fit(cohort):
+    parts, clinical = cohort
+    X, y = next(iter(parts.values()))
+    gaps = clinical.copy()
+    gaps.loc[X.index[3], "age"] = np.nan
+    with pytest.raises(ValueError, match=rf"case\(s\) \['{X.index[3]}'\] miss \['age'\]"):
+        Study(X, y, {"us": ["US"]}, clinical=gaps, clinical_model={"predictors": ["age", "grade"]},
+              progress=False).run()

@@ -74,6 +74,20 @@ def check_clinical_model(spec, clinical, feature_sets) -> dict | None:
     return {"predictors": list(predictors), "feature_set": feature_set, "n_boot": int(n_boot)}
 
 
+def check_clinical_cases(clinical, predictors, ids) -> None:
+    """Every case of the study has every clinical predictor (checked before any fit)."""
+    values = clinical.reindex(ids)[predictors]
+    missing = values.isna()
+    if missing.to_numpy().any():
+        cases = values.index[missing.any(axis=1).to_numpy()].tolist()
+        columns = missing.columns[missing.any(axis=0).to_numpy()].tolist()
+        raise ValueError(
+            f"{STEP}: clinical_model needs every predictor for every case; case(s) "
+            f"{preview(cases)} miss {columns} (or are not in clinical). Impute them or leave the "
+            "cases out."
+        )
+
+
 def _lasso_position(model) -> int | None:
     for position, (_, step) in enumerate(getattr(model, "steps", ())):
         if isinstance(step, LassoSelector):

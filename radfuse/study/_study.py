@@ -23,7 +23,7 @@ from ..models import PROTOCOL_CLASSIFIERS, make_classifier, search_space
 from ..pipeline import make_radiomics_pipeline
 from ..stats.diagnostic import youden_threshold
 from . import _design
-from ._clinical import check_clinical_model, fit_clinical_models
+from ._clinical import check_clinical_cases, check_clinical_model, fit_clinical_models
 from ._fusion_spec import check_fusion_spec
 from ._result import StudyResult
 from ._units import FusionModels, SharedSelection, TunedModels, complete_cases, run_task, split_pipeline
@@ -370,6 +370,9 @@ class Study:
         set_columns = {**feature_sets, **{name: _late_columns(blocks) for name, (_, blocks, _) in late.items()}}
         cases = _cases_per_feature_set(set_columns, X_train, y_train, cohorts)
         baseline = self._baseline(y_train, cohorts, seed)
+        if clinical_spec is not None:
+            ids = y_train.index.append([y.index for _, y in cohorts.values()])
+            check_clinical_cases(self.clinical, clinical_spec["predictors"], ids)
 
         with tempfile.TemporaryDirectory(prefix="radfuse-study-") as cache:
             memory = Memory(cache, verbose=0)
