@@ -19,6 +19,9 @@ from pathlib import Path
 # so outputs and cache entries stay readable by a group sharing them.
 _FILE_MODE = 0o666
 
+#: Table formats radfuse reads and writes, by file suffix.
+TABLE_SUFFIXES = (".csv", ".parquet")
+
 
 def fsync_file(path) -> None:
     """Flush a closed file's content to disk (before renaming it into place)."""

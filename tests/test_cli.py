@@ -323,7 +323,8 @@ def test_run_seed_overrides_the_study_file(study_run, tmp_path):
 
 
 def test_init_writes_a_commented_study_file_with_every_key(tmp_path, capsys):
-    from radfuse.config import _DATA_KEYS, _TOP_KEYS, load_study_config
+    from radfuse.config import load_study_config
+    from radfuse.config._schema import _DATA_KEYS, _TOP_KEYS
     from radfuse.pipeline import PROTOCOL_STEPS
 
     path = tmp_path / "study.yaml"

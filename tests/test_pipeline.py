@@ -32,13 +32,28 @@ def wdbc():
 def test_default_pipeline_follows_the_protocol_order():
     pipeline = make_radiomics_pipeline("svm", random_state=0)
     names = [name for name, _ in pipeline.steps]
-    assert names == [s for s in PROTOCOL_STEPS if s != "icc"] + ["clf"]
+    assert names == [s for s in PROTOCOL_STEPS if s not in ("combat", "icc")] + ["clf"]
     smote = pipeline.named_steps["smote"]
     assert isinstance(smote, SMOTE) and smote.k_neighbors == 5
     assert pipeline.named_steps["spearman"].threshold == 0.9
     assert pipeline.named_steps["univariate"].alpha == 0.05
     lasso_cv = pipeline.named_steps["lasso"].cv
     assert lasso_cv.get_n_splits() == 200  # 20 repeats x 10 folds
+
+
+def test_the_registry_lists_every_step_of_make_radiomics_pipeline_in_order():
+    import inspect
+
+    keywords = [
+        name for name, parameter in inspect.signature(make_radiomics_pipeline).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY and name not in ("random_state", "n_jobs")
+    ]
+    assert keywords == list(PROTOCOL_STEPS) == [
+        "combat", "icc", "smote", "zscore", "univariate", "spearman", "mrmr", "lasso"
+    ]
+    for name, step in PROTOCOL_STEPS.items():
+        # Every default names a parameter of the class, so a renamed parameter fails here.
+        assert set(step.defaults) | set(step.managed_params()) <= set(step.estimator._get_param_names()), name
 
 
 def test_steps_switch_off_take_parameters_or_estimators():
