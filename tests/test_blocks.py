@@ -276,7 +276,7 @@ def test_block_transformer_params_clone_and_errors(cohort):
         transformer.fit(X.to_numpy())
     with pytest.raises(ValueError, match="no column belongs to block 'T2'"):
         BlockTransformer({"T2": PCA()}).fit(X)
-    with pytest.raises(ValueError, match="remainder must be"):
+    with pytest.raises(ValueError, match="The 'remainder' parameter of BlockTransformer must be a str among"):
         BlockTransformer({"cnn": PCA()}, remainder="scale").fit(X)
     with pytest.raises(ValueError, match="'remainder' is reserved"):
         BlockTransformer({"remainder": PCA()}).fit(X)

@@ -112,10 +112,25 @@ def test_relative_paths_resolve_against_the_yaml_folder(folder, monkeypatch):
          "study.yaml: classifiers[1]: unknown value 'xgbost'; did you mean 'xgboost'?"),
         (("pipeline.lasso", {"rule": "min", "cv": {"n_splits": "ten"}}),
          "study.yaml: pipeline.lasso.cv.n_splits: expected an integer, got 'ten' (str)"),
+        # Step parameters are checked with the step class's own _parameter_constraints.
         (("pipeline.spearman", {"threshold": "high"}),
-         "study.yaml: pipeline.spearman.threshold: expected a number, got 'high' (str)"),
+         "study.yaml: pipeline.spearman.threshold: The 'threshold' parameter of CorrelationPruner must be"),
+        (("pipeline.spearman", {"threshold": 5}),
+         "study.yaml: pipeline.spearman.threshold: The 'threshold' parameter of CorrelationPruner must be"),
         (("pipeline.smote", {"k_neighbors": 2.5}),
-         "study.yaml: pipeline.smote.k_neighbors: expected an integer, got 2.5 (float)"),
+         "study.yaml: pipeline.smote.k_neighbors: The 'k_neighbors' parameter of CheckedSMOTE must be an int in "
+         "the range [1, inf) or an object implementing 'kneighbors' and 'kneighbors_graph'. Got 2.5 instead."),
+        (("pipeline.smote", {"k_neighbors": 0}),
+         "study.yaml: pipeline.smote.k_neighbors: The 'k_neighbors' parameter of CheckedSMOTE must be an int in "
+         "the range [1, inf)"),
+        (("pipeline.smote", {"sampling_strategy": "most"}),
+         "study.yaml: pipeline.smote.sampling_strategy: The 'sampling_strategy' parameter of CheckedSMOTE must be"),
+        (("pipeline.zscore", {"with_mean": "yes"}),
+         "study.yaml: pipeline.zscore.with_mean: The 'with_mean' parameter of CheckedStandardScaler must be an "
+         "instance of 'bool'"),
+        (("pipeline.smote", {"random_state": 1}),
+         "study.yaml: pipeline.smote.random_state: unknown key; allowed keys: k_neighbors, sampling_strategy"),
+        (("pipeline.combat", {"batch": "site"}), "study.yaml: pipeline.combat: unknown key"),
         (("cv", {"n_splits": 1}), "study.yaml: cv.n_splits: must be at least 2, got 1"),
         (("split", {"test_size": 1.5}), "study.yaml: split.test_size: must lie strictly between 0 and 1, got 1.5"),
         (("data.label_column", None), "study.yaml: data.label_column: missing required key"),

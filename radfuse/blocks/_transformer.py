@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from numbers import Integral
+
 import pandas as pd
-from sklearn.base import TransformerMixin, clone
+from sklearn.base import TransformerMixin, _fit_context, clone
 from sklearn.compose import ColumnTransformer
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._composition import BlockComposition
@@ -82,6 +86,11 @@ class BlockTransformer(TransformerMixin, BlockComposition):
     """
 
     _estimators_attr = "transformers"
+    _parameter_constraints: dict = {
+        "transformers": [Mapping],
+        "remainder": [StrOptions({"passthrough", "drop"})],
+        "n_jobs": [None, Integral],
+    }
 
     def __init__(self, transformers, *, remainder="passthrough", n_jobs=None):
         self.transformers = transformers
@@ -93,10 +102,6 @@ class BlockTransformer(TransformerMixin, BlockComposition):
         transformers = self._check_estimator_mapping(keywords=("passthrough", "drop"))
         if "remainder" in transformers:
             raise ValueError(f"{step}: 'remainder' is reserved and cannot name a block.")
-        if self.remainder not in ("passthrough", "drop"):
-            raise ValueError(
-                f"{step}: remainder must be 'passthrough' or 'drop'; got {self.remainder!r}."
-            )
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
                 f"{step}: X must be a DataFrame with '<block>__<feature>' columns so blocks "
@@ -115,11 +120,13 @@ class BlockTransformer(TransformerMixin, BlockComposition):
             verbose_feature_names_out=_block_feature_name,
         )
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the blocks' transformers are validated too
     def fit(self, X, y=None):
         """Fit each block's transformer on its columns (``y`` passed on); return self."""
         self.fit_transform(X, y)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_transform(self, X, y=None):
         """Fit as :meth:`fit` and return the transformed, block-prefixed table."""
         validate_data(self, X, skip_check_array=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from imblearn.over_sampling import SMOTE
 from imblearn.utils import check_sampling_strategy
-from sklearn.base import clone
+from sklearn.base import _fit_context, clone
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import validate_data
 
@@ -57,7 +57,9 @@ class CheckedSMOTE(SMOTE):
     ValueError: SMOTE: class 1 has 3 case(s) in the data to resample, but k_neighbors=5 needs at least 6. ...
     """
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y, **params):
+        """SMOTE's ``fit_resample`` after checks naming the culprit; see the class description."""
         step = "SMOTE"
         check_same_cases(step, X=X, y=y)
         check_feature_table(X, step)
@@ -105,6 +107,49 @@ class CheckedSMOTE(SMOTE):
         self.nn_k_ = clone(self.nn_k_)
         return resampled
 
+
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : tuple of (int, int), optional
+            ``(n_negative, n_positive)`` of the training set: the sentence then
+            names the class that was oversampled, or says that a balanced
+            training set received no synthetic case in the final models.
+        kept_range : tuple of (int, int), optional
+            Unused: SMOTE keeps every feature.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> from radfuse.pipeline import CheckedSMOTE
+        >>> CheckedSMOTE(k_neighbors=5).describe_method(class_counts=(120, 40))[:71]
+        'Class balancing: the positive class of the training data (40 versus 120'
+        """
+        setting = f"SMOTE (k = {self.k_neighbors} nearest neighbours, sampling strategy '{self.sampling_strategy}')"
+        if class_counts is None:
+            return (
+                f"Class balancing: the minority class of each training part was oversampled with {setting}; "
+                "validation and test cases were never resampled."
+            )
+        n_negative, n_positive = class_counts
+        if n_negative == n_positive:
+            return (
+                f"Class balancing: {setting} was part of the pipeline, but the training set was balanced "
+                f"({n_positive} positive, {n_negative} negative cases), so it added no synthetic case to the "
+                "final models and at most a few to the training parts of the cross-validation folds; "
+                "validation and test cases were never resampled."
+            )
+        minority = "positive" if n_positive < n_negative else "negative"
+        return (
+            f"Class balancing: the {minority} class of the training data ({min(class_counts)} versus "
+            f"{max(class_counts)} cases) was oversampled with {setting} within each training part; "
+            "validation and test cases were never resampled."
+        )
 
 class CheckedStandardScaler(StandardScaler):
     """scikit-learn's ``StandardScaler`` (the protocol's z-score step) that names an overflow.
@@ -166,6 +211,28 @@ class CheckedStandardScaler(StandardScaler):
             case_ids = X.index if isinstance(X, pd.DataFrame) else None
             check_finite_features(values, names, f"{self._step} of new cases", case_ids=case_ids)
         return Xt
+
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : tuple of (int, int), optional
+            Unused: the z-score does not depend on the classes.
+        kept_range : tuple of (int, int), optional
+            Unused: the z-score keeps every feature.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> from radfuse.pipeline import CheckedStandardScaler
+        >>> CheckedStandardScaler().describe_method()
+        'Standardisation: each feature was z-scored with the mean and standard deviation of the training data.'
+        """
+        return "Standardisation: each feature was z-scored with the mean and standard deviation of the training data."
 
 
 def _is_float_frame(X) -> bool:
