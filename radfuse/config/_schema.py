@@ -14,9 +14,6 @@ from .._files import TABLE_SUFFIXES
 from ..models import CLASSIFIERS
 from ..pipeline import PROTOCOL_STEPS
 
-_FUSION_STRATEGIES = ("early", "ensemble", "stacking")
-
-
 class StudyConfigError(ValueError):
     """A study file that cannot be run; the message names the file and key path.
 
@@ -284,6 +281,7 @@ def _check_fusion(checker: _Checker, fusion, feature_sets: dict) -> dict | None:
     if fusion is None:
         return None
     from ..fusion import StackingFusion, WeightedEnsemble
+    from ..study import FUSION_STRATEGIES
 
     fusion = checker.mapping(fusion, "fusion")
     checked = {}
@@ -293,7 +291,7 @@ def _check_fusion(checker: _Checker, fusion, feature_sets: dict) -> dict | None:
             checker.fail(key, "a fusion model may not share its name with a feature set")
         spec = checker.mapping(spec, key)
         strategy = checker.string(
-            spec.get("strategy", name), f"{key}.strategy" if "strategy" in spec else key, _FUSION_STRATEGIES
+            spec.get("strategy", name), f"{key}.strategy" if "strategy" in spec else key, FUSION_STRATEGIES
         )
         params = {
             "ensemble": WeightedEnsemble({}).get_params(deep=False),
