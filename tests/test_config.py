@@ -123,6 +123,8 @@ def test_relative_paths_resolve_against_the_yaml_folder(folder, monkeypatch):
         (("pipeline.smote", {"k_neighbors": 0}),
          "study.yaml: pipeline.smote.k_neighbors: The 'k_neighbors' parameter of CheckedSMOTE must be an int in "
          "the range [1, inf)"),
+        (("pipeline.smote", {"k_neighbors": True}),
+         "study.yaml: pipeline.smote.k_neighbors: got True (bool); CheckedSMOTE takes no true/false for 'k_neighbors'"),
         (("pipeline.smote", {"sampling_strategy": "most"}),
          "study.yaml: pipeline.smote.sampling_strategy: The 'sampling_strategy' parameter of CheckedSMOTE must be"),
         (("pipeline.zscore", {"with_mean": "yes"}),

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._composition import BlockComposition
-from ._naming import SEPARATOR, as_block, block_columns
+from ._naming import SEPARATOR, block_columns
 
 
 def _clone_unless_keyword(estimator):

@@ -219,6 +219,13 @@ def _check_step_params(checker: _Checker, name: str, spec) -> dict | bool:
             checked[param] = _check_cv(checker, value, param_key)
             continue
         if param in constraints:
+            if isinstance(value, bool) and not any(
+                constraint in ("boolean", bool, "no_validation") for constraint in constraints[param]
+            ):
+                # scikit-learn's Interval admits True/False as 1/0; in a study file they are a mistake.
+                checker.fail(
+                    param_key, f"got {value!r} (bool); {step.estimator.__name__} takes no true/false for {param!r}"
+                )
             try:
                 validate_parameter_constraints(
                     {param: constraints[param]}, {param: value}, caller_name=step.estimator.__name__

@@ -129,9 +129,9 @@ def make_radiomics_pipeline(
 ) -> Pipeline:
     """Build the radiomics protocol as an ``imblearn.pipeline.Pipeline``.
 
-    Each step argument is ``True`` (radfuse's default for that step),
-    ``False`` (leave the step out), a dict of parameters overriding the
-    defaults, or an estimator used as given (cloned).
+    Each step argument is ``True`` (radfuse's default for that step, from
+    :data:`PROTOCOL_STEPS`), ``False`` (leave the step out), a dict of
+    parameters overriding the defaults, or an estimator used as given (cloned).
 
     Parameters
     ----------
