@@ -19,6 +19,9 @@ from pathlib import Path
 # so outputs and cache entries stay readable by a group sharing them.
 _FILE_MODE = 0o666
 
+#: Table formats radfuse reads and writes, by file suffix.
+TABLE_SUFFIXES = (".csv", ".parquet")
+
 
 def fsync_file(path) -> None:
     """Flush a closed file's content to disk (before renaming it into place)."""
@@ -84,26 +87,70 @@ def write_text(path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+class UnwritableDestinationError(ValueError, OSError):
+    """A destination that is a folder where a file is needed, a file where a folder is, or lies under a file.
+
+    A ``ValueError`` for the library's callers (the path given is wrong) and an
+    ``OSError`` for the command line, which exits with its file-system code.
+    """
+
+
 def check_destination(path, *, step: str, folder: bool = False) -> Path:
     """Fail before any work when ``path`` cannot be written.
 
     Catches the cases that otherwise surface only after hours of extraction
     or model fitting: a parent that is a file, a folder without write
     permission, a destination that is a folder (or, with ``folder=True``, a
-    file).
+    file). The first and last raise :class:`UnwritableDestinationError`, the
+    folder without permission ``PermissionError``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from radfuse._files import check_destination
+    >>> blocker = pathlib.Path(tempfile.mkdtemp()) / "taken"
+    >>> _ = blocker.write_text("x")
+    >>> check_destination(blocker / "features.csv", step="save")
+    Traceback (most recent call last):
+    ...
+    radfuse._files.UnwritableDestinationError: save: cannot write '...features.csv': '...taken' is a file, not a folder.
     """
     path = Path(path)
     if folder and path.is_file():
-        raise ValueError(f"{step}: {str(path)!r} is a file; give a folder to write into.")
+        raise UnwritableDestinationError(f"{step}: {str(path)!r} is a file; give a folder to write into.")
     if not folder and path.is_dir():
-        raise ValueError(f"{step}: {str(path)!r} is a folder; give a file name.")
+        raise UnwritableDestinationError(f"{step}: {str(path)!r} is a folder; give a file name.")
     existing = path if folder and path.is_dir() else path.parent
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise ValueError(
+        raise UnwritableDestinationError(
             f"{step}: cannot write {str(path)!r}: {str(existing)!r} is a file, not a folder."
         )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(f"{step}: cannot write {str(path)!r}: folder {str(existing)!r} is not writable.")
+        raise PermissionError(
+            f"{step}: cannot write {str(path)!r}: folder {str(existing)!r} cannot be written (no write permission)."
+        )
     return path
+
+
+def check_table_destination(path, *, step: str, suffixes=TABLE_SUFFIXES) -> Path:
+    """Fail before any work when a feature table cannot be written to ``path``.
+
+    Checks the suffix (one of ``suffixes``), that Parquet has an engine, and
+    that the folder can be written (:func:`check_destination`).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise ValueError(f"{step}: cannot tell the format of {str(path)!r}; use a {' or '.join(suffixes)} suffix.")
+    if suffix == ".parquet":
+        import pandas as pd
+
+        try:
+            pd.io.parquet.get_engine("auto")
+        except ImportError as error:
+            raise ImportError(
+                f"{step}: writing {str(path)!r} needs pyarrow (pip install pyarrow), or use a .csv suffix."
+            ) from error
+    return check_destination(path, step=step)

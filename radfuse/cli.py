@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ._files import TABLE_SUFFIXES, UnwritableDestinationError, check_destination, check_table_destination
+
 _COMMAND_MODULES = ("radfuse.extract._cli", "radfuse._cli_study")
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_DEPENDENCY, EXIT_FILESYSTEM, EXIT_FAILED_CASES = 0, 1, 2, 3, 4, 5
@@ -99,21 +101,14 @@ def show_progress(args) -> bool:
 
 
 # ---------------------------------------------------------------- output checks
-_TABLE_SUFFIXES = (".csv", ".parquet")
-
-
 def check_output_folder(path, flag: str) -> Path:
     """Fail now, not after the work, when ``path`` cannot become a writable folder.
 
-    Creates the folder (and its parents) and writes and removes a probe file
-    in it, which is what the command will do later.
+    Applies the library's rule (:func:`radfuse._files.check_destination`),
+    then creates the folder (and its parents) and writes and removes a probe
+    file in it, which is what the command will do later.
     """
-    path = Path(path)
-    for parent in (path, *path.parents):
-        if parent.exists() and not parent.is_dir():
-            raise NotADirectoryError(f"{flag} {str(path)!r}: {str(parent)!r} is a file, not a folder.")
-        if parent.exists():
-            break
+    path = check_destination(path, step=flag, folder=True)
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".radfuse-write-check-"):
@@ -123,22 +118,13 @@ def check_output_folder(path, flag: str) -> Path:
     return path
 
 
-def check_output_table(path, flag: str, suffixes=_TABLE_SUFFIXES) -> Path:
-    """Fail now when a table cannot be written to ``path``: suffix, its engine, its folder."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in suffixes:
-        raise ValueError(f"{flag} {str(path)!r}: unknown table type {suffix or '(none)'!r}; use {' or '.join(suffixes)}.")
-    if suffix == ".parquet":
-        try:
-            importlib.import_module("pyarrow")
-        except ImportError as error:
-            raise ImportError(
-                f"{flag} {str(path)!r}: writing Parquet needs pyarrow; install it with "
-                "`pip install radfuse[parquet]`, or write a .csv file."
-            ) from error
-    if path.is_dir():
-        raise IsADirectoryError(f"{flag} {str(path)!r} is a folder; give a file name.")
+def check_output_table(path, flag: str, suffixes=TABLE_SUFFIXES) -> Path:
+    """Fail now when a table cannot be written to ``path``: suffix, its engine, its folder.
+
+    The library's rule (:func:`radfuse._files.check_table_destination`), then
+    the folder is created as :func:`check_output_folder` does.
+    """
+    path = check_table_destination(path, step=flag, suffixes=suffixes)
     check_output_folder(path.parent if str(path.parent) else Path("."), flag)
     return path
 
@@ -205,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
             except FailedCases as failed:
                 log.error(f"radfuse {args.command}: {_one_line(failed)}")
                 return EXIT_FAILED_CASES
+            except UnwritableDestinationError as error:  # also a ValueError: the exit code is file-system's
+                log.error(f"radfuse {args.command}: error: {_one_line(error)}")
+                return EXIT_FILESYSTEM
             except (ValueError, KeyError, FileNotFoundError) as error:
                 log.error(f"radfuse {args.command}: error: {_as_flags(_one_line(error))}")
                 return EXIT_INPUT

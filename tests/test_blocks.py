@@ -276,8 +276,12 @@ def test_block_transformer_params_clone_and_errors(cohort):
         transformer.fit(X.to_numpy())
     with pytest.raises(ValueError, match="no column belongs to block 'T2'"):
         BlockTransformer({"T2": PCA()}).fit(X)
-    with pytest.raises(ValueError, match="remainder must be"):
+    with pytest.raises(ValueError, match="The 'remainder' parameter of BlockTransformer must be a str among"):
         BlockTransformer({"cnn": PCA()}, remainder="scale").fit(X)
+    with pytest.raises(ValueError, match="The 'n_jobs' parameter of BlockTransformer must be"):
+        BlockTransformer({"cnn": PCA()}, n_jobs="2").fit_transform(X)
+    with pytest.raises(TypeError, match="The 'transformers' parameter of BlockTransformer must be"):
+        BlockTransformer([("cnn", PCA())]).fit(X)
     with pytest.raises(ValueError, match="'remainder' is reserved"):
         BlockTransformer({"remainder": PCA()}).fit(X)
     with pytest.raises(TypeError, match="maps to 'scale'; expected an estimator or 'passthrough' or 'drop'"):

@@ -230,7 +230,7 @@ def test_output_checks_run_before_any_work_with_documented_exit_codes(tmp_path, 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "is a file, not a folder" in err and "-o/--output" in err
     assert main(["extract", missing_manifest, "-o", str(tmp_path / "features.xlsx")]) == 1
-    assert "unknown table type '.xlsx'" in capsys.readouterr().err
+    assert "cannot tell the format of" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     assert main(["extract", missing_manifest, "-o", str(tmp_path / "features.parquet")]) == 3
     assert "needs pyarrow" in capsys.readouterr().err
@@ -239,7 +239,7 @@ def test_output_checks_run_before_any_work_with_documented_exit_codes(tmp_path, 
     assert main(["run", "missing.yaml", "--out", str(blocker / "results")]) == 1  # study file read first
     assert main(["demo", "--out", str(blocker / "demo")]) == 4
     assert main(["predict", "m.skops", "--features", "f.csv", "-o", str(tmp_path / "p.txt")]) == 1
-    assert "unknown table type '.txt'" in capsys.readouterr().err
+    assert "p.txt'; use a .csv suffix" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
@@ -323,13 +323,15 @@ def test_run_seed_overrides_the_study_file(study_run, tmp_path):
 
 
 def test_init_writes_a_commented_study_file_with_every_key(tmp_path, capsys):
-    from radfuse.config import _DATA_KEYS, _TOP_KEYS, load_study_config
+    from radfuse.config import load_study_config
+    from radfuse.config._schema import _DATA_KEYS, _TOP_KEYS
     from radfuse.pipeline import PROTOCOL_STEPS
 
     path = tmp_path / "study.yaml"
     assert main(["init", str(path)]) == 0
     text = path.read_text(encoding="utf-8")
-    for key in (*_TOP_KEYS, *_DATA_KEYS, *PROTOCOL_STEPS, "strategy", "final_estimator", "param_grid",
+    study_steps = [name for name, step in PROTOCOL_STEPS.items() if step.study_file]
+    for key in (*_TOP_KEYS, *_DATA_KEYS, *study_steps, "strategy", "final_estimator", "param_grid",
                 "test_file", "test_size", "weighting"):
         assert f"{key}:" in text, key
     assert sum(line.lstrip().startswith("#") or "  #" in line for line in text.splitlines()) > 60

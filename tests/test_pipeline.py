@@ -32,13 +32,28 @@ def wdbc():
 def test_default_pipeline_follows_the_protocol_order():
     pipeline = make_radiomics_pipeline("svm", random_state=0)
     names = [name for name, _ in pipeline.steps]
-    assert names == [s for s in PROTOCOL_STEPS if s != "icc"] + ["clf"]
+    assert names == [s for s in PROTOCOL_STEPS if s not in ("combat", "icc")] + ["clf"]
     smote = pipeline.named_steps["smote"]
     assert isinstance(smote, SMOTE) and smote.k_neighbors == 5
     assert pipeline.named_steps["spearman"].threshold == 0.9
     assert pipeline.named_steps["univariate"].alpha == 0.05
     lasso_cv = pipeline.named_steps["lasso"].cv
     assert lasso_cv.get_n_splits() == 200  # 20 repeats x 10 folds
+
+
+def test_the_registry_lists_every_step_of_make_radiomics_pipeline_in_order():
+    import inspect
+
+    keywords = [
+        name for name, parameter in inspect.signature(make_radiomics_pipeline).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY and name not in ("random_state", "n_jobs")
+    ]
+    assert keywords == list(PROTOCOL_STEPS) == [
+        "combat", "icc", "smote", "zscore", "univariate", "spearman", "mrmr", "lasso"
+    ]
+    for name, step in PROTOCOL_STEPS.items():
+        # Every default names a parameter of the class, so a renamed parameter fails here.
+        assert set(step.defaults) | set(step.managed_params()) <= set(step.estimator._get_param_names()), name
 
 
 def test_steps_switch_off_take_parameters_or_estimators():
@@ -212,3 +227,42 @@ def test_predict_names_the_case_and_column_of_a_bad_value(wdbc, value, message):
     for method in ("predict", "predict_proba", "decision_function"):
         with pytest.raises(ValueError, match=rf"RadiomicsPipeline.{method}: .*{message}"):
             getattr(model, method)(new)
+
+
+_SMOTE_SETTING = "SMOTE (k = 3 nearest neighbours, sampling strategy 'minority')"
+
+
+@pytest.mark.parametrize(
+    ("class_counts", "sentence"),
+    [
+        (None, f"Class balancing: the minority class of each training part was oversampled with {_SMOTE_SETTING}; "
+               "validation and test cases were never resampled."),
+        ((50, 50), f"Class balancing: {_SMOTE_SETTING} was part of the pipeline, but the training set was balanced "
+                   "(50 positive, 50 negative cases), so it added no synthetic case to the final models and at most "
+                   "a few to the training parts of the cross-validation folds; validation and test cases were never "
+                   "resampled."),
+        ((120, 40), "Class balancing: the positive class of the training data (40 versus 120 cases) was oversampled "
+                    f"with {_SMOTE_SETTING} within each training part; validation and test cases were never resampled."),
+        ((30, 90), "Class balancing: the negative class of the training data (30 versus 90 cases) was oversampled "
+                   f"with {_SMOTE_SETTING} within each training part; validation and test cases were never resampled."),
+    ],
+)
+def test_smote_states_its_setting_and_the_training_balance(class_counts, sentence):
+    # The sentences of radfuse.report's methods text before the steps described themselves.
+    smote = CheckedSMOTE(k_neighbors=3, sampling_strategy="minority")
+    assert smote.describe_method(class_counts=class_counts, kept_range=(5, 5)) == sentence
+
+
+def test_zscore_states_its_method():
+    from radfuse.pipeline import CheckedStandardScaler
+
+    assert CheckedStandardScaler().describe_method(class_counts=(10, 20)) == (
+        "Standardisation: each feature was z-scored with the mean and standard deviation of the training data."
+    )
+
+
+def test_smote_validates_its_parameters_before_its_own_checks():
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.array([0] * 7 + [1] * 3)
+    with pytest.raises(ValueError, match="The 'sampling_strategy' parameter of CheckedSMOTE must be"):
+        CheckedSMOTE(k_neighbors=2, sampling_strategy="most").fit_resample(X, y)

@@ -1,0 +1,400 @@
+"""The study file's schema: each section's keys, types and ranges, checked with key paths."""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
+
+from .._files import TABLE_SUFFIXES
+from ..models import CLASSIFIERS
+from ..pipeline import PROTOCOL_STEPS
+
+class StudyConfigError(ValueError):
+    """A study file that cannot be run; the message names the file and key path.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from radfuse.config import load_study_config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"case_id": ["a", "b", "c", "d"], "y": [0, 1, 0, 1],
+    ...               "US__glcm_Contrast": [1.0, 2.0, 3.0, 4.0]}).to_csv(folder / "features.csv", index=False)
+    >>> _ = (folder / "study.yaml").write_text(
+    ...     "data: {features: features.csv, label_column: y}\\nfeature_sets: {all: [US]}\\n"
+    ...     "pipeline: {spearman: {threshhold: 0.9}}\\n")
+    >>> from radfuse.config import StudyConfigError
+    >>> try:
+    ...     load_study_config(folder / "study.yaml")
+    ... except StudyConfigError as error:
+    ...     print(error)
+    study.yaml: pipeline.spearman.threshhold: unknown key; did you mean 'threshold'?
+
+    References
+    ----------
+    .. [1] Sandve, G. K., Nekrutenko, A., Taylor, J., & Hovig, E. (2013). Ten simple
+        rules for reproducible computational research. PLoS Computational
+        Biology, 9(10), e1003285.
+    """
+
+
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
+class _Checker:
+    """Walks the parsed YAML, resolving paths and raising errors with key paths."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.folder = path.parent
+
+    def fail(self, key: str, problem: str):
+        where = f"{key}: " if key else ""
+        raise StudyConfigError(f"{self.path.name}: {where}{problem}")
+
+    def mapping(self, value, key: str, allowed=None, required=()) -> dict:
+        """A mapping whose keys are among ``allowed`` (any keys when None)."""
+        if not isinstance(value, Mapping):
+            self.fail(key, f"expected a mapping of keys to values, got {value!r} ({_type_name(value)})")
+        for name in value:
+            if allowed is not None and name not in allowed:
+                close = difflib.get_close_matches(str(name), list(allowed), n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+                self.fail(self.join(key, name), f"unknown key; {hint}")
+        for name in required:
+            if name not in value:
+                self.fail(self.join(key, name), "missing required key")
+        return dict(value)
+
+    @staticmethod
+    def join(key: str, name) -> str:
+        return f"{key}.{name}" if key else str(name)
+
+    def integer(self, value, key: str, minimum=None) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            self.fail(key, f"expected an integer, got {value!r} ({_type_name(value)})")
+        if minimum is not None and value < minimum:
+            self.fail(key, f"must be at least {minimum}, got {value}")
+        return int(value)
+
+    def number(self, value, key: str, low=None, high=None) -> float:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            self.fail(key, f"expected a number, got {value!r} ({_type_name(value)})")
+        if (low is not None and value <= low) or (high is not None and value >= high):
+            self.fail(key, f"must lie strictly between {low} and {high}, got {value}")
+        return float(value)
+
+    def string(self, value, key: str, choices=None) -> str:
+        if not isinstance(value, str):
+            self.fail(key, f"expected a string, got {value!r} ({_type_name(value)})")
+        if choices is not None and value not in choices:
+            close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else f"choose one of {', '.join(choices)}"
+            self.fail(key, f"unknown value {value!r}; {hint}")
+        return value
+
+    def string_list(self, value, key: str, choices=None) -> list[str]:
+        if isinstance(value, str) or not isinstance(value, list) or not value:
+            self.fail(key, f"expected a non-empty list of strings, got {value!r} ({_type_name(value)})")
+        return [self.string(item, f"{key}[{index}]", choices) for index, item in enumerate(value)]
+
+    def existing_file(self, value, key: str, suffixes=None) -> Path:
+        self.string(value, key)
+        path = Path(value) if Path(value).is_absolute() else self.folder / value
+        if not path.is_file():
+            self.fail(key, f"file {value!r} does not exist (looked for {path.resolve()})")
+        if suffixes and path.suffix.lower() not in suffixes:
+            self.fail(key, f"file {value!r} must end in {' or '.join(suffixes)}")
+        return path.resolve()
+
+    def folder_path(self, value, key: str) -> Path:
+        self.string(value, key)
+        path = Path(value)
+        return (path if path.is_absolute() else self.folder / path).resolve()
+
+
+# ---------------------------------------------------------------- sections
+_DATA_KEYS = (
+    "features", "manifest", "params", "preprocessing", "cache_dir", "labels",
+    "id_column", "label_column", "pos_label", "reliability",
+)
+
+
+def _check_data(checker: _Checker, data) -> dict:
+    data = checker.mapping(data, "data", _DATA_KEYS, required=("label_column",))
+    sources = [name for name in ("features", "manifest") if name in data]
+    if len(sources) != 1:
+        checker.fail("data", "give exactly one of 'features' (a feature table) or 'manifest' (images to extract)")
+    checked = {
+        "id_column": checker.string(data.get("id_column", "case_id"), "data.id_column"),
+        "label_column": checker.string(data["label_column"], "data.label_column"),
+        "pos_label": data.get("pos_label"),
+    }
+    if "features" in data:
+        checked["features"] = checker.existing_file(data["features"], "data.features", TABLE_SUFFIXES)
+        for name in ("params", "preprocessing", "cache_dir"):
+            if name in data:
+                checker.fail(f"data.{name}", "only used with data.manifest (extraction)")
+    else:
+        checked["manifest"] = checker.existing_file(data["manifest"], "data.manifest", (".csv",))
+        params = data.get("params")
+        if isinstance(params, str):
+            params = checker.existing_file(params, "data.params", (".yaml", ".yml", ".json"))
+        elif params is not None and not isinstance(params, Mapping):
+            checker.fail("data.params", f"expected a parameter file or mapping, got {_type_name(params)}")
+        checked["params"] = params
+        checked["preprocessing"] = _check_preprocessing(checker, data.get("preprocessing"))
+        if "cache_dir" in data:
+            checked["cache_dir"] = checker.folder_path(data["cache_dir"], "data.cache_dir")
+    if "labels" in data:
+        checked["labels"] = checker.existing_file(data["labels"], "data.labels", TABLE_SUFFIXES)
+    elif "manifest" in data:
+        checker.fail("data.labels", "missing required key: a manifest needs a labels table")
+    if "reliability" in data:
+        tables = data["reliability"]
+        if not isinstance(tables, list) or len(tables) < 2:
+            checker.fail("data.reliability", "expected a list of at least two feature tables (one per reader)")
+        checked["reliability"] = [
+            checker.existing_file(table, f"data.reliability[{index}]", TABLE_SUFFIXES)
+            for index, table in enumerate(tables)
+        ]
+    return checked
+
+
+def _check_preprocessing(checker: _Checker, spec):
+    """``{block: [{step: MapMaskToImage, ...}, ...]}`` -> validated plain dicts."""
+    if spec is None:
+        return None
+    from ..extract import preprocess
+
+    names = [
+        name
+        for name, value in vars(preprocess).items()
+        if isinstance(value, type)
+        and issubclass(value, preprocess.PreprocessingStep)
+        and value is not preprocess.PreprocessingStep
+    ]
+    spec = checker.mapping(spec, "data.preprocessing")
+    checked = {}
+    for block, steps in spec.items():
+        key = f"data.preprocessing.{block}"
+        if not isinstance(steps, list):
+            checker.fail(key, f"expected a list of steps, got {_type_name(steps)}")
+        checked[block] = []
+        for index, step in enumerate(steps):
+            step_key = f"{key}[{index}]"
+            if not isinstance(step, Mapping) or "step" not in step:
+                checker.fail(step_key, "expected a mapping with a 'step' key, e.g. {step: MapMaskToImage}")
+            checker.string(step["step"], f"{step_key}.step", names)
+            checked[block].append(dict(step))
+    return checked
+
+
+def _check_step_params(checker: _Checker, name: str, spec) -> dict | bool:
+    """A step's parameters, checked against its class's ``_parameter_constraints``.
+
+    The parameters radfuse sets itself (seed, jobs, the readers' tables) may
+    not be given; the LASSO's ``cv`` is given as ``{n_splits, n_repeats}``.
+    """
+    key = f"pipeline.{name}"
+    if isinstance(spec, bool):
+        return spec
+    step = PROTOCOL_STEPS[name]
+    managed = step.managed_params()
+    allowed = [param for param in step.estimator._get_param_names() if param not in managed]
+    if step.repeated_cv is not None:
+        allowed.append("cv")
+    spec = checker.mapping(spec, key, allowed)
+    constraints = getattr(step.estimator, "_parameter_constraints", {})
+    checked = {}
+    for param, value in spec.items():
+        param_key = f"{key}.{param}"
+        if param == "cv" and step.repeated_cv is not None:
+            checked[param] = _check_cv(checker, value, param_key)
+            continue
+        if param in constraints:
+            if isinstance(value, bool) and not any(
+                constraint in ("boolean", bool, "no_validation") for constraint in constraints[param]
+            ):
+                # scikit-learn's Interval admits True/False as 1/0; in a study file they are a mistake.
+                checker.fail(
+                    param_key, f"got {value!r} (bool); {step.estimator.__name__} takes no true/false for {param!r}"
+                )
+            try:
+                validate_parameter_constraints(
+                    {param: constraints[param]}, {param: value}, caller_name=step.estimator.__name__
+                )
+            except InvalidParameterError as error:
+                checker.fail(param_key, str(error))
+        checked[param] = value
+    return checked
+
+
+def _check_pipeline(checker: _Checker, pipeline, data: dict) -> dict:
+    if pipeline is None:
+        return {}
+    names = [name for name, step in PROTOCOL_STEPS.items() if step.study_file]
+    pipeline = checker.mapping(pipeline, "pipeline", names)
+    checked = {name: _check_step_params(checker, name, spec) for name, spec in pipeline.items()}
+    if checked.get("icc") not in (None, False) and "reliability" not in data and "manifest" not in data:
+        checker.fail(
+            "pipeline.icc",
+            "needs repeated delineations: list the readers' tables in data.reliability, or extract "
+            "from a manifest with a second reader",
+        )
+    return checked
+
+
+def _check_cv(checker: _Checker, value, key: str):
+    if isinstance(value, Mapping):
+        value = checker.mapping(value, key, ("n_splits", "n_repeats"), required=("n_splits",))
+        return {
+            "n_splits": checker.integer(value["n_splits"], f"{key}.n_splits", minimum=2),
+            "n_repeats": checker.integer(value.get("n_repeats", 1), f"{key}.n_repeats", minimum=1),
+        }
+    return {"n_splits": checker.integer(value, key, minimum=2), "n_repeats": 1}
+
+
+def _check_split(checker: _Checker, split) -> dict:
+    if split is None:
+        return {"test_size": 0.3}
+    split = checker.mapping(split, "split", ("test_size", "test_file"))
+    if len(split) != 1:
+        checker.fail("split", "give exactly one of 'test_size' (hold-out fraction) or 'test_file' (external test set)")
+    if "test_size" in split:
+        return {"test_size": checker.number(split["test_size"], "split.test_size", 0, 1)}
+    return {"test_file": checker.existing_file(split["test_file"], "split.test_file", TABLE_SUFFIXES)}
+
+
+def _check_feature_sets(checker: _Checker, feature_sets) -> dict:
+    if not isinstance(feature_sets, Mapping) or not feature_sets:
+        checker.fail("feature_sets", "expected a mapping of set name to a list of blocks or columns")
+    checked = {}
+    for name, entries in feature_sets.items():
+        key = f"feature_sets.{name}"
+        if not isinstance(name, str) or "/" in name:
+            checker.fail(key, "feature-set names must be strings without '/'")
+        checked[name] = [entries] if isinstance(entries, str) else checker.string_list(entries, key)
+    return checked
+
+
+def _check_fusion(checker: _Checker, fusion, feature_sets: dict) -> dict | None:
+    if fusion is None:
+        return None
+    from ..fusion import StackingFusion, WeightedEnsemble
+    from ..study import FUSION_STRATEGIES
+
+    fusion = checker.mapping(fusion, "fusion")
+    checked = {}
+    for name, spec in fusion.items():
+        key = f"fusion.{name}"
+        if name in feature_sets:
+            checker.fail(key, "a fusion model may not share its name with a feature set")
+        spec = checker.mapping(spec, key)
+        strategy = checker.string(
+            spec.get("strategy", name), f"{key}.strategy" if "strategy" in spec else key, FUSION_STRATEGIES
+        )
+        params = {
+            "ensemble": WeightedEnsemble({}).get_params(deep=False),
+            "stacking": StackingFusion({}).get_params(deep=False),
+        }.get(strategy, {})
+        allowed = ["strategy", "blocks", *[p for p in params if p not in ("blocks", "block_columns", "n_jobs")]]
+        spec = checker.mapping(spec, key, allowed, required=("blocks",))
+        blocks = checker.string_list(spec["blocks"], f"{key}.blocks")
+        if len(blocks) < 2:
+            checker.fail(f"{key}.blocks", "fusion needs at least two feature sets or blocks")
+        if "final_estimator" in spec:
+            checker.string(spec["final_estimator"], f"{key}.final_estimator", list(CLASSIFIERS))
+        checked[name] = {**spec, "blocks": blocks}
+    return checked
+
+
+def _check_tuning(checker: _Checker, tuning, classifiers):
+    if tuning is None or isinstance(tuning, bool):
+        return tuning or None
+    tuning = checker.mapping(tuning, "tuning", ("cv", "scoring", "param_grid"))
+    checked = {}
+    if "cv" in tuning:
+        checked["cv"] = checker.integer(tuning["cv"], "tuning.cv", minimum=2)
+    if "scoring" in tuning:
+        checked["scoring"] = checker.string(tuning["scoring"], "tuning.scoring")
+    if "param_grid" in tuning:
+        grids = checker.mapping(tuning["param_grid"], "tuning.param_grid", classifiers)
+        checked["param_grid"] = {
+            name: checker.mapping(grid, f"tuning.param_grid.{name}") for name, grid in grids.items()
+        }
+    return checked
+
+
+def _check_comparisons(checker: _Checker, comparisons, model_sets, classifiers) -> list[tuple[str, str]]:
+    if comparisons is None:
+        return None
+    if not isinstance(comparisons, list):
+        checker.fail("comparisons", "expected a list of [model_a, model_b] pairs, e.g. [[combined/lr, radiomics/lr]]")
+    checked = []
+    for index, pair in enumerate(comparisons):
+        key = f"comparisons[{index}]"
+        if not isinstance(pair, list) or len(pair) != 2:
+            checker.fail(key, f"expected a pair [model_a, model_b], got {pair!r}")
+        for side, model in enumerate(pair):
+            model_key = f"{key}[{side}]"
+            checker.string(model, model_key)
+            feature_set, _, classifier = model.partition("/")
+            checker.string(feature_set, f"{model_key} (feature set)", model_sets)
+            checker.string(classifier, f"{model_key} (classifier)", classifiers)
+        checked.append((pair[0], pair[1]))
+    return checked
+
+
+_TOP_KEYS = (
+    "name", "data", "feature_sets", "pipeline", "classifiers", "fusion", "tuning", "cv",
+    "split", "comparisons", "output", "random_state", "n_jobs",
+)
+
+
+class _DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping gives one key twice (PyYAML would keep the last value silently)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping, naming it and its lines."""
+
+    def construct_mapping(self, node, deep=False):
+        first_line = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                earlier = first_line.setdefault(key, line)
+            except TypeError:  # an unhashable key: PyYAML's own error names it
+                break
+            if earlier != line:
+                raise _DuplicateKeyError(
+                    f"key {key!r} is given twice in one mapping (lines {earlier} and {line}); "
+                    "only one value can apply, so remove the other"
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def safe_load_unique(text: str):
+    """``yaml.safe_load`` that raises ``yaml.YAMLError`` for a key given twice, naming key and lines.
+
+    Examples
+    --------
+    >>> from radfuse.config import safe_load_unique
+    >>> safe_load_unique("cv: {n_splits: 5}\\nname: a\\ncv: {n_splits: 10}\\n")
+    Traceback (most recent call last):
+    ...
+    radfuse.config._schema._DuplicateKeyError: key 'cv' is given twice in one mapping (lines 1 and 3); only one value can apply, so remove the other
+    """
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
