@@ -13,16 +13,12 @@ per-block tables on the case id, load precomputed CNN embeddings, and apply
 one transformer per block.
 """
 
-# The private names below are what radfuse.fusion, radfuse.datasets and
-# radfuse.study import from this package today; fusion is to import
-# BlockComposition and block_indices from ._composition instead.
+# fusion is to import BlockComposition and block_indices from ._composition.
 from ._composition import BlockComposition as _BlockComposition
 from ._composition import block_indices as _block_indices
 from ._embeddings import load_embeddings
 from ._naming import (
     SEPARATOR,
-    _block_of,
-    _check_block_name,
     as_block,
     block_columns,
     join_blocks,

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._validation import preview
-from ._naming import SEPARATOR, _check_block_name, _members
+from ._naming import SEPARATOR, block_members, check_block_name
 
 
 class BlockComposition(BaseEstimator):
@@ -79,7 +79,7 @@ class BlockComposition(BaseEstimator):
                 f"{{block name: estimator}}; got {estimators!r}."
             )
         for name, estimator in estimators.items():
-            _check_block_name(name, step=step)
+            check_block_name(name, step=step)
             if isinstance(estimator, type):
                 raise TypeError(
                     f"{step}: block {name!r} needs an estimator instance "
@@ -106,7 +106,7 @@ def block_indices(columns: Sequence[str], blocks: Iterable[str], overrides=None,
     indices = {}
     for block in blocks:
         if overrides is None:
-            indices[block] = np.array([position[c] for c in _members(columns, block, step=step)])
+            indices[block] = np.array([position[c] for c in block_members(columns, block, step=step)])
             continue
         spec = list(overrides[block])
         if not spec:

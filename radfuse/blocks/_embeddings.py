@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import preview
-from ._naming import SEPARATOR, _check_block_name
+from ._naming import SEPARATOR, check_block_name
 
 
 def _read_ids(ids_path: Path, id_column: str) -> np.ndarray:
@@ -158,7 +158,7 @@ def load_embeddings(
     (['cnn_US__f0000', 'cnn_US__f0001'], ['case_1', 'case_2'])
     """
     step = "load_embeddings"
-    _check_block_name(block, step=step)
+    check_block_name(block, step=step)
     paths = [Path(p) for p in _as_path_list(path)]
     ids_paths = _as_path_list(ids_path)
     if ids_path is not None and len(ids_paths) != len(paths):

@@ -18,12 +18,12 @@ def _columns_of(table_or_columns) -> list[str]:
     return [str(column) for column in columns]
 
 
-def _block_of(column: str) -> str | None:
+def block_of(column: str) -> str | None:
     block, separator, _ = column.partition(SEPARATOR)
     return block if separator and block else None
 
 
-def _check_block_name(name, *, step: str) -> str:
+def check_block_name(name, *, step: str) -> str:
     """A block name is a non-empty string without the ``"__"`` separator."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"{step}: block names must be non-empty strings; got {name!r}.")
@@ -55,7 +55,7 @@ def list_blocks(table_or_columns) -> list[str]:
     >>> list_blocks(["US__mean", "US__entropy", "cnn_US__f0000", "age"])
     ['US', 'cnn_US']
     """
-    blocks = (_block_of(column) for column in _columns_of(table_or_columns))
+    blocks = (block_of(column) for column in _columns_of(table_or_columns))
     return list(dict.fromkeys(block for block in blocks if block is not None))
 
 
@@ -71,11 +71,11 @@ def block_columns(table_or_columns, block: str) -> list[str]:
     >>> block_columns(["US__mean", "MG__mean", "US__entropy"], "US")
     ['US__mean', 'US__entropy']
     """
-    return _members(_columns_of(table_or_columns), block, step="block_columns")
+    return block_members(_columns_of(table_or_columns), block, step="block_columns")
 
 
-def _members(columns: list[str], block: str, *, step: str) -> list[str]:
-    selected = [column for column in columns if _block_of(column) == block]
+def block_members(columns: list[str], block: str, *, step: str) -> list[str]:
+    selected = [column for column in columns if block_of(column) == block]
     if not selected:
         raise ValueError(
             f"{step}: no column belongs to block {block!r} (no name starts with "
@@ -114,7 +114,7 @@ def as_block(table: pd.DataFrame, block: str) -> pd.DataFrame:
     >>> as_block(table, "US").columns.tolist()
     ['US__original_firstorder_Mean']
     """
-    _check_block_name(block, step="as_block")
+    check_block_name(block, step="as_block")
     prefixed = [column for column in _columns_of(table) if SEPARATOR in column]
     if prefixed:
         raise ValueError(
@@ -135,7 +135,7 @@ def _as_named_block(table, block: str, step: str) -> pd.DataFrame:
     columns = _columns_of(table)
     if not any(SEPARATOR in column for column in columns):
         return as_block(table, block)
-    foreign = [column for column in columns if _block_of(column) != block]
+    foreign = [column for column in columns if block_of(column) != block]
     if foreign:
         raise ValueError(
             f"{step}: the table given for block {block!r} has column(s) that do not "
@@ -221,7 +221,7 @@ def join_blocks(
         raise TypeError(f"{step}: pass a non-empty mapping {{block name: DataFrame}}.")
     blocks = {}
     for block, table in tables.items():
-        _check_block_name(block, step=step)
+        check_block_name(block, step=step)
         table = _as_named_block(table, block, step)
         _check_case_index(table, block, step)
         _check_unique_columns(table, block, step)

@@ -11,7 +11,6 @@ import yaml
 from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
 from .._files import TABLE_SUFFIXES
-from ..models import CLASSIFIERS
 from ..pipeline import PROTOCOL_STEPS
 
 class StudyConfigError(ValueError):
@@ -287,32 +286,12 @@ def _check_feature_sets(checker: _Checker, feature_sets) -> dict:
 def _check_fusion(checker: _Checker, fusion, feature_sets: dict) -> dict | None:
     if fusion is None:
         return None
-    from ..fusion import StackingFusion, WeightedEnsemble
-    from ..study import FUSION_STRATEGIES
+    from ..study import check_fusion_spec
 
-    fusion = checker.mapping(fusion, "fusion")
-    checked = {}
-    for name, spec in fusion.items():
-        key = f"fusion.{name}"
-        if name in feature_sets:
-            checker.fail(key, "a fusion model may not share its name with a feature set")
-        spec = checker.mapping(spec, key)
-        strategy = checker.string(
-            spec.get("strategy", name), f"{key}.strategy" if "strategy" in spec else key, FUSION_STRATEGIES
-        )
-        params = {
-            "ensemble": WeightedEnsemble({}).get_params(deep=False),
-            "stacking": StackingFusion({}).get_params(deep=False),
-        }.get(strategy, {})
-        allowed = ["strategy", "blocks", *[p for p in params if p not in ("blocks", "block_columns", "n_jobs")]]
-        spec = checker.mapping(spec, key, allowed, required=("blocks",))
-        blocks = checker.string_list(spec["blocks"], f"{key}.blocks")
-        if len(blocks) < 2:
-            checker.fail(f"{key}.blocks", "fusion needs at least two feature sets or blocks")
-        if "final_estimator" in spec:
-            checker.string(spec["final_estimator"], f"{key}.final_estimator", list(CLASSIFIERS))
-        checked[name] = {**spec, "blocks": blocks}
-    return checked
+    try:
+        return check_fusion_spec(fusion, feature_sets, where=checker.path.name)
+    except (TypeError, ValueError) as error:
+        raise StudyConfigError(str(error)) from None
 
 
 def _check_tuning(checker: _Checker, tuning, classifiers):

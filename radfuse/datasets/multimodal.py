@@ -10,7 +10,8 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.utils import Bunch, check_random_state
 
-from ..blocks import SEPARATOR, _check_block_name
+from ..blocks import SEPARATOR
+from ..blocks._naming import check_block_name
 from ._centres import assign_centres, centre_shares, check_effect_sizes
 
 _STEP = "make_multimodal_table"
@@ -275,7 +276,7 @@ def make_multimodal_table(
     if not isinstance(n_embedding, Integral) or n_embedding < 0:
         raise ValueError(f"{_STEP}: n_embedding must be an integer >= 0; got {n_embedding!r}.")
     for name, n_features in blocks.items():
-        _check_block_name(name, step=_STEP)
+        check_block_name(name, step=_STEP)
         valid = isinstance(n_features, Integral) and 1 <= n_features <= len(RADIOMIC_FEATURE_NAMES)
         if not valid:
             raise ValueError(
@@ -289,7 +290,7 @@ def make_multimodal_table(
             )
     block_names = list(blocks) + ([embedding_block] if n_embedding else [])
     if n_embedding:
-        _check_block_name(embedding_block, step=_STEP)
+        check_block_name(embedding_block, step=_STEP)
         if embedding_block in blocks:
             raise ValueError(
                 f"{_STEP}: embedding_block {embedding_block!r} is also a radiomic block."

@@ -21,7 +21,8 @@ from sklearn.model_selection import (
 from sklearn.utils import check_random_state
 
 from .._validation import check_binary_target, check_feature_table, check_finite_features, preview
-from ..blocks import _block_of, block_columns, list_blocks
+from ..blocks import block_columns, list_blocks
+from ..blocks._naming import block_of
 
 STEP = "Study"
 
@@ -134,7 +135,7 @@ def check_feature_values(table: pd.DataFrame, columns: Sequence[str], part: str)
     if infinite.any():
         check_finite_features(values, list(table.columns), step, case_ids=table.index)
     missing = pd.DataFrame(np.isnan(values), index=table.index, columns=table.columns)
-    blocks = [_block_of(column) or column for column in table.columns]
+    blocks = [block_of(column) or column for column in table.columns]
     for block, part_missing in missing.T.groupby(blocks, sort=False):
         counts = part_missing.sum(axis=0)
         partial = counts[(counts > 0) & (counts < len(part_missing))]
