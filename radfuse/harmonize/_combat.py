@@ -157,14 +157,10 @@ class ComBat(TransformerMixin, BaseEstimator):
     def _column_positions(self, X):
         """Positions of the batch column, the covariates and the features in ``X``."""
         names = self._names(X)
-        if self.covariates is None:
-            covariates = []
-        elif isinstance(self.covariates, (str, Integral)):
-            covariates = [self.covariates]
-        else:
-            covariates = list(self.covariates)
         batch = self._position(X, names, self.batch, "batch")
-        covariate_positions = [self._position(X, names, c, "covariates") for c in covariates]
+        covariate_positions = [
+            self._position(X, names, c, "covariates") for c in self._covariate_list()
+        ]
         if batch in covariate_positions:
             raise ValueError(f"{_STEP}: the batch column {names[batch]!r} is also a covariate.")
         taken = {batch, *covariate_positions}
@@ -174,6 +170,14 @@ class ComBat(TransformerMixin, BaseEstimator):
                 f"{_STEP}: X has no feature column besides the batch column and the covariates."
             )
         return batch, covariate_positions, features
+
+    def _covariate_list(self) -> list:
+        """``covariates`` as a list: one name, or every name of a sequence."""
+        if self.covariates is None:
+            return []
+        if isinstance(self.covariates, (str, Integral)):
+            return [self.covariates]
+        return list(self.covariates)
 
     @staticmethod
     def _names(X) -> list[str]:
@@ -417,11 +421,12 @@ class ComBat(TransformerMixin, BaseEstimator):
         -------
         str
         """
-        if self.covariates is None:
+        names = self._covariate_list()
+        if not names:
             covariates = "no biological covariates"
         else:
-            names = [self.covariates] if isinstance(self.covariates, (str, Integral)) else self.covariates
-            covariates = f"the {'covariate' if len(names) == 1 else 'covariates'} {join_words(names)} preserved"
+            noun = "covariate" if len(names) == 1 else "covariates"
+            covariates = f"the {noun} {join_words(names)} preserved"
         if not self.eb:
             estimates = "least-squares site effects without empirical-Bayes shrinkage"
         else:
