@@ -227,6 +227,9 @@ def test_nan_column_is_named(breast):
     ],
 )
 def test_invalid_parameters_are_rejected_by_name(breast, param, value):
+    if param == "method":
+        with pytest.raises(InvalidParameterError, match="The 'method' parameter of correlation_matrix"):
+            correlation_matrix(breast[0], method=value)
     with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of CorrelationPruner"):
         CorrelationPruner(**{param: value}).fit(*breast)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._base import FeatureFilter
 from ._ranks import column_ranks
@@ -21,6 +21,10 @@ _COMPARE_DECIMALS = 12
 _BLOCK_VALUES = 2**20
 
 
+@validate_params(
+    {"X": ["array-like"], "method": [StrOptions({"spearman", "pearson"})]},
+    prefer_skip_nested_validation=True,
+)
 def correlation_matrix(X: np.ndarray, method: str = "spearman") -> np.ndarray:
     r"""Pearson or Spearman correlation of every pair of columns, as one matrix product.
 
