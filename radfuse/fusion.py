@@ -25,14 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import contextmanager
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import ClassifierMixin, TransformerMixin, clone
+from sklearn.base import ClassifierMixin, TransformerMixin, _fit_context, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict, cross_val_score
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -119,11 +120,6 @@ class _BlockFusion(ClassifierMixin, _BlockComposition):
         overrides = self.block_columns
         if overrides is None:
             return
-        if not isinstance(overrides, Mapping):
-            raise TypeError(
-                f"{step}: block_columns must be a dict {{block: column names or "
-                f"positions}}; got {type(overrides).__name__}."
-            )
         missing = [name for name in blocks if name not in overrides]
         extra = [name for name in overrides if name not in blocks]
         if missing or extra:
@@ -289,6 +285,15 @@ class WeightedEnsemble(_BlockFusion):
 
     _weightings = {"softmax_accuracy": "accuracy", "softmax_auc": "roc_auc", "equal": None}
 
+    _parameter_constraints: dict = {
+        "blocks": [Mapping],
+        "weighting": [StrOptions(set(_weightings))],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "cv": ["cv_object"],
+        "block_columns": [Mapping, None],
+        "n_jobs": [Integral, None],
+    }
+
     def __init__(
         self,
         blocks,
@@ -306,18 +311,13 @@ class WeightedEnsemble(_BlockFusion):
         self.block_columns = block_columns
         self.n_jobs = n_jobs
 
+    @_fit_context(
+        # blocks holds estimators, which validate their own parameters when fitted
+        prefer_skip_nested_validation=False
+    )
     def fit(self, X, y):
         """Score each block by cross-validation, then refit it on all of ``X``."""
         step = type(self).__name__
-        if self.weighting not in self._weightings:
-            raise ValueError(
-                f"{step}: weighting must be one of {list(self._weightings)}; got "
-                f"{self.weighting!r}."
-            )
-        if not (isinstance(self.temperature, Real) and self.temperature > 0):
-            raise ValueError(
-                f"{step}: temperature must be a positive number; got {self.temperature!r}."
-            )
         X, y01, blocks = self._validate_training_data(X, y)
 
         scoring = self._weightings[self.weighting]
@@ -449,7 +449,15 @@ class StackingFusion(TransformerMixin, _BlockFusion):
     array([[2.15, 1.44, 5.28]])
     """
 
-    _stack_methods = ("predict_proba", "decision_function")
+    _parameter_constraints: dict = {
+        "blocks": [Mapping],
+        "final_estimator": [HasMethods("fit"), None],
+        "cv": ["cv_object"],
+        "stack_method": [StrOptions({"predict_proba", "decision_function"})],
+        "passthrough": ["boolean"],
+        "block_columns": [Mapping, None],
+        "n_jobs": [Integral, None],
+    }
 
     def __init__(
         self,
@@ -479,6 +487,11 @@ class StackingFusion(TransformerMixin, _BlockFusion):
             X = pd.DataFrame(X, columns=feature_names_of(self, X.shape[1]))
         return pd.concat([meta, X.set_axis(meta.index, axis=0)], axis=1)
 
+    @_fit_context(
+        # blocks and final_estimator hold estimators, which validate their own
+        # parameters when fitted
+        prefer_skip_nested_validation=False
+    )
     def fit_transform(self, X, y):
         """Fit, and return the out-of-fold meta-features the meta-learner saw.
 
@@ -487,11 +500,6 @@ class StackingFusion(TransformerMixin, _BlockFusion):
         ndarray of shape (n_samples, n_blocks + n_passthrough_features)
         """
         step = type(self).__name__
-        if self.stack_method not in self._stack_methods:
-            raise ValueError(
-                f"{step}: stack_method must be one of {list(self._stack_methods)}; got "
-                f"{self.stack_method!r}."
-            )
         X, y01, blocks = self._validate_training_data(X, y)
         lacking = [name for name, est in blocks.items() if not hasattr(est, self.stack_method)]
         if lacking:
@@ -514,6 +522,11 @@ class StackingFusion(TransformerMixin, _BlockFusion):
         self.final_estimator_ = clone(final).fit(meta, y01)
         return meta.to_numpy()
 
+    @_fit_context(
+        # blocks and final_estimator hold estimators, which validate their own
+        # parameters when fitted
+        prefer_skip_nested_validation=False
+    )
     def fit(self, X, y):
         """Fit base models out-of-fold, the meta-learner, then refit the base models."""
         self.fit_transform(X, y)

@@ -32,6 +32,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from radfuse.datasets.wdbc import load_wdbc_blocks
@@ -300,6 +301,34 @@ def test_grid_search_tunes_block_and_meta_parameters(wdbc):
 # Errors
 # --------------------------------------------------------------------------
 
+@pytest.mark.parametrize(
+    ("fusion", "param", "value"),
+    [
+        (WeightedEnsemble, "blocks", [("mean", "estimator")]),
+        (WeightedEnsemble, "weighting", "softmax_f1"),
+        (WeightedEnsemble, "temperature", 0),
+        (WeightedEnsemble, "temperature", "1"),
+        (WeightedEnsemble, "cv", 1),
+        (WeightedEnsemble, "block_columns", [["mean__radius"]]),
+        (WeightedEnsemble, "n_jobs", 1.5),
+        (StackingFusion, "blocks", None),
+        (StackingFusion, "final_estimator", "lr"),
+        (StackingFusion, "cv", "5"),
+        (StackingFusion, "stack_method", "predict"),
+        (StackingFusion, "passthrough", 1),
+        (StackingFusion, "block_columns", "mean"),
+        (StackingFusion, "n_jobs", "2"),
+    ],
+)
+def test_invalid_parameters_are_rejected_by_name(wdbc, fusion, param, value):
+    params = {"blocks": {"mean": scaled_logistic()}, param: value}
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of {fusion.__name__}"):
+        fusion(**params).fit(*wdbc)
+    if fusion is StackingFusion:
+        with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of StackingFusion"):
+            fusion(**params).fit_transform(*wdbc)
+
+
 def test_clear_errors(wdbc):
     X, y = wdbc
     base = scaled_logistic()
@@ -314,13 +343,9 @@ def test_clear_errors(wdbc):
     with pytest.raises(TypeError, match="block 'mean' maps to 'passthrough'; expected an estimator"):
         StackingFusion({"mean": "passthrough"}).fit(X, y)
     with pytest.raises(TypeError, match="non-empty dict"):
-        WeightedEnsemble([("mean", base)]).fit(X, y)
+        WeightedEnsemble({}).fit(X, y)
     with pytest.raises(ValueError, match=r"block\(s\) \['mean'\] have no predict_proba"):
         StackingFusion({"mean": SVC()}).fit(X, y)
-    with pytest.raises(ValueError, match="weighting must be one of"):
-        WeightedEnsemble({"mean": base}, weighting="softmax_f1").fit(X, y)
-    with pytest.raises(ValueError, match="temperature must be a positive number"):
-        WeightedEnsemble({"mean": base}, temperature=0).fit(X, y)
     with pytest.raises(ValueError, match="Only binary classification"):
         StackingFusion({"mean": base}).fit(X, np.arange(len(y)) % 3)
     with pytest.raises(ValueError, match="not in X"):

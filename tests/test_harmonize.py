@@ -23,6 +23,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from estimator_checks import COMBAT_EXPECTED_FAILURES
@@ -190,7 +191,6 @@ def test_unseen_site_is_named():
         (dict(batch="centre"), None, r"batch column 'centre' is not a column"),
         (dict(covariates=["height"]), None, r"covariates column 'height'"),
         (dict(covariates=["site"]), None, r"batch column 'site' is also a covariate"),
-        (dict(parametric="yes"), None, r"parametric must be True or False"),
         (dict(), lambda X: X.assign(site="A"), r"single site \['A'\]"),
         (dict(), lambda X: X.assign(f05=np.where(X.index == 3, np.nan, X["f05"])),
          r"NaN or inf in 1 column\(s\) \['f05'\]"),
@@ -207,6 +207,53 @@ def test_bad_input_names_the_culprit(params, X_change, message):
         X = X_change(X)
     with pytest.raises(ValueError, match=message):
         ComBat(**params).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("batch", ["site"]),
+        ("batch", 1.5),
+        ("covariates", 2.5),
+        ("parametric", "yes"),
+        ("mean_only", 1),
+        ("eb", None),
+    ],
+)
+def test_invalid_parameters_are_rejected_by_name(param, value):
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of ComBat"):
+        ComBat(**{param: value}).fit(_input())
+
+
+@pytest.mark.parametrize("covariates", ["age", ("age", "sex"), np.array(COVARIATES), pd.Index(COVARIATES)])
+def test_covariates_as_one_name_or_any_sequence_of_names(covariates):
+    expected = ComBat(batch="site", covariates=list(np.atleast_1d(covariates))).fit(_input())
+    fitted = ComBat(batch="site", covariates=covariates).fit(_input())
+    np.testing.assert_array_equal(fitted.gamma_star_, expected.gamma_star_)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "site effects in column 'site' were removed with ComBat (Johnson, Li and Rabinovic "
+             "2007; parametric empirical-Bayes estimates of the site effects, adjusting location "
+             "and scale, with no biological covariates)"),
+        ({"batch": "scanner", "covariates": ["age"], "parametric": False, "mean_only": True},
+         "site effects in column 'scanner' were removed with ComBat (Johnson, Li and Rabinovic "
+         "2007; non-parametric empirical-Bayes estimates of the site effects, adjusting location "
+         "only, with the covariate age preserved)"),
+        ({"covariates": COVARIATES, "eb": False},
+         "site effects in column 'site' were removed with ComBat (Johnson, Li and Rabinovic "
+         "2007; least-squares site effects without empirical-Bayes shrinkage, adjusting location "
+         "and scale, with the covariates age and sex preserved)"),
+    ],
+)
+def test_describe_method_states_the_parameters(params, expected):
+    sentence = ComBat(**params).describe_method(class_counts=(30, 20), kept_range=None)
+    assert sentence == (
+        f"Harmonisation: {expected}, estimated on the training part of each fold only and "
+        "applied unchanged to its held-out cases."
+    )
 
 
 def test_composes_before_smote_in_cross_validation_and_grid_search():

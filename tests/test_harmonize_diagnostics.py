@@ -64,7 +64,7 @@ def test_pca_figure_plots_each_centre_at_its_principal_components():
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
 
-    from radfuse.harmonize.plots import plot_centre_pca
+    from radfuse.harmonize import plot_centre_pca
 
     cohort = make_multimodal_table(n_cases=90, blocks={"US": 30}, n_embedding=0, centres=3,
                                    centre_shift=1.5, random_state=4)

@@ -14,12 +14,13 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
-import radfuse.select.correlation as correlation_module
-from radfuse.select.correlation import CorrelationPruner, correlation_matrix
+import radfuse.select._correlation as correlation_module
+from radfuse.select import CorrelationPruner, correlation_matrix
 
 SAME = 1e-12
 SCIPY_CORRELATION = {"spearman": stats.spearmanr, "pearson": stats.pearsonr}
@@ -214,10 +215,44 @@ def test_nan_column_is_named(breast):
         CorrelationPruner().fit(X, y)
 
 
-@pytest.mark.parametrize(("param", "value"), [("method", "kendall"), ("keep", "first")])
-def test_invalid_parameters_are_named(breast, param, value):
-    with pytest.raises(ValueError, match=f"CorrelationPruner: {param} must be one of"):
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("threshold", -1),
+        ("threshold", 1.5),
+        ("threshold", "0.9"),
+        ("method", "kendall"),
+        ("keep", "first"),
+        ("random_state", "seed"),
+    ],
+)
+def test_invalid_parameters_are_rejected_by_name(breast, param, value):
+    if param == "method":
+        with pytest.raises(InvalidParameterError, match="The 'method' parameter of correlation_matrix"):
+            correlation_matrix(breast[0], method=value)
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of CorrelationPruner"):
         CorrelationPruner(**{param: value}).fit(*breast)
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_threshold_bounds_are_accepted(breast, threshold):
+    X, y = breast
+    pruner = CorrelationPruner(threshold=threshold).fit(X, y)
+    # Every pair of the breast data is correlated above 0 and none reaches 1.
+    assert pruner.get_support().sum() == (1 if threshold == 0 else X.shape[1])
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "|Spearman rho| > 0.9, the one more strongly associated with the outcome was kept."),
+        ({"threshold": 0.8, "method": "pearson", "keep": "random"},
+         "|Pearson rho| > 0.8, one, chosen at random, was kept."),
+    ],
+)
+def test_describe_method_states_the_parameters(params, expected):
+    sentence = CorrelationPruner(**params).describe_method(class_counts=(30, 20), kept_range=(2, 5))
+    assert sentence == f"Redundancy: of every pair of features with {expected}"
 
 
 def test_pipeline_with_smote_cross_validate_and_grid_search(breast):

@@ -14,10 +14,11 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import radfuse.select.icc as icc_module
-from radfuse.select.icc import ICCFilter
+import radfuse.select._icc as icc_module
+from radfuse.select import ICCFilter, reliability_filter, reliability_summary
 from radfuse.stats.agreement import ICC_TYPES
 
 EXACT = 1e-8
@@ -210,7 +211,6 @@ def _reader_pair():
 @pytest.mark.parametrize(
     ("make_reliability", "error", "message"),
     [
-        (lambda f, s: f, TypeError, "list of DataFrames"),
         (lambda f, s: [f], ValueError, "at least two readers; got 1"),
         (lambda f, s: [f, s.to_numpy()], TypeError, r"reliability\[1\] must be a DataFrame"),
         (lambda f, s: [f, s.rename(index={"c4": "c9"})], ValueError,
@@ -224,7 +224,7 @@ def _reader_pair():
         (lambda f, s: [f.iloc[:1], s.iloc[:1]], ValueError, "at least two cases"),
         (lambda f, s: [f, s.assign(b="high")], ValueError, r"non-numeric column\(s\) \['b'\]"),
     ],
-    ids=["frame", "one-reader", "array", "cases", "columns", "nan", "duplicate-case",
+    ids=["one-reader", "array", "cases", "columns", "nan", "duplicate-case",
          "one-case", "text"],
 )
 def test_invalid_reliability_tables_are_named(make_reliability, error, message):
@@ -233,12 +233,51 @@ def test_invalid_reliability_tables_are_named(make_reliability, error, message):
         ICCFilter(make_reliability(first, second)).fit(first)
 
 
-def test_invalid_parameters_are_named():
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("threshold", -5),
+        ("threshold", 1.5),
+        ("threshold", "0.9"),
+        ("icc_type", "ICC(3,1)"),
+        ("unrated", "ignore"),
+        ("reliability", "frame"),
+    ],
+)
+def test_invalid_parameters_are_rejected_by_name(param, value):
     first, second = _reader_pair()
-    with pytest.raises(ValueError, match="ICCFilter: icc_type must be one of"):
-        ICCFilter([first, second], icc_type="ICC(3,1)").fit(first)
-    with pytest.raises(ValueError, match="ICCFilter: unrated must be"):
-        ICCFilter([first, second], unrated="ignore").fit(first)
+    value = first if value == "frame" else value
+    params = {"reliability": [first, second], param: value}
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of ICCFilter"):
+        ICCFilter(**params).fit(first)
+
+
+@pytest.mark.parametrize("threshold", [0, 0.5, 0.9, 1])
+def test_threshold_bounds_are_accepted(threshold):
+    first, second = _reader_pair()
+    selector = ICCFilter([first, second], threshold=threshold)
+    selector.fit(first.assign(c=1.0))
+    assert selector.get_feature_names_out().tolist()[-1] == "c"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "(ICC(3,1): two-way mixed effects, consistency, single rater; Shrout and Fleiss) "
+             "between the repeated delineations exceeded 0.9; features without repeated "
+             "measurements were kept."),
+        ({"threshold": 0.75, "icc_type": "ICC2k", "unrated": "drop"},
+         "(ICC(2,k): two-way random effects, absolute agreement, mean of k raters; Shrout and "
+         "Fleiss) between the repeated delineations exceeded 0.75; features without repeated "
+         "measurements were dropped."),
+    ],
+)
+def test_describe_method_states_the_parameters(params, expected):
+    sentence = ICCFilter(_reader_pair(), **params).describe_method(class_counts=(30, 20))
+    assert sentence == (
+        "Reproducibility: features were retained when their intraclass correlation coefficient "
+        + expected
+    )
 
 
 def test_no_feature_left_names_step_and_threshold():
@@ -253,6 +292,25 @@ def test_nan_in_x_names_the_column():
     X = first.assign(b=[1.0, np.inf, 2, 3])
     with pytest.raises(ValueError, match=r"ICCFilter: input contains NaN or inf.*\['b'\]"):
         ICCFilter([first, second]).fit(X)
+
+
+def test_reliability_filter_keeps_features_with_pingouin_icc_above_threshold():
+    rng = np.random.default_rng(3)
+    truth = rng.normal(size=(30, 2))
+    reader1 = pd.DataFrame(truth, columns=["US__stable", "US__noisy"], index=[f"c{i}" for i in range(30)])
+    reader2 = reader1 + rng.normal(0, [0.05, 1.5], size=(30, 2))
+    features = reader1.assign(cnn__f000=rng.normal(size=30))
+    kept, summary = reliability_filter(features, [reader1, reader2], threshold=0.9)
+    assert reliability_summary(features, [reader1, reader2], threshold=0.9) == summary
+
+    long = pd.concat([reader1.assign(reader="R1"), reader2.assign(reader="R2")]).rename_axis("case").reset_index()
+    for column in ("US__stable", "US__noisy"):
+        reference = pingouin_names(pingouin.intraclass_corr(long, targets="case", raters="reader", ratings=column))
+        icc3 = reference.set_index("Type").loc["ICC(C,1)", "ICC"]  # Shrout-Fleiss ICC(3,1)
+        assert (column in kept.columns) == (icc3 > 0.9)
+    assert list(kept.columns) == ["US__stable", "cnn__f000"]
+    assert summary == {"icc_type": "ICC3", "threshold": 0.9, "unrated": "keep", "n_cases": 30,
+                       "n_rated": 2, "n_kept": 1, "n_unrated": 1}
 
 
 def test_docstring_example_runs():

@@ -23,12 +23,14 @@ from sklearn.model_selection import (
 )
 from sklearn.preprocessing import StandardScaler
 from sklearn import __version__ as sklearn_version
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.fixes import parse_version
 
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
-from radfuse.select.lasso import LassoSelector, _centred_lasso_path, l1_logistic_path
+from radfuse.select import LassoSelector
+from radfuse.select.lasso import _centred_lasso_path, l1_logistic_path
 
 DATA = Path(__file__).parent / "data"
 # scikit-learn >= 1.8 selects the L1 penalty with l1_ratio alone (penalty is
@@ -219,14 +221,7 @@ def test_min_features_above_the_feature_count_is_rejected():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"rule": "best"}, "rule must be one of"),
-        ({"model": "cox"}, "model must be one of"),
-        ({"eps": 0.0}, r"eps must lie in \(0, 1\)"),
-        ({"n_alphas": 0}, "n_alphas must be a positive integer"),
         ({"alphas": [0.1, -1.0]}, "alphas must be a non-empty 1-D sequence"),
-        ({"min_features": -1}, "min_features must be a non-negative integer"),
-        ({"min_features": 1.5}, "min_features must be a non-negative integer"),
-        ({"cv_weights": "size"}, "cv_weights must be one of"),
         ({"cv": ShuffleSplit(n_splits=1, random_state=0)}, "cv yields 1 split"),
     ],
 )
@@ -234,6 +229,51 @@ def test_invalid_parameters(params, message, breast_cancer):
     X, y = breast_cancer
     with pytest.raises(ValueError, match=f"LassoSelector: {message}"):
         LassoSelector(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("cv", 1),
+        ("cv", "10"),
+        ("rule", "best"),
+        ("model", "cox"),
+        ("alphas", 0.1),
+        ("n_alphas", 0),
+        ("eps", 0.0),
+        ("eps", 1.0),
+        ("max_iter", -5),
+        ("max_iter", 0),
+        ("tol", -1e-4),
+        ("min_features", -1),
+        ("min_features", 1.5),
+        ("cv_weights", "size"),
+        ("n_jobs", "2"),
+    ],
+)
+def test_invalid_parameters_are_rejected_by_name(param, value, breast_cancer):
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of LassoSelector"):
+        LassoSelector(**{param: value}).fit(*breast_cancer)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "a Gaussian (least-squares) LASSO was fitted, its penalty lambda chosen as the "
+             "value minimising the cross-validated error over stratified 10-fold "
+             "cross-validation"),
+        ({"model": "logistic", "rule": "1se",
+          "cv": RepeatedStratifiedKFold(n_splits=5, n_repeats=20, random_state=0)},
+         "a L1-penalised logistic LASSO was fitted, its penalty lambda chosen as the value "
+         "within one standard error of the minimum of the cross-validated error over 20 "
+         "repeats of stratified 5-fold cross-validation"),
+    ],
+)
+def test_describe_method_states_the_parameters(params, expected):
+    sentence = LassoSelector(**params).describe_method(class_counts=(30, 20), kept_range=(3, 9))
+    assert sentence == (
+        f"LASSO: {expected}, and features with a non-zero coefficient at that penalty were kept."
+    )
 
 
 def test_nan_column_and_constant_table_are_rejected(breast_cancer):

@@ -15,11 +15,12 @@ from sklearn.feature_selection import f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
-from radfuse.select.mrmr import MRMRSelector
+from radfuse.select import MRMRSelector
 
 
 @parametrize_with_checks(
@@ -125,11 +126,28 @@ def test_constant_features_only_raise_naming_the_step():
         MRMRSelector(n_features=2).fit(X, y)
 
 
-@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "10"])
-def test_invalid_n_features(bad, breast_cancer):
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "10", None])
+def test_invalid_n_features_is_rejected_by_name(bad, breast_cancer):
     X, y = breast_cancer
-    with pytest.raises(ValueError, match="MRMRSelector: n_features must be a positive integer"):
+    with pytest.raises(InvalidParameterError, match="The 'n_features' parameter of MRMRSelector"):
         MRMRSelector(n_features=bad).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("kept_range", "fewer"),
+    [
+        (None, ""),
+        ((7, 7), ""),
+        ((3, 7), " (fewer features reached this step in some fits, which kept 3-7)"),
+        ((4, 4), " (fewer features reached this step in some fits, which kept 4)"),
+    ],
+)
+def test_describe_method_states_n_features_and_fewer_kept(kept_range, fewer):
+    sentence = MRMRSelector(n_features=7).describe_method(kept_range=kept_range)
+    assert sentence == (
+        "Relevance and redundancy: up to the 7 top-ranked features by minimum redundancy maximum "
+        f"relevance (mRMR) were kept{fewer}."
+    )
 
 
 def test_nan_column_is_named(breast_cancer):

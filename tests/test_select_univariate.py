@@ -13,17 +13,19 @@ from imblearn.pipeline import Pipeline
 from pingouin_compat import pingouin_names
 from reference_versions import SHAPIRO_RTOL
 from scipy import stats
+from sklearn import config_context
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from statsmodels.stats.multitest import multipletests
 
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
-import radfuse.select.univariate as univariate_module
-from radfuse.select.univariate import UnivariateFilter
+import radfuse.select._univariate as univariate_module
+from radfuse.select import UnivariateFilter
 
 SAME = 1e-12
 
@@ -135,7 +137,10 @@ def test_rule_and_pvalues_hold_for_small_tied_and_constant_data(n0, n1, n_featur
     X = rng.normal(size=(n0 + n1, n_features)) + y[:, None]
     if levels is not None:
         X = np.floor(X * levels / 3)
-    selector = UnivariateFilter(alpha=1.01).fit(X, y)
+    # alpha above 1 (outside its public range) keeps every feature, so that
+    # data where no test can reach significance are still fitted and compared.
+    with config_context(skip_parameter_validation=True):
+        selector = UnivariateFilter(alpha=1.01).fit(X, y)
     expected = reference_table(X, y)
     assert selector.tests_.tolist() == expected["test"].tolist()
     np.testing.assert_allclose(selector.pvalues_, expected["pvalue"], rtol=SAME)
@@ -181,9 +186,40 @@ def test_no_feature_left_names_step_and_threshold():
         UnivariateFilter(alpha=1e-9, correction="fdr_bh").fit(X, y)
 
 
-def test_unknown_correction_is_named(breast60):
-    with pytest.raises(ValueError, match="UnivariateFilter: correction must be one of"):
-        UnivariateFilter(correction="bonferroni").fit(*breast60)
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("alpha", 5),
+        ("alpha", -0.05),
+        ("alpha", "0.05"),
+        ("normality_alpha", 1.5),
+        ("levene_alpha", -1),
+        ("correction", "bonferroni"),
+    ],
+)
+def test_invalid_parameters_are_rejected_by_name(breast60, param, value):
+    with pytest.raises(InvalidParameterError, match=f"The '{param}' parameter of UnivariateFilter"):
+        UnivariateFilter(**{param: value}).fit(*breast60)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, "(alpha = 0.05) and Levene's test showed equal variances (alpha = 0.05), Welch's "
+             "t-test when variances differed, and the Mann-Whitney U test otherwise; features "
+             "with p < 0.05 without adjustment for multiple testing were kept."),
+        ({"alpha": 0.1, "normality_alpha": 0.01, "levene_alpha": 0.2, "correction": "fdr_bh"},
+         "(alpha = 0.01) and Levene's test showed equal variances (alpha = 0.2), Welch's "
+         "t-test when variances differed, and the Mann-Whitney U test otherwise; features "
+         "with p < 0.1 after fdr_bh adjustment were kept."),
+    ],
+)
+def test_describe_method_states_the_parameters(params, expected):
+    sentence = UnivariateFilter(**params).describe_method(class_counts=(30, 20))
+    assert sentence == (
+        "Univariate screening: each feature was compared between the classes with Student's "
+        "t-test when Shapiro-Wilk normality held in both classes " + expected
+    )
 
 
 def test_pipeline_with_smote_cross_validate_and_grid_search():

@@ -7,9 +7,10 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .._methods_text import join_words
 from .._validation import check_finite_features, explain_column_mismatch, preview
 from ._empirical_bayes import (
     inverse_gamma_prior,
@@ -136,6 +137,14 @@ class ComBat(TransformerMixin, BaseEstimator):
     [0.2, 0.3, 0.3]
     """
 
+    _parameter_constraints: dict = {
+        "batch": [str, Integral],
+        "covariates": ["array-like", str, Integral, None],
+        "parametric": ["boolean"],
+        "mean_only": ["boolean"],
+        "eb": ["boolean"],
+    }
+
     def __init__(self, batch="site", covariates=None, *, parametric=True, mean_only=False, eb=True):
         self.batch = batch
         self.covariates = covariates
@@ -148,14 +157,10 @@ class ComBat(TransformerMixin, BaseEstimator):
     def _column_positions(self, X):
         """Positions of the batch column, the covariates and the features in ``X``."""
         names = self._names(X)
-        if self.covariates is None:
-            covariates = []
-        elif isinstance(self.covariates, (str, Integral)):
-            covariates = [self.covariates]
-        else:
-            covariates = list(self.covariates)
         batch = self._position(X, names, self.batch, "batch")
-        covariate_positions = [self._position(X, names, c, "covariates") for c in covariates]
+        covariate_positions = [
+            self._position(X, names, c, "covariates") for c in self._covariate_list()
+        ]
         if batch in covariate_positions:
             raise ValueError(f"{_STEP}: the batch column {names[batch]!r} is also a covariate.")
         taken = {batch, *covariate_positions}
@@ -165,6 +170,14 @@ class ComBat(TransformerMixin, BaseEstimator):
                 f"{_STEP}: X has no feature column besides the batch column and the covariates."
             )
         return batch, covariate_positions, features
+
+    def _covariate_list(self) -> list:
+        """``covariates`` as a list: one name, or every name of a sequence."""
+        if self.covariates is None:
+            return []
+        if isinstance(self.covariates, (str, Integral)):
+            return [self.covariates]
+        return list(self.covariates)
 
     @staticmethod
     def _names(X) -> list[str]:
@@ -214,6 +227,7 @@ class ComBat(TransformerMixin, BaseEstimator):
 
     # --------------------------------------------------------------------- fit
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Estimate the site effects from the training rows ``X``.
 
@@ -228,9 +242,6 @@ class ComBat(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        for name in ("parametric", "mean_only", "eb"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{_STEP}: {name} must be True or False; got {getattr(self, name)!r}.")
         X = self._check_table(X, reset=True)
         batch, covariate_positions, feature_positions = self._column_positions(X)
         names = self._names(X)
@@ -394,6 +405,40 @@ class ComBat(TransformerMixin, BaseEstimator):
                     site=site.item() if hasattr(site, "item") else site,
                 )
         return gamma_star, delta_star, n_iter
+
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : (n_negative, n_positive) or None
+            Of the training set; not used by this step.
+        kept_range : (min, max) or None
+            Features this step kept over the final refit and the CV folds;
+            not used by this step.
+
+        Returns
+        -------
+        str
+        """
+        names = self._covariate_list()
+        if not names:
+            covariates = "no biological covariates"
+        else:
+            noun = "covariate" if len(names) == 1 else "covariates"
+            covariates = f"the {noun} {join_words(names)} preserved"
+        if not self.eb:
+            estimates = "least-squares site effects without empirical-Bayes shrinkage"
+        else:
+            prior = "parametric" if self.parametric else "non-parametric"
+            estimates = f"{prior} empirical-Bayes estimates of the site effects"
+        adjusted = "location only" if self.mean_only else "location and scale"
+        return (
+            f"Harmonisation: site effects in column '{self.batch}' were removed with ComBat "
+            f"(Johnson, Li and Rabinovic 2007; {estimates}, adjusting {adjusted}, with "
+            f"{covariates}), estimated on the training part of each fold only and applied "
+            "unchanged to its held-out cases."
+        )
 
     # --------------------------------------------------------------- transform
 

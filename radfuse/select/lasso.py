@@ -9,20 +9,20 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy.special import expit
+from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 # The coordinate-descent kernels behind ``lasso_path``, called directly (see
 # _centred_lasso_path for why).
 from sklearn.linear_model import _cd_fast
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._methods_text import describe_cv
 from .._validation import cv_splits, explain_column_mismatch, feature_names_of
 from ._base import FeatureFilter
 
-RULES = ("min", "1se")
-MODELS = ("linear", "logistic")
-CV_WEIGHTS = ("equal", "fold_size")
 MAX_NEWTON_STEPS = 100
 MAX_STEP_HALVINGS = 30
 #: glmnet's floor on the IRLS weights p(1 - p), which keeps the working
@@ -192,7 +192,7 @@ class LassoSelector(FeatureFilter):
     >>> from sklearn.model_selection import RepeatedStratifiedKFold
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
-    >>> from radfuse.select.lasso import LassoSelector
+    >>> from radfuse.select import LassoSelector
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> cv = RepeatedStratifiedKFold(n_splits=10, n_repeats=2, random_state=0)
     >>> model = make_pipeline(StandardScaler(), LassoSelector(cv=cv, rule="1se"))
@@ -220,6 +220,20 @@ class LassoSelector(FeatureFilter):
     Name: coefficient, dtype: float64
     """
 
+    _parameter_constraints: dict = {
+        "cv": ["cv_object"],
+        "rule": [StrOptions({"min", "1se"})],
+        "model": [StrOptions({"linear", "logistic"})],
+        "alphas": ["array-like", None],
+        "n_alphas": [Interval(Integral, 1, None, closed="left")],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "min_features": [Interval(Integral, 0, None, closed="left")],
+        "cv_weights": [StrOptions({"equal", "fold_size"})],
+        "n_jobs": [Integral, None],
+    }
+
     def __init__(
         self,
         cv=10,
@@ -246,6 +260,7 @@ class LassoSelector(FeatureFilter):
         self.cv_weights = cv_weights
         self.n_jobs = n_jobs
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Cross-validate the penalty path, refit at the chosen penalty, select.
 
@@ -261,7 +276,6 @@ class LassoSelector(FeatureFilter):
         self
         """
         step = type(self).__name__
-        self._check_params()
         X, y01, _ = self._validate_training_data(X, y)
         y01 = y01.astype(np.float64)
         if self.min_features > X.shape[1]:
@@ -340,6 +354,29 @@ class LassoSelector(FeatureFilter):
             f"non-zero coefficient, and no penalty of the grid keeps "
             f"min_features={self.min_features} (at most {kept_on_path.max()}); extend the "
             "grid to smaller penalties (alphas or eps) or lower min_features."
+        )
+
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : (n_negative, n_positive) or None
+            Of the training set; not used by this step.
+        kept_range : (min, max) or None
+            Features this step kept over the final refit and the CV folds;
+            not used by this step.
+
+        Returns
+        -------
+        str
+        """
+        model = "Gaussian (least-squares)" if self.model == "linear" else "L1-penalised logistic"
+        rule = "minimising" if self.rule == "min" else "within one standard error of the minimum of"
+        return (
+            f"LASSO: a {model} LASSO was fitted, its penalty lambda chosen as the value {rule} the "
+            f"cross-validated error over {describe_cv(self.cv)}, and features with a non-zero "
+            "coefficient at that penalty were kept."
         )
 
     @property
@@ -456,25 +493,6 @@ class LassoSelector(FeatureFilter):
         mean = scaler.mean_ if scaler.with_mean else np.zeros(self.n_features_in_)
         scale = scaler.scale_ if scaler.with_std else np.ones(self.n_features_in_)
         return mean, scale
-
-    def _check_params(self):
-        step = type(self).__name__
-        if self.rule not in RULES:
-            raise ValueError(f"{step}: rule must be one of {RULES}; got {self.rule!r}.")
-        if self.model not in MODELS:
-            raise ValueError(f"{step}: model must be one of {MODELS}; got {self.model!r}.")
-        if not isinstance(self.n_alphas, Integral) or self.n_alphas < 1:
-            raise ValueError(f"{step}: n_alphas must be a positive integer; got {self.n_alphas!r}.")
-        if not isinstance(self.eps, Real) or not 0 < self.eps < 1:
-            raise ValueError(f"{step}: eps must lie in (0, 1); got {self.eps!r}.")
-        if not isinstance(self.min_features, Integral) or self.min_features < 0:
-            raise ValueError(
-                f"{step}: min_features must be a non-negative integer; got {self.min_features!r}."
-            )
-        if self.cv_weights not in CV_WEIGHTS:
-            raise ValueError(
-                f"{step}: cv_weights must be one of {CV_WEIGHTS}; got {self.cv_weights!r}."
-            )
 
     def _penalty_grid(self, X, y):
         step = type(self).__name__

@@ -44,8 +44,7 @@ def plot_centre_pca(tables, centre, *, random_state=0) -> Figure:
     Examples
     --------
     >>> from radfuse.datasets import make_multimodal_table
-    >>> from radfuse.harmonize import ComBat
-    >>> from radfuse.harmonize.plots import plot_centre_pca
+    >>> from radfuse.harmonize import ComBat, plot_centre_pca
     >>> cohort = make_multimodal_table(n_cases=90, blocks={"US": 30}, n_embedding=0, centres=3)
     >>> after = ComBat(batch="site").fit_transform(cohort.data.assign(site=cohort.centre))
     >>> fig = plot_centre_pca({"before": cohort.data, "after": after}, cohort.centre)

@@ -7,6 +7,8 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval
 
 from .._validation import check_no_features_left, preview
 from ._base import FeatureFilter, centred_unit_columns
@@ -111,7 +113,7 @@ class MRMRSelector(FeatureFilter):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from radfuse.select.mrmr import MRMRSelector
+    >>> from radfuse.select import MRMRSelector
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> selector = MRMRSelector(n_features=3).fit(X, y)
     >>> selector.selected_features_.tolist()
@@ -125,9 +127,12 @@ class MRMRSelector(FeatureFilter):
     ['mean concave points', 'worst perimeter', 'worst concave points']
     """
 
+    _parameter_constraints: dict = {"n_features": [Interval(Integral, 1, None, closed="left")]}
+
     def __init__(self, n_features=10):
         self.n_features = n_features
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Rank the features greedily by mRMR and keep the first ``n_features``.
 
@@ -143,14 +148,6 @@ class MRMRSelector(FeatureFilter):
         self
         """
         step = type(self).__name__
-        if (
-            not isinstance(self.n_features, Integral)
-            or isinstance(self.n_features, bool)
-            or self.n_features < 1
-        ):
-            raise ValueError(
-                f"{step}: n_features must be a positive integer; got {self.n_features!r}."
-            )
         X, y01, names = self._validate_training_data(X, y)
 
         relevance = f_statistic(X, y01)
@@ -182,6 +179,31 @@ class MRMRSelector(FeatureFilter):
         self._set_support(support, f"the top {n_select} mRMR score(s)")
         return self
 
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : (n_negative, n_positive) or None
+            Of the training set; not used by this step.
+        kept_range : (min, max) or None
+            Features this step kept over the final refit and the CV folds.
+            When fewer than ``n_features`` reached the step in some fit, the
+            sentence states the range kept.
+
+        Returns
+        -------
+        str
+        """
+        fewer = ""
+        if kept_range is not None and kept_range[0] < self.n_features:
+            low, high = kept_range
+            spread = f"{low}" if low == high else f"{low}-{high}"
+            fewer = f" (fewer features reached this step in some fits, which kept {spread})"
+        return (
+            f"Relevance and redundancy: up to the {self.n_features} top-ranked features by minimum "
+            f"redundancy maximum relevance (mRMR) were kept{fewer}."
+        )
 
 
 def f_statistic(X, y):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._base import FeatureFilter
 from ._ranks import column_ranks
 from ._scaling import scaled_to_safe_magnitude
 
-_METHODS = ("spearman", "pearson")
-_KEEP_RULES = ("relevance", "random")
 # Rank correlations of small samples are often exactly equal; comparing them after
 # rounding makes such ties real ties instead of an order set by floating-point error.
 _COMPARE_DECIMALS = 12
@@ -19,6 +21,10 @@ _COMPARE_DECIMALS = 12
 _BLOCK_VALUES = 2**20
 
 
+@validate_params(
+    {"X": ["array-like"], "method": [StrOptions({"spearman", "pearson"})]},
+    prefer_skip_nested_validation=True,
+)
 def correlation_matrix(X: np.ndarray, method: str = "spearman") -> np.ndarray:
     r"""Pearson or Spearman correlation of every pair of columns, as one matrix product.
 
@@ -46,7 +52,7 @@ def correlation_matrix(X: np.ndarray, method: str = "spearman") -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from radfuse.select.correlation import correlation_matrix
+    >>> from radfuse.select import correlation_matrix
     >>> X = np.array([[1.0, 1.0, 5.0], [2.0, 4.0, 3.0], [3.0, 9.0, 1.0], [4.0, 16.0, 2.0]])
     >>> correlation_matrix(X).round(2)
     array([[ 1. ,  1. , -0.8],
@@ -151,7 +157,7 @@ class CorrelationPruner(FeatureFilter):
 
     Parameters
     ----------
-    threshold : float, default=0.9
+    threshold : float in [0, 1], default=0.9
         Pairs with an absolute correlation strictly above this are pruned.
     method : {"spearman", "pearson"}, default="spearman"
     keep : {"relevance", "random"}, default="relevance"
@@ -184,7 +190,7 @@ class CorrelationPruner(FeatureFilter):
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from radfuse.select.correlation import CorrelationPruner
+    >>> from radfuse.select import CorrelationPruner
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> pruner = CorrelationPruner(threshold=0.9).fit(X, y)
     >>> X.shape[1], pruner.transform(X).shape[1]
@@ -196,12 +202,20 @@ class CorrelationPruner(FeatureFilter):
     mean area    mean perimeter  0.997
     """
 
+    _parameter_constraints: dict = {
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "method": [StrOptions({"spearman", "pearson"})],
+        "keep": [StrOptions({"relevance", "random"})],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, threshold=0.9, method="spearman", keep="relevance", random_state=None):
         self.threshold = threshold
         self.method = method
         self.keep = keep
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Compute the correlations and prune the redundant features.
 
@@ -215,11 +229,6 @@ class CorrelationPruner(FeatureFilter):
         -------
         self
         """
-        step = type(self).__name__
-        if self.method not in _METHODS:
-            raise ValueError(f"{step}: method must be one of {_METHODS}; got {self.method!r}.")
-        if self.keep not in _KEEP_RULES:
-            raise ValueError(f"{step}: keep must be one of {_KEEP_RULES}; got {self.keep!r}.")
         X, y01, names = self._validate_training_data(X, y)
         rng = check_random_state(self.random_state)
 
@@ -252,3 +261,28 @@ class CorrelationPruner(FeatureFilter):
         )
         self._set_support(support, f"|{self.method} rho| <= {self.threshold}")
         return self
+
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : (n_negative, n_positive) or None
+            Of the training set; not used by this step.
+        kept_range : (min, max) or None
+            Features this step kept over the final refit and the CV folds;
+            not used by this step.
+
+        Returns
+        -------
+        str
+        """
+        kept = (
+            "the one more strongly associated with the outcome was kept"
+            if self.keep == "relevance"
+            else "one, chosen at random, was kept"
+        )
+        return (
+            f"Redundancy: of every pair of features with |{self.method.capitalize()} rho| > {self.threshold}, "
+            f"{kept}."
+        )

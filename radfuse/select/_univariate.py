@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import FeatureFilter
 from ._scaling import scaled_to_safe_magnitude
@@ -15,7 +19,6 @@ from ._column_tests import (
     sorted_columns,
 )
 
-_CORRECTIONS = (None, "fdr_bh")
 # About 2 MB of float64 per column block.
 _BLOCK_VALUES = 2**18
 
@@ -59,13 +62,13 @@ class UnivariateFilter(FeatureFilter):
 
     Parameters
     ----------
-    alpha : float, default=0.05
+    alpha : float in [0, 1], default=0.05
         Features with a (corrected) p-value strictly below ``alpha`` are kept.
-    normality_alpha : float, default=0.05
+    normality_alpha : float in [0, 1], default=0.05
         Shapiro–Wilk significance level.
     correction : {None, "fdr_bh"}, default=None
         Multiple-testing adjustment of the p-values before comparing to ``alpha``.
-    levene_alpha : float, default=0.05
+    levene_alpha : float in [0, 1], default=0.05
         Levene significance level: ``p > levene_alpha`` selects Student's
         t-test, otherwise Welch's.
 
@@ -115,7 +118,7 @@ class UnivariateFilter(FeatureFilter):
     On the first 60 cases of the Wisconsin breast data all three tests occur:
 
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from radfuse.select.univariate import UnivariateFilter
+    >>> from radfuse.select import UnivariateFilter
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> selector = UnivariateFilter(alpha=0.05).fit(X.iloc[:60], y.iloc[:60])
     >>> selector.tests_.value_counts()
@@ -129,12 +132,20 @@ class UnivariateFilter(FeatureFilter):
     26
     """
 
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "normality_alpha": [Interval(Real, 0, 1, closed="both")],
+        "correction": [StrOptions({"fdr_bh"}), None],
+        "levene_alpha": [Interval(Real, 0, 1, closed="both")],
+    }
+
     def __init__(self, alpha=0.05, normality_alpha=0.05, correction=None, levene_alpha=0.05):
         self.alpha = alpha
         self.normality_alpha = normality_alpha
         self.correction = correction
         self.levene_alpha = levene_alpha
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Test every feature and keep those that differ between the classes.
 
@@ -148,11 +159,6 @@ class UnivariateFilter(FeatureFilter):
         -------
         self
         """
-        if self.correction not in _CORRECTIONS:
-            raise ValueError(
-                f"{type(self).__name__}: correction must be one of {_CORRECTIONS}; "
-                f"got {self.correction!r}."
-            )
         X, y01, names = self._validate_training_data(X, y)
         n_features = X.shape[1]
         normality = np.full((n_features, 2), np.nan)
@@ -183,6 +189,34 @@ class UnivariateFilter(FeatureFilter):
         criterion = f"p < {self.alpha}" + (f" ({self.correction})" if self.correction else "")
         self._set_support(adjusted < self.alpha, criterion)
         return self
+
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : (n_negative, n_positive) or None
+            Of the training set; not used by this step.
+        kept_range : (min, max) or None
+            Features this step kept over the final refit and the CV folds;
+            not used by this step.
+
+        Returns
+        -------
+        str
+        """
+        correction = (
+            "without adjustment for multiple testing"
+            if self.correction is None
+            else f"after {self.correction} adjustment"
+        )
+        return (
+            "Univariate screening: each feature was compared between the classes with Student's t-test "
+            f"when Shapiro-Wilk normality held in both classes (alpha = {self.normality_alpha}) and "
+            f"Levene's test showed equal variances (alpha = {self.levene_alpha}), Welch's t-test when "
+            "variances differed, and the Mann-Whitney U test otherwise; features with "
+            f"p < {self.alpha} {correction} were kept."
+        )
 
     def _test_block(self, groups, ordered, normality, levene, pvalues, tests):
         """Fill the Levene and test p-values and test names of one column block."""

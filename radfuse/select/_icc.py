@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from .._methods_text import icc_form
 from .._validation import check_feature_table, check_finite_features, feature_names_of, preview
 from ..stats.agreement import ICC_TYPES, icc_per_feature
 from ._base import FeatureFilter
@@ -42,7 +47,7 @@ class ICCFilter(FeatureFilter):
         Every column must be a column of ``X``. When ``X`` is a numpy array
         its columns are called ``x0, x1, ...`` (scikit-learn's convention),
         so the reliability columns must use those names.
-    threshold : float, default=0.9
+    threshold : float in [0, 1], default=0.9
         Features with an ICC strictly greater than this are kept.
     icc_type : {"ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"}, default="ICC3"
         Shrout & Fleiss form. The default ICC(3,1) is the two-way mixed,
@@ -88,7 +93,7 @@ class ICCFilter(FeatureFilter):
 
     >>> import numpy as np
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from radfuse.select.icc import ICCFilter
+    >>> from radfuse.select import ICCFilter
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> rng = np.random.default_rng(0)
     >>> reader1 = X.iloc[:60]
@@ -105,12 +110,20 @@ class ICCFilter(FeatureFilter):
     dtype: float64
     """
 
+    _parameter_constraints: dict = {
+        "reliability": [list, tuple],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "icc_type": [StrOptions(set(ICC_TYPES))],
+        "unrated": [StrOptions({"keep", "drop"})],
+    }
+
     def __init__(self, reliability, threshold=0.9, icc_type="ICC3", unrated="keep"):
         self.reliability = reliability
         self.threshold = threshold
         self.icc_type = icc_type
         self.unrated = unrated
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the ICC of every rated feature and select the reliable ones.
 
@@ -126,10 +139,6 @@ class ICCFilter(FeatureFilter):
         self
         """
         step = type(self).__name__
-        if self.icc_type not in ICC_TYPES:
-            raise ValueError(f"{step}: icc_type must be one of {ICC_TYPES}; got {self.icc_type!r}.")
-        if self.unrated not in ("keep", "drop"):
-            raise ValueError(f"{step}: unrated must be 'keep' or 'drop'; got {self.unrated!r}.")
         check_feature_table(X, step)
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
         names = feature_names_of(self, X.shape[1])
@@ -148,6 +157,28 @@ class ICCFilter(FeatureFilter):
         self._set_support(support, f"{self.icc_type} > {self.threshold}")
         return self
 
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : (n_negative, n_positive) or None
+            Of the training set; not used by this step.
+        kept_range : (min, max) or None
+            Features this step kept over the final refit and the CV folds;
+            not used by this step.
+
+        Returns
+        -------
+        str
+        """
+        return (
+            f"Reproducibility: features were retained when their intraclass correlation coefficient "
+            f"({icc_form(self.icc_type)}; Shrout and Fleiss) between the repeated delineations exceeded "
+            f"{self.threshold}; features without repeated measurements were "
+            f"{'kept' if self.unrated == 'keep' else 'dropped'}."
+        )
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
@@ -160,11 +191,6 @@ def _check_reliability(reliability, feature_names, step, *, named=True):
     Columns that are not features of ``X``, and columns no reader rated (NaN
     for every case in every table), are left out.
     """
-    if isinstance(reliability, pd.DataFrame) or not isinstance(reliability, (list, tuple)):
-        raise TypeError(
-            f"{step}: reliability must be a list of DataFrames, one per reader; "
-            f"got {type(reliability).__name__}."
-        )
     if len(reliability) < 2:
         raise ValueError(
             f"{step}: reliability needs tables from at least two readers; got {len(reliability)}."
@@ -234,3 +260,71 @@ def _check_same_labels(expected, found, kind, reader, step):
             f"{preview(missing)} missing and {preview(extra)} extra. Every reader must "
             f"rate the same cases and features."
         )
+
+
+def _fit_icc(features, reliability, icc_params):
+    icc = ICCFilter(list(reliability), **icc_params).fit(features)
+    support = icc.get_support()
+    summary = {
+        "icc_type": icc.icc_type,
+        "threshold": icc.threshold,
+        "unrated": icc.unrated,
+        "n_cases": int(icc.n_cases_),
+        "n_rated": int(icc.rated_.sum()),
+        "n_kept": int((support & icc.rated_).sum()),
+        "n_unrated": int((~icc.rated_).sum()),
+    }
+    return support, summary
+
+
+def reliability_summary(features: pd.DataFrame, reliability, **icc_params) -> dict:
+    """What the ICC step of a study decides, for the methods text.
+
+    A study file runs the ICC step inside every feature set's pipeline, so it
+    is fitted in each training fold like every other step. It uses nothing
+    but the repeated delineations, so it keeps the same rated features in
+    every fold and feature set; this summary fits it once on the whole table
+    to state those decisions.
+
+    Parameters
+    ----------
+    features : DataFrame
+    reliability : list of DataFrame
+        One feature table per reader (see :class:`~radfuse.select.ICCFilter`).
+    **icc_params
+        ``threshold``, ``icc_type``, ``unrated`` of ``ICCFilter``.
+
+    Returns
+    -------
+    dict
+        ``icc_type``, ``threshold``, ``unrated``, ``n_cases`` (delineated by
+        every reader), ``n_rated``, ``n_kept`` (rated features kept) and
+        ``n_unrated`` (features without ratings, e.g. deep features: they
+        pass with the default ``unrated="keep"``).
+    """
+    return _fit_icc(features, reliability, icc_params)[1]
+
+
+def reliability_filter(features: pd.DataFrame, reliability, **icc_params):
+    """Drop the features whose inter-reader ICC does not exceed the threshold, once, before a study.
+
+    Study files no longer need this (their ICC step runs inside the
+    pipeline); it is for tables prepared by hand.
+
+    Parameters
+    ----------
+    features : DataFrame
+    reliability : list of DataFrame
+        One feature table per reader (see :class:`~radfuse.select.ICCFilter`).
+    **icc_params
+        ``threshold``, ``icc_type``, ``unrated`` of ``ICCFilter``.
+
+    Returns
+    -------
+    kept : DataFrame
+        ``features`` without the unreliable columns.
+    summary : dict
+        As :func:`reliability_summary`.
+    """
+    support, summary = _fit_icc(features, reliability, icc_params)
+    return features.loc[:, support], summary
