@@ -49,7 +49,7 @@ def correlated_table(n, p, seed=0):
 """
 
 _PRUNER = """
-from radfuse.select.correlation import CorrelationPruner
+from radfuse.select import CorrelationPruner
 X, y = correlated_table({n}, {p})
 before = peak_mib()
 start = time.perf_counter()
@@ -60,7 +60,7 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "input_mib": X.nbytes
 """
 
 _DENSE = """
-from radfuse.select.correlation import correlation_matrix
+from radfuse.select import correlation_matrix
 X, y = correlated_table({n}, {p})
 before = peak_mib()
 start = time.perf_counter()

@@ -7,7 +7,7 @@ from mrmr import mrmr_classif
 from sklearn.datasets import make_classification
 
 from benchmarks import interleaved, print_rows, timing_row
-from radfuse.select.mrmr import MRMRSelector
+from radfuse.select import MRMRSelector
 
 N_SAMPLES, N_FEATURES, K = 270, 3000, 30
 

@@ -16,7 +16,7 @@ from scipy import stats
 from sklearn.datasets import make_classification
 
 from benchmarks import interleaved, machine_note, print_rows, timing_row
-from radfuse.select.univariate import UnivariateFilter
+from radfuse.select import UnivariateFilter
 
 N_SAMPLES, N_FEATURES = 270, 3000
 

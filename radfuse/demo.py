@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .config import ConfiguredPipeline, reliability_summary
+from .config import ConfiguredPipeline
 from .models import PROTOCOL_CLASSIFIERS
+from .select import reliability_summary
 
 __all__ = ["run_demo", "synthetic_embeddings"]
 

@@ -49,7 +49,7 @@ from ._validation import (
     feature_names_of,
     preview,
 )
-from .blocks import _block_indices, _BlockComposition
+from .blocks._composition import BlockComposition, block_indices
 
 __all__ = ["StackingFusion", "WeightedEnsemble"]
 
@@ -74,7 +74,7 @@ def _fit_block(step: str, block: str, estimator, X, y):
         return clone(estimator).fit(X, y)
 
 
-class _BlockFusion(ClassifierMixin, _BlockComposition):
+class _BlockFusion(ClassifierMixin, BlockComposition):
     """One estimator per block, fitted on that block's columns only."""
 
     _estimators_attr = "blocks"
@@ -108,7 +108,7 @@ class _BlockFusion(ClassifierMixin, _BlockComposition):
 
         self._check_block_columns(blocks)
         columns = feature_names_of(self, X.shape[1])
-        self.block_indices_ = _block_indices(columns, blocks, self.block_columns, step=step)
+        self.block_indices_ = block_indices(columns, blocks, self.block_columns, step=step)
         used = np.zeros(len(columns), dtype=bool)
         for indices in self.block_indices_.values():
             used[indices] = True

@@ -16,10 +16,10 @@ from radfuse.blocks import load_embeddings
 from radfuse.datasets.wdbc import load_wdbc_blocks
 from radfuse.fusion import StackingFusion, WeightedEnsemble
 from radfuse.pipeline import make_radiomics_pipeline
-from radfuse.select.correlation import CorrelationPruner
+from radfuse.select import CorrelationPruner
 from radfuse.select.lasso import LassoSelector
-from radfuse.select.mrmr import MRMRSelector
-from radfuse.select.univariate import UnivariateFilter
+from radfuse.select import MRMRSelector
+from radfuse.select import UnivariateFilter
 from radfuse.stats.agreement import cohen_kappa
 from radfuse.stats.calibration import calibration
 from radfuse.stats.decision_curve import biopsy_impact, decision_curve

@@ -38,11 +38,11 @@ from radfuse.config import StudyConfigError, load_study_config
 from radfuse.fusion import StackingFusion, WeightedEnsemble
 from radfuse.persistence import load_model, save_model
 from radfuse.pipeline import make_radiomics_pipeline
-from radfuse.select.correlation import CorrelationPruner
-from radfuse.select.icc import ICCFilter
+from radfuse.select import CorrelationPruner
+from radfuse.select import ICCFilter
 from radfuse.select.lasso import LassoSelector
-from radfuse.select.mrmr import MRMRSelector
-from radfuse.select.univariate import UnivariateFilter
+from radfuse.select import MRMRSelector
+from radfuse.select import UnivariateFilter
 from radfuse.stats.agreement import cohen_kappa, icc
 from radfuse.stats.baseline import baseline_table
 from radfuse.stats.calibration import calibration

@@ -4,16 +4,13 @@ import copy
 
 import numpy as np
 import pandas as pd
-import pingouin
 import pytest
 import yaml
-from pingouin_compat import pingouin_names
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from radfuse.config import StudyConfigError, load_study_config, reliability_filter, reliability_summary
+from radfuse.config import StudyConfigError, load_study_config
 from radfuse.datasets.multimodal import make_multimodal_table
-from radfuse.select.correlation import CorrelationPruner
-from radfuse.select.lasso import LassoSelector
+from radfuse.select import CorrelationPruner, LassoSelector, reliability_filter
 
 
 @pytest.fixture()
@@ -175,25 +172,6 @@ def test_labels_file_and_external_test_set(folder):
     assert list(X_test.index) == list(table.index[40:]) and "outcome" not in X_test.columns
     assert built.labels.loc["case_0001"] == table.loc["case_0001", "outcome"]
     assert len(built.features) == 40
-
-
-def test_reliability_filter_keeps_features_with_pingouin_icc_above_threshold():
-    rng = np.random.default_rng(3)
-    truth = rng.normal(size=(30, 2))
-    reader1 = pd.DataFrame(truth, columns=["US__stable", "US__noisy"], index=[f"c{i}" for i in range(30)])
-    reader2 = reader1 + rng.normal(0, [0.05, 1.5], size=(30, 2))
-    features = reader1.assign(cnn__f000=rng.normal(size=30))
-    kept, summary = reliability_filter(features, [reader1, reader2], threshold=0.9)
-    assert reliability_summary(features, [reader1, reader2], threshold=0.9) == summary
-
-    long = pd.concat([reader1.assign(reader="R1"), reader2.assign(reader="R2")]).rename_axis("case").reset_index()
-    for column in ("US__stable", "US__noisy"):
-        reference = pingouin_names(pingouin.intraclass_corr(long, targets="case", raters="reader", ratings=column))
-        icc3 = reference.set_index("Type").loc["ICC(C,1)", "ICC"]  # Shrout-Fleiss ICC(3,1)
-        assert (column in kept.columns) == (icc3 > 0.9)
-    assert list(kept.columns) == ["US__stable", "cnn__f000"]
-    assert summary == {"icc_type": "ICC3", "threshold": 0.9, "unrated": "keep", "n_cases": 30,
-                       "n_rated": 2, "n_kept": 1, "n_unrated": 1}
 
 
 def test_manifest_study_extracts_features_and_filters_by_icc(tmp_path):

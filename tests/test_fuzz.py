@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from radfuse.fusion import StackingFusion
 from radfuse.pipeline import make_radiomics_pipeline
-from radfuse.select.correlation import CorrelationPruner
+from radfuse.select import CorrelationPruner
 from radfuse.select.lasso import LassoSelector
-from radfuse.select.mrmr import MRMRSelector
-from radfuse.select.univariate import UnivariateFilter
+from radfuse.select import MRMRSelector
+from radfuse.select import UnivariateFilter
 from radfuse.stats.roc import auc_ci
 from radfuse.study import Study
 

@@ -17,7 +17,7 @@ from radfuse.pipeline import (
     fit_resample_transform,
     make_radiomics_pipeline,
 )
-from radfuse.select.mrmr import MRMRSelector
+from radfuse.select import MRMRSelector
 
 FAST = dict(mrmr={"n_features": 12}, lasso={"cv": StratifiedKFold(5)}, random_state=0)
 

@@ -267,7 +267,7 @@ def test_methods_text_follows_the_class_balance_and_the_kept_counts(result):
     assert "oversampled" not in balanced
     unbalanced = _describe_step("smote", step, class_counts=(50, 20))
     assert "the positive class of the training data (20 versus 50 cases) was oversampled" in unbalanced
-    from radfuse.select.mrmr import MRMRSelector
+    from radfuse.select import MRMRSelector
 
     text = _describe_step("mrmr", MRMRSelector(n_features=20), step_counts={"mrmr": (12, 19)})
     assert "up to the 20 top-ranked" in text

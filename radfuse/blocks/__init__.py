@@ -13,9 +13,6 @@ per-block tables on the case id, load precomputed CNN embeddings, and apply
 one transformer per block.
 """
 
-# fusion is to import BlockComposition and block_indices from ._composition.
-from ._composition import BlockComposition as _BlockComposition
-from ._composition import block_indices as _block_indices
 from ._embeddings import load_embeddings
 from ._naming import (
     SEPARATOR,

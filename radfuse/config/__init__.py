@@ -54,8 +54,6 @@ from ._run import (
     StudyConfig,
     StudyData,
     preprocessing_steps,
-    reliability_filter,
-    reliability_summary,
 )
 from ._schema import StudyConfigError, safe_load_unique
 
@@ -66,8 +64,6 @@ __all__ = [
     "StudyData",
     "load_study_config",
     "preprocessing_steps",
-    "reliability_filter",
-    "reliability_summary",
     "run_study_file",
     "safe_load_unique",
 ]

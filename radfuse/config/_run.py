@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from ..pipeline import make_radiomics_pipeline
+from ..select import reliability_summary
 
 
 def _read_table(path: Path, id_column: str, what: str) -> pd.DataFrame:
@@ -58,76 +59,6 @@ class ConfiguredPipeline:
         if isinstance(steps.get("lasso"), dict) and "cv" in steps["lasso"]:
             steps["lasso"]["cv"] = _cv_splitter(steps["lasso"]["cv"], random_state)
         return make_radiomics_pipeline(classifier, **steps, random_state=random_state)
-
-
-def _fit_icc(features, reliability, icc_params):
-    from ..select import ICCFilter
-
-    icc = ICCFilter(list(reliability), **icc_params).fit(features)
-    support = icc.get_support()
-    summary = {
-        "icc_type": icc.icc_type,
-        "threshold": icc.threshold,
-        "unrated": icc.unrated,
-        "n_cases": int(icc.n_cases_),
-        "n_rated": int(icc.rated_.sum()),
-        "n_kept": int((support & icc.rated_).sum()),
-        "n_unrated": int((~icc.rated_).sum()),
-    }
-    return support, summary
-
-
-def reliability_summary(features: pd.DataFrame, reliability, **icc_params) -> dict:
-    """What the ICC step of a study decides, for the methods text.
-
-    A study file runs the ICC step inside every feature set's pipeline, so it
-    is fitted in each training fold like every other step. It uses nothing
-    but the repeated delineations, so it keeps the same rated features in
-    every fold and feature set; this summary fits it once on the whole table
-    to state those decisions.
-
-    Parameters
-    ----------
-    features : DataFrame
-    reliability : list of DataFrame
-        One feature table per reader (see :class:`~radfuse.select.icc.ICCFilter`).
-    **icc_params
-        ``threshold``, ``icc_type``, ``unrated`` of ``ICCFilter``.
-
-    Returns
-    -------
-    dict
-        ``icc_type``, ``threshold``, ``unrated``, ``n_cases`` (delineated by
-        every reader), ``n_rated``, ``n_kept`` (rated features kept) and
-        ``n_unrated`` (features without ratings, e.g. deep features: they
-        pass with the default ``unrated="keep"``).
-    """
-    return _fit_icc(features, reliability, icc_params)[1]
-
-
-def reliability_filter(features: pd.DataFrame, reliability, **icc_params):
-    """Drop the features whose inter-reader ICC does not exceed the threshold, once, before a study.
-
-    Study files no longer need this (their ICC step runs inside the
-    pipeline); it is for tables prepared by hand.
-
-    Parameters
-    ----------
-    features : DataFrame
-    reliability : list of DataFrame
-        One feature table per reader (see :class:`~radfuse.select.icc.ICCFilter`).
-    **icc_params
-        ``threshold``, ``icc_type``, ``unrated`` of ``ICCFilter``.
-
-    Returns
-    -------
-    kept : DataFrame
-        ``features`` without the unreliable columns.
-    summary : dict
-        As :func:`reliability_summary`.
-    """
-    support, summary = _fit_icc(features, reliability, icc_params)
-    return features.loc[:, support], summary
 
 
 def preprocessing_steps(records):
