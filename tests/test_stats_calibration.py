@@ -12,7 +12,7 @@ from scipy import optimize, special, stats
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-from radfuse.stats.calibration import calibration
+from radfuse.stats import calibration
 
 
 def hoslem_test_like_r(y, yhat, g=10):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import confusion_matrix
 
-from radfuse.stats.decision_curve import biopsy_impact, decision_curve
+from radfuse.stats import biopsy_impact, decision_curve
 
 
 @pytest.fixture(scope="module")

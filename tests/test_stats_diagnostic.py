@@ -20,7 +20,7 @@ from sklearn.metrics import (
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
-from radfuse.stats.diagnostic import (
+from radfuse.stats import (
     diagnostic_metrics,
     mcnemar_test,
     wilson_interval,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 
-from radfuse.stats.agreement import cohen_kappa
+from radfuse.stats import cohen_kappa
 
 WEIGHTS = [None, "linear", "quadratic"]
 

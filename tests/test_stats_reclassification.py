@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from radfuse.stats.reclassification import idi, nri
+from radfuse.stats import idi, nri
 
 # Six cases worked by hand (see test_hand_example_* for the derivations).
 Y_HAND = [1, 1, 1, 0, 0, 0]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
-from radfuse.stats.resampling import corrected_resampled_ci, corrected_resampled_ttest
+from radfuse.stats import corrected_resampled_ci, corrected_resampled_ttest
 
 TOL = 1e-12
 

@@ -19,13 +19,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from radfuse.stats.roc import (
-    _delong_placements,
-    _rowwise_auc,
-    auc_ci,
-    delong_test,
-    delong_test_unpaired,
-)
+from radfuse.stats import auc_ci, delong_test, delong_test_unpaired
+from radfuse.stats._roc import _delong_placements, _rowwise_auc
 
 PROC_TOL = 1.5e-8  # testthat::expect_equal's default relative tolerance
 

@@ -11,7 +11,7 @@ from scipy import special
 
 from ._lowess import lowess
 from ._result import StatResult
-from .validation import _bootstrap
+from ._validation import _bootstrap
 
 __all__ = ["BootstrapCalibrationResult", "bootstrap_calibration"]
 

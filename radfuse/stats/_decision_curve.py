@@ -15,7 +15,7 @@ from radfuse._validation import (
     check_same_cases,
     check_scores,
 )
-from radfuse.stats._result import StatResult
+from ._result import StatResult
 
 REFERENCE_STRATEGIES = ("all", "none")
 
@@ -91,7 +91,7 @@ def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from radfuse.stats.decision_curve import decision_curve
+    >>> from radfuse.stats import decision_curve
     >>> curve = decision_curve([1, 0, 1, 0], {"model": [0.9, 0.6, 0.4, 0.1]},
     ...                        thresholds=[0.25])
     >>> curve.set_index("model")["net_benefit"].round(4).to_dict()
@@ -225,7 +225,7 @@ def biopsy_impact(y_true, y_score, threshold: float, *, pos_label=None) -> Biops
 
     Examples
     --------
-    >>> from radfuse.stats.decision_curve import biopsy_impact
+    >>> from radfuse.stats import biopsy_impact
     >>> impact = biopsy_impact(["malignant", "benign", "benign", "malignant"],
     ...                        [0.9, 0.7, 0.2, 0.3], threshold=0.5, pos_label="malignant")
     >>> impact.recommended_biopsies, impact.unnecessary_biopsies, impact.missed_malignancies

@@ -164,7 +164,7 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
 
     Examples
     --------
-    >>> from radfuse.stats.resampling import corrected_resampled_ci
+    >>> from radfuse.stats import corrected_resampled_ci
     >>> aucs = [0.81, 0.77, 0.85, 0.79, 0.83, 0.80, 0.78, 0.84, 0.82, 0.76]
     >>> result = corrected_resampled_ci(aucs, n_train=152, n_test=38)
     >>> round(result.mean, 3), tuple(round(bound, 3) for bound in result.ci)
@@ -226,7 +226,7 @@ def corrected_resampled_ttest(
 
     Examples
     --------
-    >>> from radfuse.stats.resampling import corrected_resampled_ttest
+    >>> from radfuse.stats import corrected_resampled_ttest
     >>> a = [0.81, 0.77, 0.85, 0.79, 0.83, 0.80, 0.78, 0.84, 0.82, 0.76]
     >>> b = [0.78, 0.75, 0.80, 0.79, 0.80, 0.77, 0.74, 0.80, 0.81, 0.75]
     >>> result = corrected_resampled_ttest(a, b, n_train=152, n_test=38)

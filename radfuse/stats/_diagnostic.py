@@ -18,7 +18,7 @@ from scipy import stats
 
 from .._validation import check_alpha, check_binary_target, check_same_cases, check_scores, preview
 from ._result import StatResult
-from .roc import _check_n_boot
+from ._roc import _check_n_boot
 
 METRICS = ("accuracy", "sensitivity", "specificity", "ppv", "npv", "f1")
 
@@ -181,7 +181,7 @@ def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[f
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import wilson_interval
+    >>> from radfuse.stats import wilson_interval
     >>> tuple(round(bound, 4) for bound in wilson_interval(8, 10))
     (0.4902, 0.9433)
     """
@@ -303,7 +303,7 @@ def diagnostic_metrics(
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import diagnostic_metrics
+    >>> from radfuse.stats import diagnostic_metrics
     >>> result = diagnostic_metrics([0, 0, 0, 1, 1, 1], [0.1, 0.6, 0.2, 0.7, 0.4, 0.9],
     ...                             threshold=0.5, random_state=0)
     >>> result.tp, result.fp, round(result.sensitivity, 4)
@@ -396,7 +396,7 @@ def youden_threshold(y_true, y_score, *, pos_label=None) -> YoudenThreshold:
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import youden_threshold
+    >>> from radfuse.stats import youden_threshold
     >>> best = youden_threshold([0, 0, 0, 1, 1, 1], [0.1, 0.6, 0.2, 0.7, 0.4, 0.9])
     >>> best.threshold, round(best.youden_j, 4)
     (0.7, 0.6667)
@@ -508,7 +508,7 @@ def mcnemar_test(
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import mcnemar_test
+    >>> from radfuse.stats import mcnemar_test
     >>> y = [1, 1, 1, 1, 1, 1, 0, 0]
     >>> result = mcnemar_test(y, [1, 1, 1, 1, 1, 0, 0, 1], [1, 0, 0, 0, 1, 0, 0, 0],
     ...                       subset="positives")

@@ -332,7 +332,7 @@ def auc_ci(
 
     Examples
     --------
-    >>> from radfuse.stats.roc import auc_ci
+    >>> from radfuse.stats import auc_ci
     >>> result = auc_ci([0, 0, 0, 1, 1, 1], [0.1, 0.4, 0.35, 0.8, 0.3, 0.9])
     >>> round(result.auc, 4), round(result.se, 4)
     (0.7778, 0.2485)
@@ -432,7 +432,7 @@ def delong_test(
 
     Examples
     --------
-    >>> from radfuse.stats.roc import delong_test
+    >>> from radfuse.stats import delong_test
     >>> y = [0, 0, 0, 0, 1, 1, 1, 1]
     >>> result = delong_test(y, [1, 2, 3, 6, 4, 5, 7, 8], [1, 5, 3, 6, 4, 2, 7, 8])
     >>> round(result.difference, 4), round(result.statistic, 3)
@@ -513,7 +513,7 @@ def delong_test_unpaired(
 
     Examples
     --------
-    >>> from radfuse.stats.roc import delong_test_unpaired
+    >>> from radfuse.stats import delong_test_unpaired
     >>> result = delong_test_unpaired([0, 0, 0, 1, 1, 1], [1, 2, 4, 3, 5, 6],
     ...                               [0, 0, 1, 1, 0, 1], [2, 1, 3, 5, 6, 4])
     >>> round(result.auc_a, 4), round(result.auc_b, 4)

@@ -400,7 +400,7 @@ def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> 
 
     Examples
     --------
-    >>> from radfuse.stats.agreement import cohen_kappa
+    >>> from radfuse.stats import cohen_kappa
     >>> reader_1 = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
     >>> reader_2 = [1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     >>> result = cohen_kappa(reader_1, reader_2)

@@ -13,8 +13,8 @@ from radfuse._validation import (
     check_probabilities,
     check_same_cases,
 )
-from radfuse.stats._inference import wald_test
-from radfuse.stats._result import StatResult
+from ._inference import wald_test
+from ._result import StatResult
 
 NRI_VARIANCES = ("hmisc", "pencina")
 
@@ -173,7 +173,7 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
 
     Examples
     --------
-    >>> from radfuse.stats.reclassification import nri
+    >>> from radfuse.stats import nri
     >>> y = [1, 1, 0, 0]
     >>> result = nri(y, p_new=[0.8, 0.6, 0.3, 0.4], p_old=[0.7, 0.7, 0.4, 0.4])
     >>> result.nri_events, result.nri_nonevents, result.nri
@@ -277,7 +277,7 @@ def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
 
     Examples
     --------
-    >>> from radfuse.stats.reclassification import idi
+    >>> from radfuse.stats import idi
     >>> result = idi([1, 1, 0, 0], p_new=[0.9, 0.7, 0.2, 0.3], p_old=[0.6, 0.6, 0.4, 0.4])
     >>> round(result.idi, 3), round(result.discrimination_slope_new, 3)
     (0.35, 0.55)

@@ -13,7 +13,7 @@ import statsmodels.api as sm
 from scipy import special, stats
 
 from radfuse._validation import check_binary_target, check_probabilities, check_same_cases
-from radfuse.stats._result import StatResult
+from ._result import StatResult
 
 CALIBRATION_STRATEGIES = ("quantile", "uniform")
 
@@ -205,7 +205,7 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
     Examples
     --------
     >>> import numpy as np
-    >>> from radfuse.stats.calibration import calibration
+    >>> from radfuse.stats import calibration
     >>> rng = np.random.default_rng(0)
     >>> p = rng.uniform(0.05, 0.95, 500)
     >>> y = rng.binomial(1, p)
