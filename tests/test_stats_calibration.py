@@ -104,8 +104,8 @@ def test_hosmer_lemeshow_matches_r(r_hosmer_lemeshow):
         result = calibration(data["y"], data[row.prediction], n_bins=row.g)
         assert result.hl_df == row.df, (row.prediction, row.g)
         # R's p-value is 1 - pchisq(): absolute error about 1e-16.
-        assert result.hl_statistic == pytest.approx(row.statistic, rel=1e-12), (row.prediction, row.g)
-        assert result.hl_pvalue == pytest.approx(row.pvalue, rel=1e-10, abs=1e-15)
+        assert result.statistic == pytest.approx(row.statistic, rel=1e-12), (row.prediction, row.g)
+        assert result.pvalue == pytest.approx(row.pvalue, rel=1e-10, abs=1e-15)
     # Rounded predictions tie quantile breaks, so R forms fewer groups than asked.
     assert (expected["df"] < expected["g"] - 2).any()
 
@@ -113,7 +113,7 @@ def test_hosmer_lemeshow_matches_r(r_hosmer_lemeshow):
 def test_hosmer_lemeshow_ignores_table_strategy(simulated):
     y, p = simulated
     quantile, uniform = calibration(y, p), calibration(y, p, strategy="uniform")
-    assert uniform.hl_statistic == quantile.hl_statistic and uniform.hl_df == quantile.hl_df
+    assert uniform.statistic == quantile.statistic and uniform.hl_df == quantile.hl_df
 
 
 def test_hosmer_lemeshow_tied_predictions_give_fewer_groups():
@@ -125,8 +125,8 @@ def test_hosmer_lemeshow_tied_predictions_give_fewer_groups():
     result = calibration(y, p)
     # Observed equals expected in every group: statistic 0, p-value 1.
     assert result.hl_df == 1
-    assert result.hl_statistic == pytest.approx(0, abs=1e-12)
-    assert result.hl_pvalue == pytest.approx(1.0)
+    assert result.statistic == pytest.approx(0, abs=1e-12)
+    assert result.pvalue == pytest.approx(1.0)
     assert result.table["n"].tolist() == [20, 10, 10]
 
 
@@ -140,8 +140,8 @@ def test_hosmer_lemeshow_hand_example():
     result = calibration(y, p, n_bins=3)
     expected = 0.9 + 0.225 + 1.2 + 1.8 + 0.04 / 1.8 + 0.2
     assert result.hl_df == 1
-    assert result.hl_statistic == pytest.approx(expected, rel=1e-12)
-    assert result.hl_pvalue == pytest.approx(stats.chi2.sf(expected, 1), rel=1e-12)
+    assert result.statistic == pytest.approx(expected, rel=1e-12)
+    assert result.pvalue == pytest.approx(stats.chi2.sf(expected, 1), rel=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
@@ -150,14 +150,14 @@ def test_hosmer_lemeshow_empty_interpolated_group_is_dropped():
     # keeps it and returns NaN; it has no observations, so it is left out.
     result = calibration([0, 1, 1], [0.1, 0.2, 0.9], n_bins=4)
     assert result.hl_df == 1
-    assert np.isfinite(result.hl_statistic)
+    assert np.isfinite(result.statistic)
     assert len(result.table) == 3
 
 
 def test_fewer_than_three_groups_warns_and_gives_nan_pvalue():
     with pytest.warns(RuntimeWarning, match="only 2 Hosmer-Lemeshow group"):
         result = calibration([0, 1, 0, 1], [0.2, 0.2, 0.7, 0.7])
-    assert result.hl_df == 0 and np.isnan(result.hl_pvalue)
+    assert result.hl_df == 0 and np.isnan(result.pvalue)
 
 
 def test_constant_predictions_warn_for_slope():
@@ -197,7 +197,7 @@ def test_invariants(probabilities, n_bins, seed):
     assert 0 <= result.brier <= 1
     # At most n_bins groups, fewer when quantile breaks tie.
     assert result.hl_df <= n_bins - 2
-    assert np.isnan(result.hl_statistic) or result.hl_statistic >= 0
+    assert np.isnan(result.statistic) or result.statistic >= 0
 
 
 @pytest.mark.parametrize(
@@ -219,7 +219,7 @@ def test_rejects_bad_input(y, p, kwargs, message):
 def test_result_summary_row(simulated):
     result = calibration(*simulated)
     frame = result.to_frame()
-    summary = {"brier", "intercept", "slope", "hl_statistic", "hl_df", "hl_pvalue"}
+    summary = {"brier", "intercept", "slope", "statistic", "hl_df", "pvalue"}
     assert summary <= set(frame.columns)
     assert "table" not in frame.columns
     assert "table=<DataFrame shape=(10, 7)>" in repr(result)

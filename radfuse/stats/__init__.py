@@ -17,11 +17,11 @@ from ._decision_curve import BiopsyImpact, biopsy_impact, decision_curve
 from ._group_test import choose_group_test
 from ._diagnostic import (
     DiagnosticMetrics,
-    McNemarResult,
+    McNemarTestResult,
     YoudenThreshold,
     diagnostic_metrics,
     mcnemar_test,
-    wilson_interval,
+    wilson_ci,
     youden_threshold,
 )
 from ._logistic import (
@@ -37,7 +37,7 @@ from ._resampling import (
     ResampledCIResult,
     ResampledTTestResult,
     corrected_resampled_ci,
-    corrected_resampled_ttest,
+    corrected_resampled_t_test,
 )
 from ._result import StatResult
 from ._roc import (
@@ -63,7 +63,7 @@ __all__ = [
     "LikelihoodRatioTest",
     "LogisticMLE",
     "LogisticModelResult",
-    "McNemarResult",
+    "McNemarTestResult",
     "NRIResult",
     "NotConvergedError",
     "ResampledCIResult",
@@ -82,7 +82,7 @@ __all__ = [
     "choose_group_test",
     "cohen_kappa",
     "corrected_resampled_ci",
-    "corrected_resampled_ttest",
+    "corrected_resampled_t_test",
     "decision_curve",
     "delong_test",
     "delong_test_unpaired",
@@ -93,6 +93,6 @@ __all__ = [
     "logistic_model",
     "mcnemar_test",
     "nri",
-    "wilson_interval",
+    "wilson_ci",
     "youden_threshold",
 ]

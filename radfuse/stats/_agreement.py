@@ -236,16 +236,21 @@ class KappaResult(StatResult):
 
     Attributes
     ----------
-    kappa : float
-        Chance-corrected agreement (weighted when ``weights`` is set).
-    se : float
-        Asymptotic standard error (the ASE of SAS and statsmodels), used for ``ci``.
-    ci : tuple of float
+    estimate : float
+        Kappa, the chance-corrected agreement (weighted when ``weights`` is set).
+    ci_lower, ci_upper : float
         ``kappa -/+ z_{1-alpha/2} * se``; not clipped to [-1, 1].
     statistic : float
         ``kappa / se_null``, standard normal under H0: kappa = 0.
     pvalue : float
         Two-sided p-value of that test.
+    alpha : float
+    method : str
+        ``"cohen kappa"``, or ``"cohen kappa (linear weights)"`` /
+        ``"cohen kappa (quadratic weights)"``.
+    se : float
+        Asymptotic standard error (the ASE of SAS and statsmodels), used for
+        the interval.
     se_null : float
         Standard error of kappa under H0: kappa = 0.
     n : int
@@ -255,11 +260,7 @@ class KappaResult(StatResult):
         Contingency table of counts, rater ``a`` in rows, rater ``b`` in columns.
     """
 
-    kappa: float
     se: float
-    ci: tuple[float, float]
-    statistic: float
-    pvalue: float
     se_null: float
     n: int
     weights: str | None
@@ -404,9 +405,9 @@ def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> 
     >>> reader_1 = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
     >>> reader_2 = [1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     >>> result = cohen_kappa(reader_1, reader_2)
-    >>> round(result.kappa, 4), round(result.se, 4)
+    >>> round(result.estimate, 4), round(result.se, 4)
     (0.4842, 0.138)
-    >>> round(cohen_kappa(reader_1, reader_2, weights="linear").kappa, 4)
+    >>> round(cohen_kappa(reader_1, reader_2, weights="linear").estimate, 4)
     0.4701
     """
     check_same_cases("cohen_kappa", a=a, b=b)
@@ -457,11 +458,14 @@ def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> 
         counts, index=pd.Index(categories, name="a"), columns=pd.Index(categories, name="b")
     )
     return KappaResult(
-        kappa=float(kappa),
-        se=se,
-        ci=(float(kappa - half_width), float(kappa + half_width)),
+        estimate=float(kappa),
+        ci_lower=float(kappa - half_width),
+        ci_upper=float(kappa + half_width),
         statistic=statistic,
         pvalue=pvalue,
+        alpha=alpha,
+        method="cohen kappa" if weights is None else f"cohen kappa ({weights} weights)",
+        se=se,
         se_null=se_null,
         n=int(n),
         weights=weights,

@@ -25,7 +25,13 @@ class BootstrapCalibrationResult(StatResult):
     ``apparent`` and bias-``corrected`` calibrated probabilities, the
     calibration errors (calibrated - predicted) ``apparent_error``,
     ``training``, ``test``, their ``optimism`` and ``n``; ``predicted`` is
-    also the ideal line. ``predictions``: the apparent predictions of the cases."""
+    also the ideal line. ``predictions``: the apparent predictions of the cases.
+
+    One row per grid probability, so the curve stays in ``table``;
+    ``to_frame()`` is the one-row summary of the errors. Of the core fields
+    only ``method`` (``"bootstrap calibration"``) applies: ``estimate``, the
+    interval, ``statistic`` and ``pvalue`` are NaN, ``alpha`` None.
+    """
 
     table: pd.DataFrame
     predictions: np.ndarray = dataclasses.field(repr=False)
@@ -69,7 +75,8 @@ def _calibration_measures(apparent_lp, y01):
 
 
 def bootstrap_calibration(
-    estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None
+    estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None, *,
+    pos_label=None,
 ) -> BootstrapCalibrationResult:
     r"""Bias-corrected calibration curve of a classifier or whole pipeline, as ``rms::calibrate``.
 
@@ -93,7 +100,7 @@ def bootstrap_calibration(
 
     Parameters
     ----------
-    estimator, X, y, resamples, n_boot, random_state, n_jobs
+    estimator, X, y, resamples, n_boot, random_state, n_jobs, pos_label
         As :func:`bootstrap_validate`; the same resamples give the same
         bootstrap draws as ``rms::validate`` / ``rms::calibrate``.
 
@@ -129,7 +136,7 @@ def bootstrap_calibration(
     """
     predictions_lp, apparent, training, test, counts, n_resamples, n_failed = _bootstrap(
         estimator, X, y, resamples, n_boot, random_state, n_jobs, _calibration_measures,
-        step="bootstrap_calibration",
+        pos_label, step="bootstrap_calibration",
     )
     predictions = special.expit(predictions_lp)
     grid = np.linspace(*np.sort(predictions)[[4, -5]], N_GRID)
@@ -152,6 +159,7 @@ def bootstrap_calibration(
     )
     error = error[~np.isnan(error)]
     return BootstrapCalibrationResult(
+        method="bootstrap calibration",
         table=table,
         predictions=predictions,
         mean_absolute_error=float(np.mean(np.abs(error))),

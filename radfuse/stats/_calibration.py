@@ -20,15 +20,19 @@ CALIBRATION_STRATEGIES = ("quantile", "uniform")
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class CalibrationResult(StatResult):
-    """Calibration summary; the per-bin ``table`` stays out of ``to_frame()``."""
+    """Calibration summary; the per-bin ``table`` stays out of ``to_frame()``.
+
+    ``statistic`` and ``pvalue`` are those of the Hosmer-Lemeshow test on
+    ``hl_df`` degrees of freedom (``method`` ``"hosmer-lemeshow"``); no
+    single quantity is estimated, so ``estimate`` and the interval are NaN
+    and ``alpha`` None.
+    """
 
     table: pd.DataFrame
     brier: float
     intercept: float
     slope: float
-    hl_statistic: float
     hl_df: int
-    hl_pvalue: float
     n_bins: int
     strategy: str
 
@@ -85,7 +89,7 @@ def _hosmer_lemeshow(groups: pd.DataFrame):
     if df < 1:
         warnings.warn(
             f"calibration: the predicted probabilities form only {len(groups)} "
-            "Hosmer-Lemeshow group(s); the test needs at least 3, so hl_pvalue is NaN.",
+            "Hosmer-Lemeshow group(s); the test needs at least 3, so pvalue is NaN.",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -165,7 +169,7 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
       over the :math:`G` non-empty groups with observed and expected events
       :math:`o_k, e_k = \sum p` and non-events :math:`o^0_k, e^0_k`. A cell
       with nothing expected and nothing observed adds 0 (R gives NaN). With
-      fewer than 3 groups the test is undefined: ``hl_pvalue`` is NaN and a
+      fewer than 3 groups the test is undefined: ``pvalue`` is NaN and a
       ``RuntimeWarning`` says so.
 
     Parameters
@@ -182,8 +186,8 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
     Returns
     -------
     CalibrationResult
-        ``table``, ``brier``, ``intercept``, ``slope``, ``hl_statistic``,
-        ``hl_df``, ``hl_pvalue``. ``to_frame()`` gives the scalar summary in
+        ``table``, ``brier``, ``intercept``, ``slope``, the Hosmer-Lemeshow
+        ``statistic``, ``hl_df`` and ``pvalue``. ``to_frame()`` gives the scalar summary in
         one row; the table is its own DataFrame.
 
     References
@@ -210,7 +214,7 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
     >>> p = rng.uniform(0.05, 0.95, 500)
     >>> y = rng.binomial(1, p)
     >>> result = calibration(y, p)
-    >>> result.hl_df, bool(result.hl_pvalue > 0.05)
+    >>> result.hl_df, bool(result.pvalue > 0.05)
     (8, True)
     >>> result.table.shape
     (10, 7)
@@ -237,9 +241,10 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
         brier=float(np.mean((y_prob - y01) ** 2)),
         intercept=intercept,
         slope=slope,
-        hl_statistic=hl_statistic,
+        statistic=hl_statistic,
+        pvalue=hl_pvalue,
+        method="hosmer-lemeshow",
         hl_df=hl_df,
-        hl_pvalue=hl_pvalue,
         n_bins=int(n_bins),
         strategy=strategy,
     )

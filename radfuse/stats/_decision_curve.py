@@ -151,7 +151,10 @@ def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
 class BiopsyImpact(StatResult):
     """Counts and rates of the biopsy-recommendation table.
 
-    Returned by :func:`biopsy_impact`, whose example shows its use.
+    Returned by :func:`biopsy_impact`, whose example shows its use. Counts
+    without inference: the core fields ``estimate``, ``ci_lower``,
+    ``ci_upper``, ``statistic`` and ``pvalue`` are NaN, ``alpha`` None and
+    ``method`` ``"biopsy impact"``.
     """
 
     threshold: float
@@ -247,6 +250,7 @@ def biopsy_impact(y_true, y_score, threshold: float, *, pos_label=None) -> Biops
     unnecessary = int((biopsied & ~malignant).sum())
     missed = int((~biopsied & malignant).sum())
     return BiopsyImpact(
+        method="biopsy impact",
         threshold=float(threshold),
         n_cases=int(y01.size),
         n_malignant=n_malignant,

@@ -34,9 +34,12 @@ class DiagnosticMetrics(StatResult):
 
     Returned by :func:`diagnostic_metrics`, whose example shows its use.
 
-    ``to_frame()`` returns the tidy table: one row per metric with
-    ``estimate``, ``ci_lower``, ``ci_upper``, ``numerator``, ``denominator``,
-    ``ci_method`` and ``note`` (why a metric is undefined, else empty).
+    Several estimates, so several rows: ``to_frame()`` returns the tidy
+    table, one row per metric with ``estimate``, ``ci_lower``, ``ci_upper``,
+    ``numerator``, ``denominator``, ``ci_method`` and ``note`` (why a metric
+    is undefined, else empty). Of the core fields, ``alpha`` and ``method``
+    (``"wilson"`` or ``"bootstrap"``, of the intervals) apply; ``estimate``,
+    the interval, ``statistic`` and ``pvalue`` are NaN.
     """
 
     threshold: float
@@ -56,8 +59,6 @@ class DiagnosticMetrics(StatResult):
     npv_ci: tuple[float, float]
     f1: float
     f1_ci: tuple[float, float]
-    alpha: float
-    method: str
     n_boot: int
     note: str = ""
 
@@ -95,7 +96,10 @@ class DiagnosticMetrics(StatResult):
 class YoudenThreshold(StatResult):
     """The score cut-off maximising Youden's J (see :func:`youden_threshold`).
 
-    Returned by :func:`youden_threshold`, whose example shows its use.
+    Returned by :func:`youden_threshold`, whose example shows its use. The
+    result is the cut-off ``threshold``, without interval or test: the core
+    fields ``estimate``, ``ci_lower``, ``ci_upper``, ``statistic``,
+    ``pvalue`` are NaN, ``alpha`` None and ``method`` ``"youden"``.
     """
 
     threshold: float
@@ -105,20 +109,20 @@ class YoudenThreshold(StatResult):
 
 
 @dataclass(frozen=True, repr=False)
-class McNemarResult(StatResult):
+class McNemarTestResult(StatResult):
     """McNemar's test of two paired classifiers (see :func:`mcnemar_test`).
 
     Returned by :func:`mcnemar_test`, whose example shows its use.
+    ``estimate`` is the difference ``proportion_a - proportion_b`` of the
+    proportions correct, without interval (``ci_lower``, ``ci_upper`` NaN,
+    ``alpha`` None); ``method`` is ``"exact binomial"`` or ``"chi-square"``.
     """
 
-    statistic: float
-    pvalue: float
     only_a_correct: int
     only_b_correct: int
     n_cases: int
     proportion_a: float
     proportion_b: float
-    difference: float
     subset: str
     exact: bool
     correction: bool
@@ -146,7 +150,7 @@ def _ratio(numerator, denominator):
     )
 
 
-def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
+def wilson_ci(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
     r"""Wilson score interval of a binomial proportion.
 
     With :math:`\hat p = x/n` and :math:`z = z_{1-\alpha/2}`,
@@ -181,14 +185,14 @@ def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[f
 
     Examples
     --------
-    >>> from radfuse.stats import wilson_interval
-    >>> tuple(round(bound, 4) for bound in wilson_interval(8, 10))
+    >>> from radfuse.stats import wilson_ci
+    >>> tuple(round(bound, 4) for bound in wilson_ci(8, 10))
     (0.4902, 0.9433)
     """
-    alpha = check_alpha(alpha, step="wilson_interval")
+    alpha = check_alpha(alpha, step="wilson_ci")
     if trials <= 0 or not 0 <= successes <= trials:
         raise ValueError(
-            f"wilson_interval: needs 0 <= successes <= trials and trials > 0; got "
+            f"wilson_ci: needs 0 <= successes <= trials and trials > 0; got "
             f"successes={successes}, trials={trials}."
         )
     z = stats.norm.ppf(1 - alpha / 2)
@@ -253,7 +257,7 @@ def diagnostic_metrics(
     accuracy :math:`= (TP + TN)/N` and :math:`F_1 = 2TP / (2TP + FP + FN)`.
 
     With ``method="wilson"`` the five proportions get Wilson score intervals
-    (see :func:`wilson_interval`) and F1, which is not a proportion, a
+    (see :func:`wilson_ci`) and F1, which is not a proportion, a
     stratified-bootstrap percentile interval. With ``method="bootstrap"``
     every metric gets the stratified-bootstrap percentile interval (positives
     and negatives resampled separately, as pROC's ``ci.coords`` does).
@@ -341,7 +345,7 @@ def diagnostic_metrics(
             continue
         fields[metric] = numerator / denominator
         if method == "wilson" and metric != "f1":
-            fields[f"{metric}_ci"] = wilson_interval(numerator, denominator, alpha)
+            fields[f"{metric}_ci"] = wilson_ci(numerator, denominator, alpha)
         else:
             fields[f"{metric}_ci"] = intervals[metric]
     note = "; ".join(notes)
@@ -418,6 +422,7 @@ def youden_threshold(y_true, y_score, *, pos_label=None) -> YoudenThreshold:
         youden_j=float(scaled_j[best] / (m * n) - 1),
         sensitivity=float(tp[best] / m),
         specificity=float(tn[best] / n),
+        method="youden",
     )
 
 
@@ -448,7 +453,7 @@ def _check_predictions(pred, *, step: str, name: str, n_samples: int) -> np.ndar
 def mcnemar_test(
     y_true, pred_a, pred_b, *, subset: str = "all", exact: bool = True,
     correction: bool = True, pos_label=None,
-) -> McNemarResult:
+) -> McNemarTestResult:
     r"""McNemar's test comparing two classifiers on the same cases.
 
     Each case in ``subset`` is classified correctly or not by A and by B. With
@@ -484,11 +489,11 @@ def mcnemar_test(
 
     Returns
     -------
-    McNemarResult
+    McNemarTestResult
         ``statistic``, ``pvalue``, the discordant counts ``only_a_correct``
         (b) and ``only_b_correct`` (c), ``n_cases`` in the subset, and the
         proportions correct ``proportion_a``, ``proportion_b`` (sensitivities,
-        specificities or accuracies) and their ``difference``.
+        specificities or accuracies) and their difference ``estimate``.
 
     Notes
     -----
@@ -550,9 +555,10 @@ def mcnemar_test(
         pvalue = float(stats.chi2.sf(statistic, 1))
 
     proportion_a, proportion_b = float(correct_a.mean()), float(correct_b.mean())
-    return McNemarResult(
-        statistic=float(statistic), pvalue=pvalue, only_a_correct=only_a,
+    return McNemarTestResult(
+        estimate=proportion_a - proportion_b, statistic=float(statistic), pvalue=pvalue,
+        method="exact binomial" if exact else "chi-square", only_a_correct=only_a,
         only_b_correct=only_b, n_cases=int(keep.sum()), proportion_a=proportion_a,
-        proportion_b=proportion_b, difference=proportion_a - proportion_b,
-        subset=subset, exact=bool(exact), correction=bool(correction),
+        proportion_b=proportion_b, subset=subset, exact=bool(exact),
+        correction=bool(correction),
     )

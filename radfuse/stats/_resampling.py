@@ -26,14 +26,19 @@ class ResampledCIResult(StatResult):
 
     Attributes
     ----------
-    mean : float
+    estimate : float
         Mean of the J scores.
+    ci_lower, ci_upper : float
+        ``mean -/+ t_{1-alpha/2, J-1} * se``; not clipped to the metric's range.
+    statistic, pvalue : float
+        NaN: no test is done.
+    alpha : float
+    method : str
+        ``"corrected resampled t"``.
     sd : float
-        Their sample standard deviation (ddof=1).
+        Sample standard deviation of the scores (ddof=1).
     se : float
         Corrected standard error ``sd * sqrt(1/J + n_test/n_train)``.
-    ci : tuple of float
-        ``mean -/+ t_{1-alpha/2, J-1} * se``; not clipped to the metric's range.
     df : int
         Degrees of freedom, J - 1.
     n_resamples : int
@@ -42,10 +47,8 @@ class ResampledCIResult(StatResult):
         The variance factor ``1/J + n_test/n_train`` (``1/J`` is the naive one).
     """
 
-    mean: float
     sd: float
     se: float
-    ci: tuple[float, float]
     df: int
     n_resamples: int
     correction: float
@@ -57,16 +60,19 @@ class ResampledTTestResult(StatResult):
 
     Attributes
     ----------
-    mean_difference : float
+    estimate : float
         Mean of ``scores_a - scores_b``.
+    ci_lower, ci_upper : float
+        Confidence interval of the mean difference.
     statistic : float
-        ``mean_difference / se``; ``+/-inf`` when every difference is the same
+        ``estimate / se``; ``+/-inf`` when every difference is the same
         non-zero value, 0 when every difference is zero.
     pvalue : float
         Two-sided p-value from Student's t with ``df`` degrees of freedom (0
         and 1 in the two degenerate cases above).
-    ci : tuple of float
-        Confidence interval of the mean difference.
+    alpha : float
+    method : str
+        ``"corrected resampled t"``.
     se : float
         Corrected standard error of the mean difference.
     df : int
@@ -77,10 +83,6 @@ class ResampledTTestResult(StatResult):
         The variance factor ``1/J + n_test/n_train``.
     """
 
-    mean_difference: float
-    statistic: float
-    pvalue: float
-    ci: tuple[float, float]
     se: float
     df: int
     n_resamples: int
@@ -151,7 +153,8 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
     Returns
     -------
     ResampledCIResult
-        ``mean``, ``sd``, ``se``, ``ci``, ``df``, ``n_resamples``, ``correction``.
+        ``estimate`` (the mean), ``ci_lower``, ``ci_upper``, ``sd``, ``se``, ``df``,
+        ``n_resamples``, ``correction``.
         When all scores are equal, ``sd = se = 0`` and the interval is the point.
 
     References
@@ -167,7 +170,7 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
     >>> from radfuse.stats import corrected_resampled_ci
     >>> aucs = [0.81, 0.77, 0.85, 0.79, 0.83, 0.80, 0.78, 0.84, 0.82, 0.76]
     >>> result = corrected_resampled_ci(aucs, n_train=152, n_test=38)
-    >>> round(result.mean, 3), tuple(round(bound, 3) for bound in result.ci)
+    >>> round(result.estimate, 3), tuple(round(bound, 3) for bound in result.ci)
     (0.805, (0.764, 0.846))
     """
     step = "corrected_resampled_ci"
@@ -176,17 +179,20 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
     mean, sd, se, n_resamples, correction = _corrected_moments(values, ratio)
     half_width = float(stats.t.ppf(1 - alpha / 2, n_resamples - 1)) * se
     return ResampledCIResult(
-        mean=mean,
+        estimate=mean,
+        ci_lower=mean - half_width,
+        ci_upper=mean + half_width,
+        alpha=alpha,
+        method="corrected resampled t",
         sd=sd,
         se=se,
-        ci=(mean - half_width, mean + half_width),
         df=n_resamples - 1,
         n_resamples=n_resamples,
         correction=correction,
     )
 
 
-def corrected_resampled_ttest(
+def corrected_resampled_t_test(
     scores_a, scores_b, n_train, n_test, alpha: float = 0.05
 ) -> ResampledTTestResult:
     r"""Corrected resampled paired t-test of two models evaluated on the same folds.
@@ -208,12 +214,13 @@ def corrected_resampled_ttest(
     n_train, n_test : float
         Cases in one training and one test fold.
     alpha : float
-        1 - confidence level of ``ci``.
+        1 - confidence level of the interval.
 
     Returns
     -------
     ResampledTTestResult
-        ``mean_difference``, ``statistic``, ``pvalue``, ``ci``, ``se``, ``df``,
+        ``estimate`` (the mean difference), ``statistic``, ``pvalue``,
+        ``ci_lower``, ``ci_upper``, ``se``, ``df``,
         ``n_resamples``, ``correction``.
 
     References
@@ -226,14 +233,14 @@ def corrected_resampled_ttest(
 
     Examples
     --------
-    >>> from radfuse.stats import corrected_resampled_ttest
+    >>> from radfuse.stats import corrected_resampled_t_test
     >>> a = [0.81, 0.77, 0.85, 0.79, 0.83, 0.80, 0.78, 0.84, 0.82, 0.76]
     >>> b = [0.78, 0.75, 0.80, 0.79, 0.80, 0.77, 0.74, 0.80, 0.81, 0.75]
-    >>> result = corrected_resampled_ttest(a, b, n_train=152, n_test=38)
-    >>> round(result.mean_difference, 3), round(result.pvalue, 3)
+    >>> result = corrected_resampled_t_test(a, b, n_train=152, n_test=38)
+    >>> round(result.estimate, 3), round(result.pvalue, 3)
     (0.026, 0.021)
     """
-    step = "corrected_resampled_ttest"
+    step = "corrected_resampled_t_test"
     ratio = _check_sizes(n_train, n_test, step)
     values_a = _check_resampled_scores(scores_a, step, "scores_a")
     values_b = _check_resampled_scores(scores_b, step, "scores_b")
@@ -252,10 +259,13 @@ def corrected_resampled_ttest(
         pvalue = 0.0 if mean != 0 else 1.0
     half_width = float(stats.t.ppf(1 - alpha / 2, df)) * se
     return ResampledTTestResult(
-        mean_difference=mean,
+        estimate=mean,
+        ci_lower=mean - half_width,
+        ci_upper=mean + half_width,
         statistic=float(statistic),
         pvalue=pvalue,
-        ci=(mean - half_width, mean + half_width),
+        alpha=alpha,
+        method="corrected resampled t",
         se=se,
         df=df,
         n_resamples=n_resamples,
