@@ -159,7 +159,7 @@ def test_one_rater_with_single_category_gives_documented_test():
         (["x", None, "y"], ["x", "y", "y"], {}, ValueError, "missing label"),
         ([2, 2, 2], [2, 2, 2], {}, ValueError, "single category"),
         ([2, 2, 2], [2, 2, 2], {"categories": [1, 2, 3]}, ValueError, "single category"),
-        ([0, 1], [1, 0], {"weights": "cubic"}, ValueError, "weights must be one of"),
+        ([0, 1], [1, 0], {"weights": "cubic"}, ValueError, "'weights' parameter"),
         ([0, 1], [1, 0], {"alpha": 1.5}, ValueError, "alpha"),
         ([0, 1, 5], [1, 0, 1], {"categories": [0, 1]}, ValueError, r"\[5\]"),
         ([0, 1], [1, 0], {"categories": [0, 1, 1]}, ValueError, "duplicates"),

@@ -227,7 +227,7 @@ def test_invariants(data, cutoffs):
         ({"prob_a": [0.1, 1.2, 0.3, 0.4]}, r"\[0, 1\]"),
         ({"cutoffs": [0.5, 0.2]}, "strictly increasing"),
         ({"cutoffs": [1.0]}, "strictly between"),
-        ({"variance": "bootstrap"}, "variance must be"),
+        ({"variance": "bootstrap"}, "'variance' parameter of nri"),
         ({"alpha": 1.5}, "alpha"),
     ],
 )

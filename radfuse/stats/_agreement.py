@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._validation import check_same_cases, preview
+from ._params import ALPHA
 from ._result import StatResult
 
 ICC_TYPES = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
@@ -47,6 +50,10 @@ def _mean_squares(ratings: np.ndarray):
     return msb, msj, mse, msw
 
 
+@validate_params(
+    {"ratings": [np.ndarray], "icc_type": [StrOptions(set(ICC_TYPES))]},
+    prefer_skip_nested_validation=True,
+)
 def icc_per_feature(ratings: np.ndarray, icc_type: str = "ICC3") -> np.ndarray:
     """One ICC form for every feature at once.
 
@@ -60,8 +67,6 @@ def icc_per_feature(ratings: np.ndarray, icc_type: str = "ICC3") -> np.ndarray:
     ndarray of shape (n_features,). A feature with no variance at all has an
     undefined ICC and gets NaN.
     """
-    if icc_type not in ICC_TYPES:
-        raise ValueError(f"icc_type must be one of {ICC_TYPES}; got {icc_type!r}.")
     ratings = np.asarray(ratings, dtype=np.float64)
     n, k = ratings.shape[:2]
     msb, msj, mse, msw = _mean_squares(ratings)
@@ -108,6 +113,16 @@ def _ratings_matrix(ratings, targets, raters, values) -> np.ndarray:
     return matrix
 
 
+@validate_params(
+    {
+        "ratings": ["array-like"],
+        "targets": [Hashable, None],
+        "raters": [Hashable, None],
+        "values": [Hashable, None],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
 def icc(ratings, targets=None, raters=None, values=None, *, alpha: float = 0.05) -> pd.DataFrame:
     r"""Intraclass correlation coefficients, all six Shrout & Fleiss forms.
 
@@ -319,6 +334,16 @@ def _agreement_weights(n_categories: int, weights: str | None) -> np.ndarray:
     return (distance == 0).astype(np.float64)
 
 
+@validate_params(
+    {
+        "a": ["array-like"],
+        "b": ["array-like"],
+        "weights": [StrOptions({w for w in KAPPA_WEIGHTS if w}), None],
+        "alpha": ALPHA,
+        "categories": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> KappaResult:
     r"""Cohen's kappa for two raters, unweighted or weighted, with SE, CI and test.
 
@@ -411,10 +436,6 @@ def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> 
     0.4701
     """
     check_same_cases("cohen_kappa", a=a, b=b)
-    if weights not in KAPPA_WEIGHTS:
-        raise ValueError(f"cohen_kappa: weights must be one of {KAPPA_WEIGHTS}; got {weights!r}.")
-    if not 0 < alpha < 1:
-        raise ValueError(f"cohen_kappa: alpha must lie in (0, 1); got {alpha!r}.")
     a, b = _rater_labels(a, "a"), _rater_labels(b, "b")
     if a.size != b.size:
         raise ValueError(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from pandas.api import types
 from scipy import stats
 from scipy.stats.contingency import expected_freq
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .._validation import preview
 from ._group_test import LEVENE_CENTER, choose_group_test
+from ._params import ALPHA, RANDOM_STATE
 
 _RESERVED_COLUMNS = ("overall", "missing", "p_value", "test")
 
@@ -236,6 +239,20 @@ def _categorical_rows(values: pd.Series, groups: np.ndarray, levels, n_resamples
     ]
 
 
+@validate_params(
+    {
+        "df": [pd.DataFrame],
+        "group": [Hashable],
+        "continuous": ["array-like", None],
+        "categorical": ["array-like", None],
+        "normality_alpha": ALPHA,
+        "levene_alpha": ALPHA,
+        "decimals": [Interval(Integral, 0, None, closed="left"), Mapping],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "random_state": RANDOM_STATE,
+    },
+    prefer_skip_nested_validation=True,
+)
 def baseline_table(
     df: pd.DataFrame,
     group,
@@ -377,17 +394,8 @@ def baseline_table(
     >>> table.loc[("sex", "F"), ["good", "poor", "test"]].tolist()
     ['4 (66.7%)', '1 (16.7%)', 'Fisher exact']
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"baseline_table: df must be a pandas DataFrame; got {type(df).__name__}.")
     if group not in df.columns:
         raise ValueError(f"baseline_table: group column {group!r} not found in df.")
-    for name, alpha in (("normality_alpha", normality_alpha), ("levene_alpha", levene_alpha)):
-        if not 0 < alpha < 1:
-            raise ValueError(f"baseline_table: {name} must lie in (0, 1); got {alpha!r}.")
-    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-        raise ValueError(
-            f"baseline_table: n_resamples must be a positive integer; got {n_resamples!r}."
-        )
     levels = _group_levels(df[group])
     continuous, categorical = _resolve_variables(df, group, continuous, categorical)
     groups = df[group].to_numpy()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import special
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._lowess import lowess
+from ._params import POS_LABEL, RANDOM_STATE
 from ._result import StatResult
 from ._validation import _bootstrap
 
@@ -74,6 +77,19 @@ def _calibration_measures(apparent_lp, y01):
     return measure, measure
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "resamples": ["array-like", None],
+        "n_boot": [Interval(Integral, 1, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "n_jobs": [Integral, None],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def bootstrap_calibration(
     estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None, *,
     pos_label=None,

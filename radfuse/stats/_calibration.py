@@ -4,15 +4,17 @@ logistic recalibration and the Hosmer-Lemeshow test."""
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import special, stats
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from radfuse._validation import check_binary_target, check_probabilities, check_same_cases
+from .._validation import check_binary_target, check_probabilities, check_same_cases
+from ._params import POS_LABEL
 from ._result import StatResult
 
 CALIBRATION_STRATEGIES = ("quantile", "uniform")
@@ -132,7 +134,19 @@ def _logistic_recalibration(y01: np.ndarray, y_prob: np.ndarray):
     return float(intercept.params[0]), float(slope.params[1])
 
 
-def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_prob": ["array-like"],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "strategy": [StrOptions(set(CALIBRATION_STRATEGIES))],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
+def calibration(
+    y_true, y_prob, n_bins: int = 10, strategy: str = "quantile", *, pos_label=None
+) -> CalibrationResult:
     r"""Calibration of predicted probabilities against binary outcomes.
 
     * ``table``: one row per non-empty bin of predicted probability with its
@@ -175,13 +189,16 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        Binary outcome; the larger label is the event.
+        Binary outcome; the larger label is the event unless ``pos_label``
+        says otherwise.
     y_prob : array-like of shape (n_samples,)
         Predicted probabilities of the event, in [0, 1].
     n_bins : int
         Number of bins of the table and of Hosmer-Lemeshow groups (``g``).
     strategy : {"quantile", "uniform"}
         Binning of the table.
+    pos_label : label, optional
+        The event; required when ``y_true`` holds strings.
 
     Returns
     -------
@@ -221,14 +238,8 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
     """
     check_same_cases("calibration", y_true=y_true, y_prob=y_prob)
     step = "calibration"
-    y01, _ = check_binary_target(y_true, step=step, name="y_true")
+    y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     y_prob = check_probabilities(y_prob, step=step, name="y_prob", n_samples=y01.size)
-    if not isinstance(n_bins, numbers.Integral) or isinstance(n_bins, bool) or n_bins < 2:
-        raise ValueError(f"calibration: n_bins must be an integer of at least 2; got {n_bins!r}.")
-    if strategy not in CALIBRATION_STRATEGIES:
-        raise ValueError(
-            f"calibration: strategy must be one of {CALIBRATION_STRATEGIES}; got {strategy!r}."
-        )
 
     table = _binned_table(y01, y_prob, _bin_edges(y_prob, n_bins, strategy))
     hl_groups = table

@@ -8,17 +8,18 @@ Binary predictions can be passed as scores with ``threshold=1``.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._validation import check_alpha, check_binary_target, check_same_cases, check_scores, preview
+from .._validation import check_binary_target, check_same_cases, check_scores, preview
+from ._params import ALPHA, FINITE, POS_LABEL, RANDOM_STATE
 from ._result import StatResult
-from ._roc import _check_n_boot
 
 METRICS = ("accuracy", "sensitivity", "specificity", "ppv", "npv", "f1")
 
@@ -150,6 +151,14 @@ def _ratio(numerator, denominator):
     )
 
 
+@validate_params(
+    {
+        "successes": [Interval(Integral, 0, None, closed="left")],
+        "trials": [Interval(Integral, 1, None, closed="left")],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
 def wilson_ci(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
     r"""Wilson score interval of a binomial proportion.
 
@@ -189,10 +198,9 @@ def wilson_ci(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, 
     >>> tuple(round(bound, 4) for bound in wilson_ci(8, 10))
     (0.4902, 0.9433)
     """
-    alpha = check_alpha(alpha, step="wilson_ci")
-    if trials <= 0 or not 0 <= successes <= trials:
+    if successes > trials:
         raise ValueError(
-            f"wilson_ci: needs 0 <= successes <= trials and trials > 0; got "
+            f"wilson_ci: needs successes <= trials; got "
             f"successes={successes}, trials={trials}."
         )
     z = stats.norm.ppf(1 - alpha / 2)
@@ -231,6 +239,19 @@ def _bootstrap_intervals(tn, fp, fn, tp, alpha, n_boot, rng) -> dict:
     return intervals
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "threshold": FINITE,
+        "alpha": ALPHA,
+        "method": [StrOptions({"wilson", "bootstrap"})],
+        "n_boot": [Interval(Integral, 2, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def diagnostic_metrics(
     y_true,
     y_score,
@@ -317,12 +338,6 @@ def diagnostic_metrics(
     """
     check_same_cases("diagnostic_metrics", y_true=y_true, y_score=y_score)
     step = "diagnostic_metrics"
-    alpha = check_alpha(alpha, step=step)
-    if method not in ("wilson", "bootstrap"):
-        raise ValueError(f"{step}: method must be 'wilson' or 'bootstrap'; got {method!r}.")
-    n_boot = _check_n_boot(n_boot, step=step)
-    if not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
-        raise ValueError(f"{step}: threshold must be a finite number; got {threshold!r}.")
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     score = check_scores(y_score, step=step, name="y_score", n_samples=y01.size)
 
@@ -361,6 +376,10 @@ def diagnostic_metrics(
     )
 
 
+@validate_params(
+    {"y_true": ["array-like"], "y_score": ["array-like"], "pos_label": POS_LABEL},
+    prefer_skip_nested_validation=True,
+)
 def youden_threshold(y_true, y_score, *, pos_label=None) -> YoudenThreshold:
     r"""The observed score that maximises Youden's J = sensitivity + specificity - 1.
 
@@ -450,6 +469,18 @@ def _check_predictions(pred, *, step: str, name: str, n_samples: int) -> np.ndar
     return values.astype(bool)
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "pred_a": ["array-like"],
+        "pred_b": ["array-like"],
+        "subset": [StrOptions({"all", "positives", "negatives"})],
+        "exact": ["boolean"],
+        "correction": ["boolean"],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def mcnemar_test(
     y_true, pred_a, pred_b, *, subset: str = "all", exact: bool = True,
     correction: bool = True, pos_label=None,
@@ -522,11 +553,6 @@ def mcnemar_test(
     """
     check_same_cases("mcnemar_test", y_true=y_true, pred_a=pred_a, pred_b=pred_b)
     step = "mcnemar_test"
-    if subset not in ("all", "positives", "negatives"):
-        raise ValueError(
-            f"{step}: subset must be 'all', 'positives' (sensitivity) or 'negatives' "
-            f"(specificity); got {subset!r}."
-        )
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     first = _check_predictions(pred_a, step=step, name="pred_a", n_samples=y01.size)
     second = _check_predictions(pred_b, step=step, name="pred_b", n_samples=y01.size)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import validate_params
+
+from ._params import SIGNIFICANCE
 
 #: Centring of Levene's test used by the rule (Brown-Forsythe).
 LEVENE_CENTER = "median"
 
 
+@validate_params(
+    {
+        "normality_pvalues": ["array-like"],
+        "levene_pvalues": ["array-like", Real],
+        "normality_alpha": SIGNIFICANCE,
+        "levene_alpha": SIGNIFICANCE,
+    },
+    prefer_skip_nested_validation=True,
+)
 def choose_group_test(normality_pvalues, levene_pvalues, *, normality_alpha, levene_alpha):
     r"""Pick Student, Welch or rank-based comparison from normality and variance tests.
 
@@ -43,8 +57,9 @@ def choose_group_test(normality_pvalues, levene_pvalues, *, normality_alpha, lev
     levene_pvalues : array-like of shape (...)
         Levene p-value (median-centred) of each variable; only read where the
         variable is normal, so it may be NaN elsewhere.
-    normality_alpha, levene_alpha : float
-        Significance levels of the two tests.
+    normality_alpha, levene_alpha : float in [0, 1]
+        Significance levels of the two tests (1 counts only p = 1 as "not
+        rejected", 0 never rejects).
 
     Returns
     -------

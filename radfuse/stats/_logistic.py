@@ -4,25 +4,21 @@ the clinical + rad-score model of a radiomics paper, as a table and as an estima
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from pandas.api import types
 from scipy import special, stats
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import (
-    check_alpha,
-    check_binary_target,
-    check_same_cases,
-    feature_names_of,
-    preview,
-)
+from .._validation import check_binary_target, check_same_cases, feature_names_of, preview
 from ._inference import wald_test
 from ._ml_logistic import NotConvergedError, SeparationError, fit_logistic
+from ._params import ALPHA, POS_LABEL
 from ._result import StatResult
 
 __all__ = [
@@ -145,13 +141,9 @@ def _design(data: pd.DataFrame, predictors: Sequence, levels: Mapping) -> pd.Dat
 
 
 def _check_data(data, outcome, predictors):
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{_STEP}: data must be a pandas DataFrame; got {type(data).__name__}.")
-    if isinstance(predictors, str) or not isinstance(predictors, Sequence) or not predictors:
-        raise ValueError(
-            f"{_STEP}: predictors must be a non-empty list of column names; got {predictors!r}."
-        )
     predictors = list(predictors)
+    if not predictors:
+        raise ValueError(f"{_STEP}: predictors is empty; list at least one column name.")
     repeated = sorted({str(p) for p in predictors if predictors.count(p) > 1})
     if repeated:
         raise ValueError(f"{_STEP}: predictor(s) {preview(repeated)} are listed more than once.")
@@ -188,6 +180,16 @@ def _collinear_terms(X: np.ndarray, names: Sequence[str]) -> list[str]:
     ]
 
 
+@validate_params(
+    {
+        "data": [pd.DataFrame],
+        "outcome": [Hashable],
+        "predictors": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def logistic_model(
     data, outcome, predictors, alpha: float = 0.05, *, pos_label=None
 ) -> LogisticModelResult:
@@ -278,7 +280,6 @@ def logistic_model(
     >>> fit.lr_test.df, bool(fit.lr_test.pvalue < 0.001)
     (3, True)
     """
-    alpha = check_alpha(alpha, step=_STEP)
     predictors = _check_data(data, outcome, predictors)
     y01, _ = check_binary_target(
         data[outcome].to_numpy(), step=_STEP, pos_label=pos_label, name=f"outcome {outcome!r}"
@@ -393,6 +394,9 @@ class LogisticMLE(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         return tags
 
+    _parameter_constraints: dict = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         check_same_cases("LogisticMLE", X=X, y=y)
         X, y = validate_data(self, X, y, dtype=np.float64)

@@ -4,16 +4,14 @@ discrimination improvement (Pencina et al. 2008, 2011)."""
 from __future__ import annotations
 
 import dataclasses
+from numbers import Real
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions, validate_params
 
-from radfuse._validation import (
-    check_alpha,
-    check_binary_target,
-    check_probabilities,
-    check_same_cases,
-)
+from .._validation import check_binary_target, check_probabilities, check_same_cases
 from ._inference import wald_test
+from ._params import ALPHA, POS_LABEL
 from ._result import StatResult
 
 NRI_VARIANCES = ("hmisc", "pencina")
@@ -103,6 +101,18 @@ def _component(moves: np.ndarray, variance: str):
     return up / n, down / n, max(var, 0.0)
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "prob_a": ["array-like"],
+        "prob_b": ["array-like"],
+        "cutoffs": ["array-like", Real, None],
+        "alpha": ALPHA,
+        "variance": [StrOptions(set(NRI_VARIANCES))],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def nri(
     y_true, prob_a, prob_b, cutoffs=None, *, alpha: float = 0.05, variance: str = "hmisc",
     pos_label=None,
@@ -191,9 +201,6 @@ def nri(
     """
     check_same_cases("nri", y_true=y_true, prob_a=prob_a, prob_b=prob_b)
     step = "nri"
-    check_alpha(alpha, step=step)
-    if variance not in NRI_VARIANCES:
-        raise ValueError(f"nri: variance must be one of {NRI_VARIANCES}; got {variance!r}.")
     events, prob_a, prob_b = _check_inputs(y_true, prob_a, prob_b, step, pos_label)
     if cutoffs is None:
         moves = prob_a - prob_b
@@ -234,6 +241,16 @@ def nri(
     )
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "prob_a": ["array-like"],
+        "prob_b": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def idi(y_true, prob_a, prob_b, *, alpha: float = 0.05, pos_label=None) -> IDIResult:
     r"""Integrated discrimination improvement (IDI).
 
@@ -299,7 +316,6 @@ def idi(y_true, prob_a, prob_b, *, alpha: float = 0.05, pos_label=None) -> IDIRe
     """
     check_same_cases("idi", y_true=y_true, prob_a=prob_a, prob_b=prob_b)
     step = "idi"
-    check_alpha(alpha, step=step)
     events, prob_a, prob_b = _check_inputs(y_true, prob_a, prob_b, step, pos_label)
     n_events, n_nonevents = int(events.sum()), int((~events).sum())
     if min(n_events, n_nonevents) < 2:

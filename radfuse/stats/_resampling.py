@@ -12,11 +12,13 @@ size, which keeps the type I error near its nominal level (Bouckaert & Frank
 from __future__ import annotations
 
 import dataclasses
-import numbers
+from numbers import Real
 
 import numpy as np
 from scipy import stats
+from sklearn.utils._param_validation import Interval, validate_params
 
+from ._params import ALPHA
 from ._result import StatResult
 
 
@@ -89,18 +91,6 @@ class ResampledTTestResult(StatResult):
     correction: float
 
 
-def _check_sizes(n_train, n_test, step: str) -> float:
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise TypeError(f"{step}: {name} must be a finite number; got {value!r}.")
-    if n_train <= 0 or n_test < 0:
-        raise ValueError(
-            f"{step}: needs n_train > 0 and n_test >= 0 (cases per training and "
-            f"test fold); got n_train={n_train!r}, n_test={n_test!r}."
-        )
-    return float(n_test) / float(n_train)
-
-
 def _check_resampled_scores(scores, step: str, name: str) -> np.ndarray:
     values = np.asarray(scores, dtype=np.float64)
     if values.ndim != 1:
@@ -125,6 +115,15 @@ def _corrected_moments(values: np.ndarray, test_train_ratio: float):
     return float(values.mean()), sd, sd * float(np.sqrt(correction)), n_resamples, correction
 
 
+@validate_params(
+    {
+        "scores": ["array-like"],
+        "n_train": [Interval(Real, 0, None, closed="neither")],
+        "n_test": [Interval(Real, 0, None, closed="left")],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
 def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> ResampledCIResult:
     r"""Confidence interval of a repeated-CV mean, corrected for overlapping folds.
 
@@ -174,7 +173,7 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
     (0.805, (0.764, 0.846))
     """
     step = "corrected_resampled_ci"
-    ratio = _check_sizes(n_train, n_test, step)
+    ratio = float(n_test) / float(n_train)
     values = _check_resampled_scores(scores, step, "scores")
     mean, sd, se, n_resamples, correction = _corrected_moments(values, ratio)
     half_width = float(stats.t.ppf(1 - alpha / 2, n_resamples - 1)) * se
@@ -192,6 +191,16 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
     )
 
 
+@validate_params(
+    {
+        "scores_a": ["array-like"],
+        "scores_b": ["array-like"],
+        "n_train": [Interval(Real, 0, None, closed="neither")],
+        "n_test": [Interval(Real, 0, None, closed="left")],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
 def corrected_resampled_t_test(
     scores_a, scores_b, n_train, n_test, alpha: float = 0.05
 ) -> ResampledTTestResult:
@@ -241,7 +250,7 @@ def corrected_resampled_t_test(
     (0.026, 0.021)
     """
     step = "corrected_resampled_t_test"
-    ratio = _check_sizes(n_train, n_test, step)
+    ratio = float(n_test) / float(n_train)
     values_a = _check_resampled_scores(scores_a, step, "scores_a")
     values_b = _check_resampled_scores(scores_b, step, "scores_b")
     if values_a.size != values_b.size:

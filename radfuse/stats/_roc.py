@@ -14,15 +14,17 @@ cases takes a fraction of a second.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from scipy import stats
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._validation import check_alpha, check_binary_target, check_same_cases, check_scores
+from .._validation import check_binary_target, check_same_cases, check_scores
 from ._inference import wald_test
+from ._params import ALPHA, POS_LABEL, RANDOM_STATE
 from ._result import StatResult
 
 # Bootstrap replicates are ranked in blocks holding at most this many scores,
@@ -75,12 +77,6 @@ class UnpairedDeLongTestResult(StatResult):
     df: float
     n_a: int
     n_b: int
-
-
-def _check_n_boot(n_boot, *, step: str) -> int:
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 2:
-        raise ValueError(f"{step}: n_boot must be an integer of at least 2; got {n_boot!r}.")
-    return int(n_boot)
 
 
 def _sorted_midranks(sorted_values: np.ndarray) -> np.ndarray:
@@ -251,6 +247,18 @@ def _check_delong_sizes(m: int, n: int, step: str, name: str = "y_true") -> None
         )
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "alpha": ALPHA,
+        "method": [StrOptions({"delong", "bootstrap"})],
+        "n_boot": [Interval(Integral, 2, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def auc_ci(
     y_true,
     y_score,
@@ -340,16 +348,12 @@ def auc_ci(
     """
     check_same_cases("auc_ci", y_true=y_true, y_score=y_score)
     step = "auc_ci"
-    alpha = check_alpha(alpha, step=step)
-    if method not in ("delong", "bootstrap"):
-        raise ValueError(f"{step}: method must be 'delong' or 'bootstrap'; got {method!r}.")
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     score = check_scores(y_score, step=step, name="y_score", n_samples=y01.size)
     positive = y01 == 1
     m, n = int(positive.sum()), int((~positive).sum())
 
     if method == "bootstrap":
-        n_boot = _check_n_boot(n_boot, step=step)
         auc = float(_delong_placements(score[None, :], positive)[0][0])
         aucs = _bootstrap_aucs(
             score[positive], score[~positive], n_boot, np.random.default_rng(random_state)
@@ -380,6 +384,16 @@ def auc_ci(
     )
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "score_a": ["array-like"],
+        "score_b": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def delong_test(
     y_true, score_a, score_b, alpha: float = 0.05, *, pos_label=None
 ) -> DeLongTestResult:
@@ -444,7 +458,6 @@ def delong_test(
     """
     check_same_cases("delong_test", y_true=y_true, score_a=score_a, score_b=score_b)
     step = "delong_test"
-    alpha = check_alpha(alpha, step=step)
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     first = check_scores(score_a, step=step, name="score_a", n_samples=y01.size)
     second = check_scores(score_b, step=step, name="score_b", n_samples=y01.size)
@@ -465,6 +478,17 @@ def delong_test(
     )
 
 
+@validate_params(
+    {
+        "y_a": ["array-like"],
+        "score_a": ["array-like"],
+        "y_b": ["array-like"],
+        "score_b": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def delong_test_unpaired(
     y_a, score_a, y_b, score_b, alpha: float = 0.05, *, pos_label=None
 ) -> UnpairedDeLongTestResult:
@@ -528,7 +552,6 @@ def delong_test_unpaired(
     check_same_cases("delong_test_unpaired", y_a=y_a, score_a=score_a)
     check_same_cases("delong_test_unpaired", y_b=y_b, score_b=score_b)
     step = "delong_test_unpaired"
-    alpha = check_alpha(alpha, step=step)
     variances, aucs, sizes = [], [], []
     for suffix, outcome, score in (("a", y_a, score_a), ("b", y_b, score_b)):
         y01, _ = check_binary_target(outcome, step=step, pos_label=pos_label, name=f"y_{suffix}")
