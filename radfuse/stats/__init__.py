@@ -14,7 +14,6 @@ from ._baseline import baseline_table
 from ._bootstrap_calibration import BootstrapCalibrationResult, bootstrap_calibration
 from ._calibration import CalibrationResult, calibration
 from ._decision_curve import BiopsyImpact, biopsy_impact, decision_curve
-from ._group_test import choose_group_test
 from ._diagnostic import (
     DiagnosticMetrics,
     McNemarTestResult,
@@ -24,6 +23,7 @@ from ._diagnostic import (
     wilson_ci,
     youden_threshold,
 )
+from ._group_test import choose_group_test
 from ._logistic import (
     LikelihoodRatioTest,
     LogisticMLE,
