@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import confusion_matrix
 
-from radfuse.stats.decision_curve import biopsy_impact, decision_curve
+from radfuse.stats import biopsy_impact, decision_curve
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,8 @@ def test_default_thresholds_and_order(mskcc):
         ({"m": [0.1, 0.2, np.nan, 0.3]}, None, ValueError, "NaN"),
         ({"m": [0.1, 1.2, 0.3, 0.4]}, None, ValueError, r"\[0, 1\]"),
         ({"all": [0.1, 0.2, 0.3, 0.4]}, None, ValueError, "reserved"),
-        ([0.1, 0.2, 0.3, 0.4], None, TypeError, "dict"),
+        ([0.1, 0.2, 0.3, 0.4], None, TypeError, "'probs' parameter of decision_curve"),
+        ({}, None, ValueError, "probs is empty"),
         ({"m": [0.1, 0.2, 0.3, 0.4]}, [0.5, 1.0], ValueError, r"\[0, 1\)"),
     ],
 )

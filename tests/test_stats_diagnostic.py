@@ -20,10 +20,10 @@ from sklearn.metrics import (
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
-from radfuse.stats.diagnostic import (
+from radfuse.stats import (
     diagnostic_metrics,
     mcnemar_test,
-    wilson_interval,
+    wilson_ci,
     youden_threshold,
 )
 
@@ -98,7 +98,7 @@ def test_wilson_intervals_equal_statsmodels(alpha):
 @pytest.mark.parametrize("successes, trials", [(0, 7), (7, 7), (1, 1), (13, 40)])
 def test_wilson_interval_edges_equal_statsmodels(successes, trials):
     expected = proportion_confint(successes, trials, 0.05, method="wilson")
-    assert wilson_interval(successes, trials) == pytest.approx(expected, abs=1e-12)
+    assert wilson_ci(successes, trials) == pytest.approx(expected, abs=1e-12)
 
 
 def resampled_f1_interval(y, predicted, n_boot, seed, alpha=0.05):
@@ -257,7 +257,7 @@ def test_mcnemar_without_discordant_pairs_gives_p_one_with_warning():
         (lambda: mcnemar_test([0, 1], [0, 1], [0, 1, 1]), "pred_b has 3 values"),
         (lambda: mcnemar_test([0, 1], [0, 1], [0, 1], subset="cases"), "subset"),
         (lambda: youden_threshold([0, 1, 0], [0.1, 0.2]), "2 values but y_true has 3"),
-        (lambda: wilson_interval(3, 2), "successes"),
+        (lambda: wilson_ci(3, 2), "successes"),
     ],
 )
 def test_bad_input_raises_clear_value_error(call, message):
@@ -277,7 +277,7 @@ def test_bad_input_raises_clear_value_error(call, message):
 )
 def test_wilson_interval_contains_the_proportion(counts, alpha):
     successes, trials = counts
-    lower, upper = wilson_interval(successes, trials, alpha)
+    lower, upper = wilson_ci(successes, trials, alpha)
     assert 0 <= lower <= successes / trials <= upper <= 1
 
 

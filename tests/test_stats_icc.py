@@ -1,4 +1,4 @@
-"""radfuse.stats.agreement.icc against published values and pingouin."""
+"""radfuse.stats.icc against published values and pingouin."""
 
 from unittest.mock import patch
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pingouin_compat import CI95_ROUNDING, pingouin_names
 
-from radfuse.stats.agreement import ICC_TYPES, icc, icc_per_feature
+from radfuse.stats import ICC_TYPES, icc, icc_per_feature
 
 # pingouin's rows ICC(1,1), ICC(A,1), ICC(C,1), ICC(1,k), ICC(A,k), ICC(C,k) are, in that
 # order, Shrout & Fleiss' ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k.

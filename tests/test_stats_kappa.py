@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 
-from radfuse.stats.agreement import cohen_kappa
+from radfuse.stats import cohen_kappa
 
 WEIGHTS = [None, "linear", "quadratic"]
 
@@ -33,7 +33,7 @@ def sas_table(data_dir):
 def test_reproduces_sas_printed_values(sas_table, weights, kappa, ase):
     # SAS PROC FREQ prints four decimals: agreement to half a unit in the last digit.
     result = cohen_kappa(*_labels_from_table(sas_table), weights=weights)
-    assert result.kappa == pytest.approx(kappa, abs=5e-5)
+    assert result.estimate == pytest.approx(kappa, abs=5e-5)
     assert result.se == pytest.approx(ase, abs=5e-5)
     assert result.n == 19
     np.testing.assert_array_equal(result.table.to_numpy(), sas_table)
@@ -49,7 +49,7 @@ def _assert_matches_statsmodels(table, weights):
     np.add.at(full, (labels_a, labels_b), 1)
     ref = sm_cohens_kappa(full, wt=weights)
     tol = dict(rel=1e-10, abs=1e-10)
-    assert ours.kappa == pytest.approx(ref.kappa, **tol)
+    assert ours.estimate == pytest.approx(ref.kappa, **tol)
     assert ours.se == pytest.approx(ref.std_kappa, **tol)
     assert ours.se_null == pytest.approx(ref.std_kappa0, **tol)
     assert ours.ci[0] == pytest.approx(ref.kappa_low, **tol)
@@ -93,11 +93,11 @@ def test_kappa_matches_sklearn_on_label_vectors(pairs, weights):
         return
     expected = cohen_kappa_score(a, b, weights=weights)
     result = cohen_kappa(a, b, weights=weights)
-    assert result.kappa == pytest.approx(expected, abs=1e-12)
-    assert result.ci[0] <= result.kappa <= result.ci[1]
+    assert result.estimate == pytest.approx(expected, abs=1e-12)
+    assert result.ci[0] <= result.estimate <= result.ci[1]
     assert 0.0 <= result.pvalue <= 1.0
     swapped = cohen_kappa(b, a, weights=weights)
-    assert swapped.kappa == pytest.approx(result.kappa, abs=1e-12)
+    assert swapped.estimate == pytest.approx(result.estimate, abs=1e-12)
     assert swapped.se == pytest.approx(result.se, abs=1e-12)
     assert swapped.se_null == pytest.approx(result.se_null, abs=1e-12)
 
@@ -110,12 +110,12 @@ def test_string_labels_follow_given_category_order():
     words_b = np.array(order)[codes_b]
     for weights in WEIGHTS:
         result = cohen_kappa(words_a, words_b, weights=weights, categories=order)
-        assert result.kappa == pytest.approx(
+        assert result.estimate == pytest.approx(
             cohen_kappa_score(codes_a, codes_b, weights=weights), abs=1e-12
         )
         assert list(result.table.index) == order
     # Unweighted kappa does not depend on the order, so the sorted default is fine.
-    assert cohen_kappa(words_a, words_b).kappa == pytest.approx(
+    assert cohen_kappa(words_a, words_b).estimate == pytest.approx(
         cohen_kappa_score(words_a, words_b), abs=1e-12
     )
 
@@ -131,13 +131,13 @@ def test_unused_middle_category_changes_weighted_distances(weights):
     # The reference: sklearn with the same explicit label list.
     expected = cohen_kappa_score(a, b, weights=weights, labels=[1, 2, 3, 4])
     result = cohen_kappa(a, b, weights=weights, categories=[1, 2, 3, 4])
-    assert result.kappa == pytest.approx(expected, abs=1e-12)
-    assert result.kappa != pytest.approx(cohen_kappa(a, b, weights=weights).kappa)
+    assert result.estimate == pytest.approx(expected, abs=1e-12)
+    assert result.estimate != pytest.approx(cohen_kappa(a, b, weights=weights).estimate)
 
 
 def test_perfect_agreement_has_zero_se():
     result = cohen_kappa([0, 1, 2, 1, 0], [0, 1, 2, 1, 0])
-    assert result.kappa == 1.0
+    assert result.estimate == 1.0
     assert result.se == 0.0
     assert result.ci == (1.0, 1.0)
     assert result.pvalue < 0.05
@@ -146,8 +146,8 @@ def test_perfect_agreement_has_zero_se():
 def test_one_rater_with_single_category_gives_documented_test():
     a, b = [1, 1, 1, 1, 1, 1], [0, 1, 1, 0, 1, 1]
     result = cohen_kappa(a, b)
-    assert result.kappa == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
-    assert result.kappa == pytest.approx(0.0, abs=1e-12)
+    assert result.estimate == pytest.approx(cohen_kappa_score(a, b), abs=1e-12)
+    assert result.estimate == pytest.approx(0.0, abs=1e-12)
     assert (result.statistic, result.pvalue) == (0.0, 1.0)
 
 
@@ -159,7 +159,7 @@ def test_one_rater_with_single_category_gives_documented_test():
         (["x", None, "y"], ["x", "y", "y"], {}, ValueError, "missing label"),
         ([2, 2, 2], [2, 2, 2], {}, ValueError, "single category"),
         ([2, 2, 2], [2, 2, 2], {"categories": [1, 2, 3]}, ValueError, "single category"),
-        ([0, 1], [1, 0], {"weights": "cubic"}, ValueError, "weights must be one of"),
+        ([0, 1], [1, 0], {"weights": "cubic"}, ValueError, "'weights' parameter"),
         ([0, 1], [1, 0], {"alpha": 1.5}, ValueError, "alpha"),
         ([0, 1, 5], [1, 0, 1], {"categories": [0, 1]}, ValueError, r"\[5\]"),
         ([0, 1], [1, 0], {"categories": [0, 1, 1]}, ValueError, "duplicates"),
@@ -174,5 +174,5 @@ def test_bad_input_raises_clear_error(a, b, kwargs, error, message):
 
 def test_to_frame_flattens_ci():
     frame = cohen_kappa([0, 1, 1, 0, 1], [0, 1, 0, 0, 1], weights="linear").to_frame()
-    assert {"kappa", "se", "ci_lower", "ci_upper", "statistic", "pvalue", "n"} <= set(frame)
+    assert {"estimate", "se", "ci_lower", "ci_upper", "statistic", "pvalue", "n"} <= set(frame)
     assert frame.loc["KappaResult", "weights"] == "linear"

@@ -1,6 +1,5 @@
-"""NRI and IDI against hand-derived values, an independent case-by-case
-re-implementation of Pencina et al. (2008, 2011) / Hmisc::improveProb,
-and scipy/statsmodels two-sample computations."""
+"""NRI and IDI against hand-derived values, R's Hmisc::improveProb (stored output of
+tests/r/reclassification_calibration.R) and scipy/statsmodels two-sample computations."""
 
 import math
 
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from radfuse.stats.reclassification import idi, nri
+from radfuse.stats import idi, nri
 
 # Six cases worked by hand (see test_hand_example_* for the derivations).
 Y_HAND = [1, 1, 1, 0, 0, 0]
@@ -33,45 +32,17 @@ def asah_models(data_dir):
     return y, p_new, p_old
 
 
-def reference_nri(y, p_new, p_old, cutoffs=None, variance="hmisc", alpha=0.05):
-    """Case-by-case NRI following Pencina et al. and Hmisc::improveProb."""
+@pytest.fixture(scope="module")
+def r_risks(data_dir):
+    """The same two models fitted by R's glm, as written by tests/r/reclassification_calibration.R."""
+    risks = pd.read_csv(data_dir / "r_asah_risks.csv")
+    return risks["y"].to_numpy(), risks["p_new"].to_numpy(), risks["p_old"].to_numpy()
 
-    def category(p):
-        return p if cutoffs is None else sum(p >= c for c in cutoffs)
 
-    tally = {1: {"up": 0, "down": 0, "n": 0}, 0: {"up": 0, "down": 0, "n": 0}}
-    for outcome, new, old in zip(y, p_new, p_old):
-        counts = tally[int(outcome)]
-        counts["n"] += 1
-        if category(new) > category(old):
-            counts["up"] += 1
-        elif category(new) < category(old):
-            counts["down"] += 1
-
-    def component_variance(c):
-        v = (c["up"] + c["down"]) / c["n"] ** 2
-        if variance == "hmisc":
-            v -= (c["up"] - c["down"]) ** 2 / c["n"] ** 3
-        return v
-
-    ev, ne = tally[1], tally[0]
-    nri_ev = (ev["up"] - ev["down"]) / ev["n"]
-    nri_ne = (ne["down"] - ne["up"]) / ne["n"]
-    estimate = nri_ev + nri_ne
-    se = math.sqrt(component_variance(ev) + component_variance(ne))
-    z = estimate / se
-    z_crit = stats.norm.isf(alpha / 2)
-    return {
-        "nri": estimate,
-        "nri_events": nri_ev,
-        "nri_nonevents": nri_ne,
-        "se": se,
-        "statistic": z,
-        "pvalue": math.erfc(abs(z) / math.sqrt(2)),
-        "ci": (estimate - z_crit * se, estimate + z_crit * se),
-        "up_events": ev["up"] / ev["n"],
-        "down_nonevents": ne["down"] / ne["n"],
-    }
+@pytest.fixture(scope="module")
+def improve_prob(data_dir):
+    """Hmisc 4.8.0 improveProb on those risks, one row per set of cut-offs."""
+    return pd.read_csv(data_dir / "hmisc_improveprob.csv", index_col="cutoffs", keep_default_na=False)
 
 
 def test_hand_example_category_free():
@@ -83,7 +54,7 @@ def test_hand_example_category_free():
     result = nri(Y_HAND, NEW_HAND, OLD_HAND)
     assert result.nri_events == pytest.approx(1 / 3, abs=1e-15)
     assert result.nri_nonevents == pytest.approx(2 / 3, abs=1e-15)
-    assert result.nri == pytest.approx(1.0, abs=1e-15)
+    assert result.estimate == pytest.approx(1.0, abs=1e-15)
     assert result.se == pytest.approx(math.sqrt(10 / 27), abs=1e-15)
     assert result.se_events == pytest.approx(math.sqrt(8 / 27), abs=1e-15)
     assert (result.up_events, result.down_events) == pytest.approx((2 / 3, 1 / 3))
@@ -91,7 +62,7 @@ def test_hand_example_category_free():
     assert result.statistic == pytest.approx(1 / math.sqrt(10 / 27), abs=1e-12)
     assert result.pvalue == pytest.approx(2 * stats.norm.sf(1 / math.sqrt(10 / 27)), abs=1e-12)
     pencina = nri(Y_HAND, NEW_HAND, OLD_HAND, variance="pencina")
-    assert pencina.nri == result.nri
+    assert pencina.estimate == result.estimate
     assert pencina.se == pytest.approx(math.sqrt(5 / 9), abs=1e-15)
 
 
@@ -112,23 +83,47 @@ def test_hand_example_idi():
     # d = new - old: events (.2, .05, -.1), mean .05; non-events (-.3, -.3, 0), mean -.2.
     # IDI = .25; sample variances .0225 and .03, so SE = sqrt(.0225/3 + .03/3).
     result = idi(Y_HAND, NEW_HAND, OLD_HAND)
-    assert result.idi == pytest.approx(0.25, abs=1e-12)
+    assert result.estimate == pytest.approx(0.25, abs=1e-12)
     assert result.se == pytest.approx(math.sqrt(0.0175), abs=1e-12)
     # Slopes: new 0.45 - 0.2 = 0.25, old 0.4 - 0.4 = 0, so IDI = their difference.
-    assert result.discrimination_slope_new == pytest.approx(1.35 / 3 - 0.6 / 3, abs=1e-12)
-    assert result.discrimination_slope_old == pytest.approx(1.2 / 3 - 1.2 / 3, abs=1e-12)
+    assert result.discrimination_slope_a == pytest.approx(1.35 / 3 - 0.6 / 3, abs=1e-12)
+    assert result.discrimination_slope_b == pytest.approx(1.2 / 3 - 1.2 / 3, abs=1e-12)
     assert result.mean_change_events == pytest.approx(0.05, abs=1e-12)
     assert result.mean_change_nonevents == pytest.approx(0.2, abs=1e-12)
 
 
+# Hmisc::improveProb prints its results to many digits; the differences observed are
+# below 1e-15 (sums of the same 113 terms in another order).
+R_TOL = 1e-12
+
+
 @pytest.mark.parametrize("cutoffs", [None, [0.2], [0.1, 0.3, 0.6]])
-@pytest.mark.parametrize("variance", ["hmisc", "pencina"])
-def test_nri_matches_case_by_case_reference(asah_models, cutoffs, variance):
-    y, p_new, p_old = asah_models
-    expected = reference_nri(y, p_new, p_old, cutoffs, variance)
-    result = nri(y, p_new, p_old, cutoffs=cutoffs, variance=variance)
-    for key, value in expected.items():
-        assert getattr(result, key) == pytest.approx(value, rel=1e-12, abs=1e-14), key
+def test_nri_matches_hmisc_improveprob(r_risks, improve_prob, cutoffs):
+    y, p_new, p_old = r_risks
+    expected = improve_prob.loc["none" if cutoffs is None else ";".join(map(str, cutoffs))]
+    result = nri(y, p_new, p_old, cutoffs=cutoffs)
+    for ours, theirs in [
+        (("estimate", "nri")), ("se", "se_nri"), ("statistic", "z_nri"),
+        ("nri_events", "nri_ev"), ("se_events", "se_nri_ev"),
+        ("nri_nonevents", "nri_ne"), ("se_nonevents", "se_nri_ne"),
+        ("up_events", "pup_ev"), ("down_events", "pdown_ev"),
+        ("up_nonevents", "pup_ne"), ("down_nonevents", "pdown_ne"),
+    ]:
+        assert getattr(result, ours) == pytest.approx(expected[theirs], rel=R_TOL, abs=1e-15), ours
+    assert result.pvalue == pytest.approx(2 * stats.norm.sf(abs(expected["z_nri"])), rel=R_TOL)
+    # Pencina's null variance has no reference software installed (nricens and PredictABEL
+    # are not packaged for Debian); its estimate is improveProb's and its SE is checked by
+    # hand in test_hand_example_category_free.
+    pencina = nri(y, p_new, p_old, cutoffs=cutoffs, variance="pencina")
+    assert pencina.estimate == result.estimate and pencina.se >= result.se
+
+
+def test_idi_matches_hmisc_improveprob(r_risks, improve_prob):
+    expected = improve_prob.loc["none"]
+    result = idi(*r_risks)
+    assert result.estimate == pytest.approx(expected["idi"], rel=R_TOL)
+    assert result.se == pytest.approx(expected["se_idi"], rel=R_TOL)
+    assert result.statistic == pytest.approx(expected["z_idi"], rel=R_TOL)
 
 
 def test_hmisc_variance_is_population_variance_of_the_moves(asah_models):
@@ -165,13 +160,13 @@ def test_idi_equals_welch_two_sample_comparison(asah_models):
 def test_idi_is_difference_of_discrimination_slopes(asah_models):
     y, p_new, p_old = asah_models
     result = idi(y, p_new, p_old)
-    slope_new = p_new[y == 1].mean() - p_new[y == 0].mean()
-    slope_old = p_old[y == 1].mean() - p_old[y == 0].mean()
-    assert result.discrimination_slope_new == pytest.approx(slope_new, rel=1e-12)
-    assert result.discrimination_slope_old == pytest.approx(slope_old, rel=1e-12)
-    assert result.idi == pytest.approx(slope_new - slope_old, rel=1e-10)
+    slope_a = p_new[y == 1].mean() - p_new[y == 0].mean()
+    slope_b = p_old[y == 1].mean() - p_old[y == 0].mean()
+    assert result.discrimination_slope_a == pytest.approx(slope_a, rel=1e-12)
+    assert result.discrimination_slope_b == pytest.approx(slope_b, rel=1e-12)
+    assert result.estimate == pytest.approx(slope_a - slope_b, rel=1e-10)
     # WFNS and S100B add much to age alone on the aSAH data.
-    assert result.idi > 0 and result.pvalue < 0.05
+    assert result.estimate > 0 and result.pvalue < 0.05
 
 
 def test_self_comparison_is_zero_with_pvalue_one(asah_models):
@@ -179,14 +174,14 @@ def test_self_comparison_is_zero_with_pvalue_one(asah_models):
     for result in (nri(y, p_old, p_old), nri(y, p_old, p_old, cutoffs=[0.3]), idi(y, p_old, p_old)):
         assert result.se == 0
         assert result.statistic == 0 and result.pvalue == 1
-        estimate = result.nri if hasattr(result, "nri") else result.idi
+        estimate = result.estimate if hasattr(result, "nri") else result.estimate
         assert estimate == 0 and result.ci == (0.0, 0.0)
 
 
 def test_every_case_moving_the_right_way_gives_infinite_z():
     # All events up, all non-events down: NRI = 2 with Hmisc variance 0.
     result = nri([1, 1, 0, 0], [0.9, 0.8, 0.1, 0.2], [0.5, 0.5, 0.5, 0.5])
-    assert result.nri == 2 and result.se == 0
+    assert result.estimate == 2 and result.se == 0
     assert result.statistic == math.inf and result.pvalue == 0
 
 
@@ -209,36 +204,36 @@ def test_invariants(data, cutoffs):
     y, p_new, p_old = data
     forward = nri(y, p_new, p_old, cutoffs=cutoffs)
     backward = nri(y, p_old, p_new, cutoffs=cutoffs)
-    assert backward.nri == pytest.approx(-forward.nri, abs=1e-12)
+    assert backward.estimate == pytest.approx(-forward.estimate, abs=1e-12)
     assert backward.se == pytest.approx(forward.se, abs=1e-12)
-    assert -2 <= forward.nri <= 2
-    assert forward.ci[0] <= forward.nri <= forward.ci[1]
+    assert -2 <= forward.estimate <= 2
+    assert forward.ci[0] <= forward.estimate <= forward.ci[1]
     assert nri(y, p_new, p_old, cutoffs=cutoffs, variance="pencina").se >= forward.se - 1e-12
-    assert nri(y, p_new, p_new, cutoffs=cutoffs).nri == 0
+    assert nri(y, p_new, p_new, cutoffs=cutoffs).estimate == 0
 
     forward_idi, backward_idi = idi(y, p_new, p_old), idi(y, p_old, p_new)
-    assert backward_idi.idi == pytest.approx(-forward_idi.idi, abs=1e-12)
+    assert backward_idi.estimate == pytest.approx(-forward_idi.estimate, abs=1e-12)
     assert backward_idi.se == pytest.approx(forward_idi.se, abs=1e-12)
-    assert forward_idi.ci[0] <= forward_idi.idi <= forward_idi.ci[1]
-    assert idi(y, p_new, p_new).idi == 0
+    assert forward_idi.ci[0] <= forward_idi.estimate <= forward_idi.ci[1]
+    assert idi(y, p_new, p_new).estimate == 0
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"y_true": [1, 1, 1, 1]}, "exactly two classes"),
-        ({"p_new": [0.1, np.nan, 0.3, 0.4]}, "NaN"),
-        ({"p_old": [0.1, 0.2, 0.3]}, "same cases"),
-        ({"p_new": [0.1, 1.2, 0.3, 0.4]}, r"\[0, 1\]"),
+        ({"prob_a": [0.1, np.nan, 0.3, 0.4]}, "NaN"),
+        ({"prob_b": [0.1, 0.2, 0.3]}, "same cases"),
+        ({"prob_a": [0.1, 1.2, 0.3, 0.4]}, r"\[0, 1\]"),
         ({"cutoffs": [0.5, 0.2]}, "strictly increasing"),
         ({"cutoffs": [1.0]}, "strictly between"),
-        ({"variance": "bootstrap"}, "variance must be"),
+        ({"variance": "bootstrap"}, "'variance' parameter of nri"),
         ({"alpha": 1.5}, "alpha"),
     ],
 )
 def test_nri_rejects_bad_input(kwargs, message):
     arguments = {
-        "y_true": [0, 1, 0, 1], "p_new": [0.1, 0.6, 0.3, 0.8], "p_old": [0.2, 0.5, 0.2, 0.7]
+        "y_true": [0, 1, 0, 1], "prob_a": [0.1, 0.6, 0.3, 0.8], "prob_b": [0.2, 0.5, 0.2, 0.7]
     }
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
@@ -248,12 +243,12 @@ def test_nri_rejects_bad_input(kwargs, message):
 def test_idi_needs_two_cases_per_class():
     with pytest.raises(ValueError, match="at least two events"):
         idi([0, 0, 1], [0.1, 0.2, 0.9], [0.2, 0.2, 0.8])
-    with pytest.raises(ValueError, match="p_new"):
+    with pytest.raises(ValueError, match="prob_a"):
         idi([0, 1, 0, 1], [0.1, -0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4])
 
 
 def test_results_render_as_one_row(asah_models):
     frame = nri(*asah_models).to_frame()
-    assert {"nri", "se", "ci_lower", "ci_upper", "pvalue"} <= set(frame.columns)
-    assert "NRIResult(nri=" in repr(nri(*asah_models))
-    assert set(idi(*asah_models).to_frame().columns) >= {"idi", "discrimination_slope_new"}
+    assert {"estimate", "se", "ci_lower", "ci_upper", "pvalue"} <= set(frame.columns)
+    assert "NRIResult(estimate=" in repr(nri(*asah_models))
+    assert set(idi(*asah_models).to_frame().columns) >= {"estimate", "discrimination_slope_a"}

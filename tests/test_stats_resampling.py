@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
-from radfuse.stats.resampling import corrected_resampled_ci, corrected_resampled_ttest
+from radfuse.stats import corrected_resampled_ci, corrected_resampled_t_test
 
 TOL = 1e-12
 
@@ -52,17 +52,17 @@ def test_ttest_matches_formula_written_with_scipy_t():
     d = a - b
     j = d.size
     t = d.mean() / np.sqrt((1 / j + N_TEST / N_TRAIN) * np.var(d, ddof=1))
-    result = corrected_resampled_ttest(a, b, N_TRAIN, N_TEST)
+    result = corrected_resampled_t_test(a, b, N_TRAIN, N_TEST)
     assert result.statistic == pytest.approx(t, abs=TOL)
     assert result.pvalue == pytest.approx(2 * stats.t.sf(abs(t), j - 1), abs=TOL)
-    assert result.mean_difference == pytest.approx(d.mean(), abs=TOL)
+    assert result.estimate == pytest.approx(d.mean(), abs=TOL)
 
 
 def test_ttest_without_correction_is_scipy_paired_ttest():
     a, b = _scores(5, 25), _scores(6, 25) - 0.01
     reference = stats.ttest_rel(a, b)
     interval = reference.confidence_interval(0.95)
-    result = corrected_resampled_ttest(a, b, N_TRAIN, 0)
+    result = corrected_resampled_t_test(a, b, N_TRAIN, 0)
     assert result.statistic == pytest.approx(reference.statistic, abs=1e-10)
     assert result.pvalue == pytest.approx(reference.pvalue, abs=1e-12)
     assert result.ci == pytest.approx((interval.low, interval.high), abs=TOL)
@@ -70,9 +70,9 @@ def test_ttest_without_correction_is_scipy_paired_ttest():
 
 def test_degenerate_differences_have_documented_results():
     a = np.linspace(0.7, 0.8, 10)
-    same = corrected_resampled_ttest(a, a, N_TRAIN, N_TEST)
+    same = corrected_resampled_t_test(a, a, N_TRAIN, N_TEST)
     assert (same.statistic, same.pvalue, same.ci) == (0.0, 1.0, (0.0, 0.0))
-    shifted = corrected_resampled_ttest(a + 0.05, a, N_TRAIN, N_TEST)
+    shifted = corrected_resampled_t_test(a + 0.05, a, N_TRAIN, N_TEST)
     assert shifted.statistic == np.inf and shifted.pvalue == 0.0
     constant = corrected_resampled_ci(np.full(5, 0.8), N_TRAIN, N_TEST)
     assert constant.ci == (pytest.approx(0.8), pytest.approx(0.8))
@@ -84,8 +84,8 @@ def test_degenerate_differences_have_documented_results():
         (lambda: corrected_resampled_ci([0.8], 10, 2), "at least two resamples"),
         (lambda: corrected_resampled_ci([0.8, np.nan], 10, 2), "NaN or inf at position"),
         (lambda: corrected_resampled_ci([[0.8, 0.7]], 10, 2), "one-dimensional"),
-        (lambda: corrected_resampled_ci([0.8, 0.7], 0, 2), "n_train > 0"),
-        (lambda: corrected_resampled_ttest([0.8, 0.7], [0.8, 0.7, 0.6], 10, 2), "same folds"),
+        (lambda: corrected_resampled_ci([0.8, 0.7], 0, 2), "'n_train' parameter"),
+        (lambda: corrected_resampled_t_test([0.8, 0.7], [0.8, 0.7, 0.6], 10, 2), "same folds"),
     ],
 )
 def test_bad_input_is_named(call, message):
@@ -94,7 +94,7 @@ def test_bad_input_is_named(call, message):
 
 
 def test_non_numeric_sizes_are_rejected():
-    with pytest.raises(TypeError, match="n_test must be a finite number"):
+    with pytest.raises(TypeError, match="'n_test' parameter of corrected_resampled_ci"):
         corrected_resampled_ci([0.8, 0.7], 10, "2")
 
 
@@ -106,6 +106,6 @@ def test_non_numeric_sizes_are_rejected():
 def test_interval_contains_mean_and_is_never_narrower_than_naive(scores, ratio):
     corrected = corrected_resampled_ci(scores, 100, 100 * ratio)
     naive = corrected_resampled_ci(scores, 100, 0)
-    assert corrected.ci[0] <= corrected.mean <= corrected.ci[1]
+    assert corrected.ci[0] <= corrected.estimate <= corrected.ci[1]
     assert corrected.ci[0] <= naive.ci[0] + 1e-12
     assert corrected.ci[1] >= naive.ci[1] - 1e-12

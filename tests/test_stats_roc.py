@@ -19,13 +19,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from radfuse.stats.roc import (
-    _delong_placements,
-    _rowwise_auc,
-    auc_ci,
-    delong_test,
-    delong_test_unpaired,
-)
+from radfuse.stats import auc_ci, delong_test, delong_test_unpaired
+from radfuse.stats._roc import _delong_placements, _rowwise_auc
 
 PROC_TOL = 1.5e-8  # testthat::expect_equal's default relative tolerance
 
@@ -64,7 +59,7 @@ def test_paired_delong_matches_documented_proc_output(asah):
     assert result.ci[1] == pytest.approx(-0.01040618, abs=5e-9)
     assert result.auc_a == pytest.approx(0.7313686, abs=5e-8)
     assert result.auc_b == pytest.approx(0.8236789, abs=5e-8)
-    assert result.difference == pytest.approx(0.7313686 - 0.8236789, abs=1e-7)
+    assert result.estimate == pytest.approx(0.7313686 - 0.8236789, abs=1e-7)
 
 
 def test_s100b_versus_ndka_matches_documented_proc_output(asah):
@@ -108,7 +103,7 @@ def test_unpaired_delong_matches_proc_test_suite(asah, first, second, d, p):
 def test_auc_ci_matches_documented_proc_output(asah):
     result = auc_ci(asah.outcome, asah.s100b, pos_label="Poor")
     # ci.auc(roc(outcome, s100b)): "95% CI: 0.6301-0.8326 (DeLong)"; var() = 0.002668682.
-    assert result.auc == pytest.approx(0.7313686, abs=5e-8)
+    assert result.estimate == pytest.approx(0.7313686, abs=5e-8)
     assert result.ci[0] == pytest.approx(0.6301, abs=5e-5)
     assert result.ci[1] == pytest.approx(0.8326, abs=5e-5)
     assert result.se**2 == pytest.approx(0.002668682, abs=5e-10)
@@ -129,7 +124,7 @@ def tied_sample(seed, n=150, levels=12):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_auc_equals_sklearn_with_ties(seed):
     y, first, second = tied_sample(seed)
-    assert auc_ci(y, first).auc == pytest.approx(roc_auc_score(y, first), abs=1e-12)
+    assert auc_ci(y, first).estimate == pytest.approx(roc_auc_score(y, first), abs=1e-12)
     result = delong_test(y, first, second)
     assert result.auc_b == pytest.approx(roc_auc_score(y, second), abs=1e-12)
 
@@ -196,7 +191,7 @@ def test_bootstrap_ci_is_close_to_delong_and_deterministic(asah):
     kwargs = dict(pos_label="Poor", method="bootstrap", n_boot=2000)
     boot = auc_ci(asah.outcome, asah.s100b, random_state=42, **kwargs)
     delong = auc_ci(asah.outcome, asah.s100b, pos_label="Poor")
-    assert boot.auc == delong.auc
+    assert boot.estimate == delong.estimate
     # Percentile and normal intervals agree to Monte-Carlo and skewness error.
     assert boot.ci == pytest.approx(delong.ci, abs=0.03)
     assert boot.se == pytest.approx(delong.se, rel=0.15)
@@ -229,27 +224,27 @@ def test_bootstrap_percentiles_equal_loop_over_same_resamples():
 
 def test_direction_is_never_flipped(asah):
     result = auc_ci(asah.outcome, -asah.s100b, pos_label="Poor")
-    assert result.auc == pytest.approx(1 - 0.7313686, abs=5e-8)
+    assert result.estimate == pytest.approx(1 - 0.7313686, abs=5e-8)
 
 
 def test_self_comparison_is_zero_with_a_warning(asah):
     with pytest.warns(RuntimeWarning, match="identically"):
         result = delong_test(asah.outcome, asah.s100b, np.log(asah.s100b), pos_label="Poor")
-    assert (result.difference, result.statistic, result.pvalue) == (0.0, 0.0, 1.0)
+    assert (result.estimate, result.statistic, result.pvalue) == (0.0, 0.0, 1.0)
     assert result.ci == (0.0, 0.0)
 
 
 def test_all_tied_scores_give_half_with_zero_width_interval():
     with pytest.warns(RuntimeWarning, match="variance is zero"):
         result = auc_ci([0, 1, 0, 1, 1], [3.0] * 5)
-    assert (result.auc, result.se, result.ci) == (0.5, 0.0, (0.5, 0.5))
+    assert (result.estimate, result.se, result.ci) == (0.5, 0.0, (0.5, 0.5))
 
 
 def test_zero_variance_with_a_real_difference_gives_infinite_statistic():
     y = [0, 0, 0, 1, 1, 1]
     with pytest.warns(RuntimeWarning, match="infinite"):
         result = delong_test(y, [1, 2, 3, 4, 5, 6], [1] * 6)
-    assert result.difference == 0.5
+    assert result.estimate == 0.5
     assert result.statistic == math.inf and result.pvalue == 0.0
 
 
@@ -264,7 +259,7 @@ def test_result_repr_and_frame(asah):
     frame = result.to_frame()
     assert frame.loc["DeLongTestResult", "ci_lower"] == result.ci[0]
     assert frame.loc["DeLongTestResult", "pvalue"] == result.pvalue
-    assert repr(result).startswith("DeLongTestResult(auc_a=0.7314")
+    assert repr(result).startswith("DeLongTestResult(estimate=-0.09231")
 
 
 # -------------------------------------------------------------------- bad input
@@ -311,7 +306,7 @@ def test_negated_score_mirrors_the_auc(sample):
         warnings.simplefilter("ignore", RuntimeWarning)
         forward = auc_ci(y, score)
         backward = auc_ci(y, -np.asarray(score, dtype=float))
-    assert backward.auc == pytest.approx(1 - forward.auc, abs=1e-12)
+    assert backward.estimate == pytest.approx(1 - forward.estimate, abs=1e-12)
     assert backward.se == pytest.approx(forward.se, abs=1e-12)
 
 
@@ -324,10 +319,10 @@ def test_intervals_contain_the_estimate(sample):
         delong = auc_ci(y, first)
         boot = auc_ci(y, first, method="bootstrap", n_boot=200, random_state=0)
         paired = delong_test(y, first, second)
-    assert delong.ci[0] <= delong.auc <= delong.ci[1]
+    assert delong.ci[0] <= delong.estimate <= delong.ci[1]
     assert 0 <= delong.ci[0] and delong.ci[1] <= 1
     assert boot.ci[0] <= boot.ci[1]
-    assert paired.ci[0] <= paired.difference <= paired.ci[1]
+    assert paired.ci[0] <= paired.estimate <= paired.ci[1]
     assert 0 <= paired.pvalue <= 1
 
 
@@ -337,7 +332,7 @@ def test_self_comparison_gives_zero_difference(sample):
     y, score, _ = sample
     with pytest.warns(RuntimeWarning):
         result = delong_test(y, score, score)
-    assert (result.difference, result.statistic, result.pvalue) == (0.0, 0.0, 1.0)
+    assert (result.estimate, result.statistic, result.pvalue) == (0.0, 0.0, 1.0)
 
 
 @settings(max_examples=60, deadline=None)

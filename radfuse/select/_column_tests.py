@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
+from ..stats import choose_group_test
 from ._ranks import sorted_runs, tie_term
 
 # Coefficients of Royston's (1995) algorithm AS R94, in the order scipy's
@@ -219,6 +220,37 @@ def levene_pvalues(ordered_groups) -> np.ndarray:
                              for deviation, mean in zip(deviations, group_means))
     with np.errstate(divide="ignore", invalid="ignore"):
         return special.fdtrc(k - 1.0, float(total - k), between / within)
+
+
+def choose_column_tests(ordered_groups, normality, *, normality_alpha, levene_alpha):
+    """Levene p-value and test of every column, by :func:`radfuse.stats.choose_group_test`.
+
+    Levene's test (:func:`levene_pvalues`, median-centred as the rule
+    requires) is computed only for the columns the rule finds normal; the
+    others keep a NaN Levene p-value.
+
+    Parameters
+    ----------
+    ordered_groups : list of ndarray of shape (n_group_samples, n_columns)
+        Each group's columns sorted (:func:`sorted_columns`).
+    normality : ndarray of shape (n_columns, n_groups)
+        Shapiro-Wilk p-values (:func:`shapiro_pvalues`) of each group.
+    normality_alpha, levene_alpha : float
+
+    Returns
+    -------
+    levene : ndarray of shape (n_columns,)
+    tests : ndarray of str, shape (n_columns,)
+        ``"student"``, ``"welch"`` or ``"rank"``.
+    """
+    levene = np.full(normality.shape[0], np.nan)
+    # With no Levene p-value yet, the rule answers "rank" exactly for the
+    # columns that are not normal.
+    alphas = {"normality_alpha": normality_alpha, "levene_alpha": levene_alpha}
+    normal = choose_group_test(normality, levene, **alphas) != "rank"
+    if normal.any():
+        levene[normal] = levene_pvalues([ordered[:, normal] for ordered in ordered_groups])
+    return levene, choose_group_test(normality, levene, **alphas)
 
 
 def _sorted_median(ordered: np.ndarray) -> np.ndarray:

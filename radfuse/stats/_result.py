@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 
 import numpy as np
@@ -23,14 +24,50 @@ def _format(value) -> str:
     return repr(value)
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, kw_only=True)
 class StatResult:
-    """Base of all result objects: a readable repr and a one-row ``to_frame``.
+    """Base of all result objects: the core fields, a readable repr and a one-row ``to_frame``.
 
-    Subclasses are frozen dataclasses. Scalar fields become columns of
-    ``to_frame()``; a two-element tuple field ``ci`` becomes ``ci_lower`` and
-    ``ci_upper``; tables and arrays are left to their own attributes.
+    Every result has the same core, so results of different functions stack
+    into one table (``pd.concat([r.to_frame() for r in results])``):
+
+    Attributes
+    ----------
+    estimate : float
+        The quantity the function estimates (an AUC, a difference of AUCs, an
+        NRI, ...); each result class says which. NaN for results that
+        estimate no single quantity (a calibration table, a validation table).
+    ci_lower, ci_upper : float
+        The ``1 - alpha`` confidence interval of ``estimate``; NaN where the
+        function computes none.
+    statistic : float
+        The test statistic (z, t, chi-square, ...); NaN where no test is done.
+    pvalue : float
+        The test's p-value; NaN where no test is done.
+    alpha : float or None
+        1 - confidence level of the interval; None for functions without an
+        interval.
+    method : str
+        The method that produced ``estimate``, interval and test.
+
+    Subclasses are frozen dataclasses whose own fields follow the core.
+    Scalar fields become columns of ``to_frame()``; a two-element tuple field
+    ``x_ci`` becomes ``x_ci_lower`` and ``x_ci_upper``; tables and arrays are
+    left to their own attributes.
     """
+
+    estimate: float = math.nan
+    ci_lower: float = math.nan
+    ci_upper: float = math.nan
+    statistic: float = math.nan
+    pvalue: float = math.nan
+    alpha: float | None = None
+    method: str = ""
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """``(ci_lower, ci_upper)``."""
+        return (self.ci_lower, self.ci_upper)
 
     def to_dict(self) -> dict:
         flat = {}
@@ -43,6 +80,7 @@ class StatResult:
         return flat
 
     def to_frame(self) -> pd.DataFrame:
+        """One row, indexed by the class name: the core fields first, then the others."""
         return pd.DataFrame([self.to_dict()], index=[type(self).__name__])
 
     def __repr__(self) -> str:

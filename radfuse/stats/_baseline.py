@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from pandas.api import types
 from scipy import stats
 from scipy.stats.contingency import expected_freq
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .._validation import preview
+from ._group_test import LEVENE_CENTER, choose_group_test
+from ._params import ALPHA, RANDOM_STATE
 
 _RESERVED_COLUMNS = ("overall", "missing", "p_value", "test")
 
@@ -97,9 +101,11 @@ def _group_levels(groups: pd.Series) -> list:
     return levels
 
 
-def _is_normal(sample: np.ndarray, alpha: float) -> bool:
-    """Shapiro-Wilk does not reject normality (needs 3 values that are not all equal)."""
-    return sample.size >= 3 and np.ptp(sample) > 0 and stats.shapiro(sample).pvalue >= alpha
+def _normality_pvalue(sample: np.ndarray) -> float:
+    """Shapiro-Wilk p-value; NaN without 3 values that are not all equal."""
+    if sample.size < 3 or np.ptp(sample) == 0:
+        return np.nan
+    return float(stats.shapiro(sample).pvalue)
 
 
 def _welch_anova_pvalue(samples) -> float:
@@ -120,19 +126,25 @@ def _welch_anova_pvalue(samples) -> float:
 
 
 def _compare_continuous(samples, normality_alpha: float, levene_alpha: float):
-    """(parametric, test name, p-value) following the documented selection rule."""
+    """(parametric, test name, p-value) following :func:`choose_group_test`."""
+    normality = [_normality_pvalue(sample) for sample in samples]
+    levene = np.nan
+    if all(p >= normality_alpha for p in normality):
+        levene = stats.levene(*samples, center=LEVENE_CENTER).pvalue
+    test = choose_group_test(normality, levene, normality_alpha=normality_alpha,
+                             levene_alpha=levene_alpha)
     two_groups = len(samples) == 2
-    if all(_is_normal(sample, normality_alpha) for sample in samples):
-        equal_var = bool(stats.levene(*samples, center="mean").pvalue >= levene_alpha)
+    if test == "rank":
         if two_groups:
-            name = "Student t-test" if equal_var else "Welch t-test"
-            return True, name, stats.ttest_ind(*samples, equal_var=equal_var).pvalue
-        if equal_var:
-            return True, "one-way ANOVA", stats.f_oneway(*samples).pvalue
-        return True, "Welch ANOVA", _welch_anova_pvalue(samples)
+            return False, "Mann-Whitney U", stats.mannwhitneyu(*samples, alternative="two-sided").pvalue
+        return False, "Kruskal-Wallis", stats.kruskal(*samples).pvalue
+    equal_var = test == "student"
     if two_groups:
-        return False, "Mann-Whitney U", stats.mannwhitneyu(*samples, alternative="two-sided").pvalue
-    return False, "Kruskal-Wallis", stats.kruskal(*samples).pvalue
+        name = "Student t-test" if equal_var else "Welch t-test"
+        return True, name, stats.ttest_ind(*samples, equal_var=equal_var).pvalue
+    if equal_var:
+        return True, "one-way ANOVA", stats.f_oneway(*samples).pvalue
+    return True, "Welch ANOVA", _welch_anova_pvalue(samples)
 
 
 def _compare_categorical(counts: np.ndarray, n_resamples: int, rng: np.random.Generator):
@@ -227,6 +239,20 @@ def _categorical_rows(values: pd.Series, groups: np.ndarray, levels, n_resamples
     ]
 
 
+@validate_params(
+    {
+        "df": [pd.DataFrame],
+        "group": [Hashable],
+        "continuous": ["array-like", None],
+        "categorical": ["array-like", None],
+        "normality_alpha": ALPHA,
+        "levene_alpha": ALPHA,
+        "decimals": [Interval(Integral, 0, None, closed="left"), Mapping],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "random_state": RANDOM_STATE,
+    },
+    prefer_skip_nested_validation=True,
+)
 def baseline_table(
     df: pd.DataFrame,
     group,
@@ -244,15 +270,17 @@ def baseline_table(
     Every variable is summarised in each group and overall, and the groups are
     compared by a test chosen from the data by fixed rules:
 
-    **Continuous variables.** Normal when every group has at least 3 values
-    that are not all equal and the Shapiro-Wilk test does not reject normality
-    (:math:`p \ge` ``normality_alpha``).
+    **Continuous variables.** The test follows :func:`choose_group_test`, the
+    rule :class:`radfuse.select.UnivariateFilter` uses too. Normal when every
+    group has at least 3 values that are not all equal and the Shapiro-Wilk
+    test does not reject normality (:math:`p \ge` ``normality_alpha``).
 
     * normal in all groups: shown as mean ± SD (:math:`\bar x \pm s`, with
       :math:`s^2 = \sum (x - \bar x)^2 / (n - 1)`); compared by Student's
-      t-test, or Welch's t-test when Levene's test (mean-centred) rejects
-      equal variances (:math:`p <` ``levene_alpha``). With more than two
-      groups: one-way ANOVA, or Welch's ANOVA under the same rule.
+      t-test, or Welch's t-test when Levene's test (median-centred,
+      Brown-Forsythe) rejects equal variances (:math:`p <` ``levene_alpha``).
+      With more than two groups: one-way ANOVA, or Welch's ANOVA under the
+      same rule.
     * otherwise: shown as median [Q1, Q3] (linear interpolation between order
       statistics, as numpy and R's default type 7); compared by the
       Mann-Whitney U test (scipy's default: exact for small samples without
@@ -335,6 +363,9 @@ def baseline_table(
     normality. Biometrika, 52(3-4), 591-611.
     Levene, H. (1960). Robust tests for equality of variances. In
     Contributions to Probability and Statistics (pp. 278-292). Stanford.
+    Brown, M. B., & Forsythe, A. B. (1974). Robust tests for the equality of
+    variances. Journal of the American Statistical Association, 69(346),
+    364-367.
     Welch, B. L. (1947). The generalization of "Student's" problem when
     several different population variances are involved. Biometrika, 34, 28-35.
     Welch, B. L. (1951). On the comparison of several mean values: an
@@ -351,7 +382,7 @@ def baseline_table(
     Examples
     --------
     >>> import pandas as pd
-    >>> from radfuse.stats.baseline import baseline_table
+    >>> from radfuse.stats import baseline_table
     >>> df = pd.DataFrame({
     ...     "outcome": ["good"] * 6 + ["poor"] * 6,
     ...     "age": [41.0, 45, 50, 38, 52, 47, 60, 58, 66, 55, 71, 62],
@@ -363,17 +394,8 @@ def baseline_table(
     >>> table.loc[("sex", "F"), ["good", "poor", "test"]].tolist()
     ['4 (66.7%)', '1 (16.7%)', 'Fisher exact']
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"baseline_table: df must be a pandas DataFrame; got {type(df).__name__}.")
     if group not in df.columns:
         raise ValueError(f"baseline_table: group column {group!r} not found in df.")
-    for name, alpha in (("normality_alpha", normality_alpha), ("levene_alpha", levene_alpha)):
-        if not 0 < alpha < 1:
-            raise ValueError(f"baseline_table: {name} must lie in (0, 1); got {alpha!r}.")
-    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-        raise ValueError(
-            f"baseline_table: n_resamples must be a positive integer; got {n_resamples!r}."
-        )
     levels = _group_levels(df[group])
     continuous, categorical = _resolve_variables(df, group, continuous, categorical)
     groups = df[group].to_numpy()

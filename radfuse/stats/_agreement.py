@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._validation import check_same_cases, preview
+from ._params import ALPHA
 from ._result import StatResult
 
 ICC_TYPES = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
@@ -47,6 +50,10 @@ def _mean_squares(ratings: np.ndarray):
     return msb, msj, mse, msw
 
 
+@validate_params(
+    {"ratings": [np.ndarray], "icc_type": [StrOptions(set(ICC_TYPES))]},
+    prefer_skip_nested_validation=True,
+)
 def icc_per_feature(ratings: np.ndarray, icc_type: str = "ICC3") -> np.ndarray:
     """One ICC form for every feature at once.
 
@@ -60,8 +67,6 @@ def icc_per_feature(ratings: np.ndarray, icc_type: str = "ICC3") -> np.ndarray:
     ndarray of shape (n_features,). A feature with no variance at all has an
     undefined ICC and gets NaN.
     """
-    if icc_type not in ICC_TYPES:
-        raise ValueError(f"icc_type must be one of {ICC_TYPES}; got {icc_type!r}.")
     ratings = np.asarray(ratings, dtype=np.float64)
     n, k = ratings.shape[:2]
     msb, msj, mse, msw = _mean_squares(ratings)
@@ -108,6 +113,16 @@ def _ratings_matrix(ratings, targets, raters, values) -> np.ndarray:
     return matrix
 
 
+@validate_params(
+    {
+        "ratings": ["array-like"],
+        "targets": [Hashable, None],
+        "raters": [Hashable, None],
+        "values": [Hashable, None],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
 def icc(ratings, targets=None, raters=None, values=None, *, alpha: float = 0.05) -> pd.DataFrame:
     r"""Intraclass correlation coefficients, all six Shrout & Fleiss forms.
 
@@ -236,16 +251,21 @@ class KappaResult(StatResult):
 
     Attributes
     ----------
-    kappa : float
-        Chance-corrected agreement (weighted when ``weights`` is set).
-    se : float
-        Asymptotic standard error (the ASE of SAS and statsmodels), used for ``ci``.
-    ci : tuple of float
+    estimate : float
+        Kappa, the chance-corrected agreement (weighted when ``weights`` is set).
+    ci_lower, ci_upper : float
         ``kappa -/+ z_{1-alpha/2} * se``; not clipped to [-1, 1].
     statistic : float
         ``kappa / se_null``, standard normal under H0: kappa = 0.
     pvalue : float
         Two-sided p-value of that test.
+    alpha : float
+    method : str
+        ``"cohen kappa"``, or ``"cohen kappa (linear weights)"`` /
+        ``"cohen kappa (quadratic weights)"``.
+    se : float
+        Asymptotic standard error (the ASE of SAS and statsmodels), used for
+        the interval.
     se_null : float
         Standard error of kappa under H0: kappa = 0.
     n : int
@@ -255,11 +275,7 @@ class KappaResult(StatResult):
         Contingency table of counts, rater ``a`` in rows, rater ``b`` in columns.
     """
 
-    kappa: float
     se: float
-    ci: tuple[float, float]
-    statistic: float
-    pvalue: float
     se_null: float
     n: int
     weights: str | None
@@ -318,6 +334,16 @@ def _agreement_weights(n_categories: int, weights: str | None) -> np.ndarray:
     return (distance == 0).astype(np.float64)
 
 
+@validate_params(
+    {
+        "a": ["array-like"],
+        "b": ["array-like"],
+        "weights": [StrOptions({w for w in KAPPA_WEIGHTS if w}), None],
+        "alpha": ALPHA,
+        "categories": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> KappaResult:
     r"""Cohen's kappa for two raters, unweighted or weighted, with SE, CI and test.
 
@@ -400,20 +426,16 @@ def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> 
 
     Examples
     --------
-    >>> from radfuse.stats.agreement import cohen_kappa
+    >>> from radfuse.stats import cohen_kappa
     >>> reader_1 = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
     >>> reader_2 = [1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     >>> result = cohen_kappa(reader_1, reader_2)
-    >>> round(result.kappa, 4), round(result.se, 4)
+    >>> round(result.estimate, 4), round(result.se, 4)
     (0.4842, 0.138)
-    >>> round(cohen_kappa(reader_1, reader_2, weights="linear").kappa, 4)
+    >>> round(cohen_kappa(reader_1, reader_2, weights="linear").estimate, 4)
     0.4701
     """
     check_same_cases("cohen_kappa", a=a, b=b)
-    if weights not in KAPPA_WEIGHTS:
-        raise ValueError(f"cohen_kappa: weights must be one of {KAPPA_WEIGHTS}; got {weights!r}.")
-    if not 0 < alpha < 1:
-        raise ValueError(f"cohen_kappa: alpha must lie in (0, 1); got {alpha!r}.")
     a, b = _rater_labels(a, "a"), _rater_labels(b, "b")
     if a.size != b.size:
         raise ValueError(
@@ -457,11 +479,14 @@ def cohen_kappa(a, b, weights=None, *, alpha: float = 0.05, categories=None) -> 
         counts, index=pd.Index(categories, name="a"), columns=pd.Index(categories, name="b")
     )
     return KappaResult(
-        kappa=float(kappa),
-        se=se,
-        ci=(float(kappa - half_width), float(kappa + half_width)),
+        estimate=float(kappa),
+        ci_lower=float(kappa - half_width),
+        ci_upper=float(kappa + half_width),
         statistic=statistic,
         pvalue=pvalue,
+        alpha=alpha,
+        method="cohen kappa" if weights is None else f"cohen kappa ({weights} weights)",
+        se=se,
         se_null=se_null,
         n=int(n),
         weights=weights,

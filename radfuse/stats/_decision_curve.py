@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Mapping
+from numbers import Real
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import validate_params
 
-from radfuse._validation import (
+from .._validation import (
     check_binary_target,
     check_probabilities,
     check_same_cases,
     check_scores,
 )
-from radfuse.stats._result import StatResult
+from ._params import FINITE, POS_LABEL
+from ._result import StatResult
 
 REFERENCE_STRATEGIES = ("all", "none")
 
@@ -45,7 +48,16 @@ def _positives_at(sorted_prob: np.ndarray, thresholds: np.ndarray) -> np.ndarray
     return sorted_prob.size - np.searchsorted(sorted_prob, cut, side="left")
 
 
-def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "probs": [Mapping],
+        "thresholds": ["array-like", Real, None],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
+def decision_curve(y_true, probs: Mapping, thresholds=None, *, pos_label=None) -> pd.DataFrame:
     r"""Decision curve analysis: net benefit of each model across risk thresholds.
 
     A patient is treated (e.g. biopsied) when the predicted risk is at or
@@ -64,12 +76,15 @@ def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        Binary outcome; the larger label is the event.
+        Binary outcome; the larger label is the event unless ``pos_label``
+        says otherwise.
     probs : mapping of str to array-like of shape (n_samples,)
         Predicted risks in [0, 1] per model name. The names ``"all"`` and
         ``"none"`` are reserved for the reference strategies.
     thresholds : array-like of float, optional
         Threshold probabilities in [0, 1); default 0, 0.01, ..., 0.99.
+    pos_label : label, optional
+        The event; required when ``y_true`` holds strings.
 
     Returns
     -------
@@ -91,21 +106,20 @@ def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from radfuse.stats.decision_curve import decision_curve
+    >>> from radfuse.stats import decision_curve
     >>> curve = decision_curve([1, 0, 1, 0], {"model": [0.9, 0.6, 0.4, 0.1]},
     ...                        thresholds=[0.25])
     >>> curve.set_index("model")["net_benefit"].round(4).to_dict()
     {'model': 0.4167, 'all': 0.3333, 'none': 0.0}
     """
-    if isinstance(probs, Mapping):
-        named = {f"probs[{key!r}]": values for key, values in probs.items()}
-        check_same_cases("decision_curve", y_true=y_true, **named)
+    named = {f"probs[{key!r}]": values for key, values in probs.items()}
+    check_same_cases("decision_curve", y_true=y_true, **named)
     step = "decision_curve"
-    y01, _ = check_binary_target(y_true, step=step, name="y_true")
-    if not isinstance(probs, Mapping) or not probs:
-        raise TypeError(
-            "decision_curve: probs must be a non-empty dict mapping model names to "
-            f"predicted risks; got {type(probs).__name__}."
+    y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
+    if not probs:
+        raise ValueError(
+            "decision_curve: probs is empty; give a dict mapping model names to "
+            "predicted risks."
         )
     reserved = [name for name in probs if name in REFERENCE_STRATEGIES]
     if reserved:
@@ -151,7 +165,10 @@ def decision_curve(y_true, probs: Mapping, thresholds=None) -> pd.DataFrame:
 class BiopsyImpact(StatResult):
     """Counts and rates of the biopsy-recommendation table.
 
-    Returned by :func:`biopsy_impact`, whose example shows its use.
+    Returned by :func:`biopsy_impact`, whose example shows its use. Counts
+    without inference: the core fields ``estimate``, ``ci_lower``,
+    ``ci_upper``, ``statistic`` and ``pvalue`` are NaN, ``alpha`` None and
+    ``method`` ``"biopsy impact"``.
     """
 
     threshold: float
@@ -179,6 +196,15 @@ def _rate(count: int, total: int, what: str) -> float:
     return count / total
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "threshold": FINITE,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def biopsy_impact(y_true, y_score, threshold: float, *, pos_label=None) -> BiopsyImpact:
     """Recommended biopsies, unnecessary biopsies and missed malignancies.
 
@@ -225,7 +251,7 @@ def biopsy_impact(y_true, y_score, threshold: float, *, pos_label=None) -> Biops
 
     Examples
     --------
-    >>> from radfuse.stats.decision_curve import biopsy_impact
+    >>> from radfuse.stats import biopsy_impact
     >>> impact = biopsy_impact(["malignant", "benign", "benign", "malignant"],
     ...                        [0.9, 0.7, 0.2, 0.3], threshold=0.5, pos_label="malignant")
     >>> impact.recommended_biopsies, impact.unnecessary_biopsies, impact.missed_malignancies
@@ -237,8 +263,6 @@ def biopsy_impact(y_true, y_score, threshold: float, *, pos_label=None) -> Biops
     step = "biopsy_impact"
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     y_score = check_scores(y_score, step=step, name="y_score", n_samples=y01.size)
-    if not np.isfinite(threshold):
-        raise ValueError(f"biopsy_impact: threshold must be a finite number; got {threshold!r}.")
     malignant = y01.astype(bool)
     biopsied = y_score >= threshold
     n_malignant = int(malignant.sum())
@@ -247,6 +271,7 @@ def biopsy_impact(y_true, y_score, threshold: float, *, pos_label=None) -> Biops
     unnecessary = int((biopsied & ~malignant).sum())
     missed = int((~biopsied & malignant).sum())
     return BiopsyImpact(
+        method="biopsy impact",
         threshold=float(threshold),
         n_cases=int(y01.size),
         n_malignant=n_malignant,

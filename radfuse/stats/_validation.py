@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy import special
 from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
-from .._validation import check_binary_target, preview
+from .._validation import check_binary_target, check_same_cases, preview
 from ._ml_logistic import NotConvergedError, SeparationError, deviance, fit_logistic, null_deviance
+from ._params import POS_LABEL, RANDOM_STATE
 from ._result import StatResult
 
 __all__ = ["ValidationResult", "bootstrap_validate"]
@@ -30,7 +32,13 @@ _EMAX_GRID = np.arange(2001) * 0.0005
 class ValidationResult(StatResult):
     """``table``: rows ``Dxy, C, R2, Intercept, Slope, Emax, D, U, Q, B, g, gp``;
     columns ``apparent, training, test, optimism, corrected, n``.
-    ``n_failed``: resamples left out because the model's MLE did not exist."""
+    ``n_failed``: resamples left out because the model's MLE did not exist.
+
+    One row per index, so the indexes stay in ``table``; ``to_frame()`` is
+    the one-row summary. Of the core fields only ``method``
+    (``"bootstrap optimism correction"``) applies: ``estimate``, the
+    interval, ``statistic`` and ``pvalue`` are NaN, ``alpha`` None.
+    """
 
     table: pd.DataFrame
     n_resamples: int
@@ -106,7 +114,8 @@ def _validation_measures(apparent_lp, y01):
     return _fitted_indexes, _test_indexes
 
 
-def _linear_predictor(model, X, step: str) -> np.ndarray:
+def _linear_predictor(model, X, step: str, pos_label) -> np.ndarray:
+    """Log-odds of ``pos_label`` from the fitted model's ``decision_function``."""
     if not hasattr(model, "decision_function"):
         last = model.steps[-1] if hasattr(model, "steps") else None
         where = (
@@ -126,19 +135,22 @@ def _linear_predictor(model, X, step: str) -> np.ndarray:
             f"{step}: decision_function returned shape {lp.shape}; a binary classifier's "
             "linear predictor is one value per case."
         )
-    return lp
+    # decision_function gives the log-odds of classes_[1].
+    return lp if model.classes_[1] == pos_label else -lp
 
 
 def _take(X, rows):
     return X.iloc[rows] if isinstance(X, (pd.DataFrame, pd.Series)) else X[rows]
 
 
-def _refit_and_score(estimator, X, y, y01, rows, measure_training, measure_test, step):
+def _refit_and_score(
+    estimator, X, y, y01, pos_label, rows, measure_training, measure_test, step
+):
     try:
         model = clone(estimator).fit(_take(X, rows), _take(y, rows))
     except SeparationError:
         return None
-    lp = _linear_predictor(model, X, step)
+    lp = _linear_predictor(model, X, step, pos_label)
     return measure_training(lp[rows], y01[rows]), measure_test(lp, y01)
 
 
@@ -164,7 +176,9 @@ def _check_resamples(resamples, n: int, step: str) -> list[np.ndarray]:
     return checked
 
 
-def _bootstrap(estimator, X, y, resamples, n_boot, random_state, n_jobs, measures, step=_STEP):
+def _bootstrap(
+    estimator, X, y, resamples, n_boot, random_state, n_jobs, measures, pos_label, step=_STEP
+):
     """Harrell's bootstrap (``rms::predab.resample``): the apparent measure of the
     estimator fitted to all cases, and the per-resample training and test
     measures averaged over the resamples where each is defined.
@@ -175,24 +189,23 @@ def _bootstrap(estimator, X, y, resamples, n_boot, random_state, n_jobs, measure
     per-measure counts, the number of resamples and how many were left out
     because their MLE does not exist.
     """
-    y01, _ = check_binary_target(np.asarray(y), step=step)
+    check_same_cases(step, X=X, y=y)
+    y01, pos_label = check_binary_target(np.asarray(y), step=step, pos_label=pos_label)
     y01 = y01.astype(np.float64)
     n = y01.size
     if len(X) != n:
         raise ValueError(f"{step}: X has {len(X)} rows but y has {n}; they must be the same cases.")
     if resamples is None:
-        if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-            raise ValueError(f"{step}: n_boot must be a positive integer; got {n_boot!r}.")
         rng = np.random.default_rng(random_state)
         resamples = [rng.integers(0, n, n) for _ in range(n_boot)]
     resamples = _check_resamples(resamples, n, step)
 
-    apparent_lp = _linear_predictor(clone(estimator).fit(X, y), X, step)
+    apparent_lp = _linear_predictor(clone(estimator).fit(X, y), X, step, pos_label)
     measure_training, measure_test = measures(apparent_lp, y01)
     apparent = measure_training(apparent_lp, y01)
     outcomes = Parallel(n_jobs=n_jobs)(
         delayed(_refit_and_score)(
-            estimator, X, y, y01, rows, measure_training, measure_test, step
+            estimator, X, y, y01, pos_label, rows, measure_training, measure_test, step
         )
         for rows in resamples
     )
@@ -227,8 +240,22 @@ def _emax(intercept: float, slope: float) -> float:
         return float(np.nanmax(np.abs(_EMAX_GRID - calibrated)))
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "resamples": ["array-like", None],
+        "n_boot": [Interval(Integral, 1, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "n_jobs": [Integral, None],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def bootstrap_validate(
-    estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None
+    estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None, *,
+    pos_label=None,
 ) -> ValidationResult:
     r"""Optimism-corrected bootstrap validation of a classifier or a whole pipeline,
     as ``rms::validate.lrm`` (Harrell's "enhanced bootstrap").
@@ -274,10 +301,12 @@ def bootstrap_validate(
     ----------
     estimator : scikit-learn classifier or pipeline
         Unfitted; it is cloned for every fit. Needs ``decision_function``
-        giving the log-odds of the larger class.
+        giving the log-odds of ``classes_[1]`` (negated when ``pos_label`` is
+        ``classes_[0]``).
     X : array-like or DataFrame of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
-        Binary outcome, the larger label is the event.
+        Binary outcome; the larger label is the event unless ``pos_label``
+        says otherwise.
     resamples : sequence of integer arrays, optional
         0-based row positions of each bootstrap resample (R's indices minus
         one). When given, ``n_boot`` and ``random_state`` are ignored and the
@@ -290,6 +319,8 @@ def bootstrap_validate(
     n_jobs : int or None
         Resamples fitted in parallel through joblib; the result is the same
         for every ``n_jobs``.
+    pos_label : label, optional
+        The event; required when ``y`` holds strings.
 
     Returns
     -------
@@ -319,7 +350,7 @@ def bootstrap_validate(
     True
     """
     _, apparent, training, test, counts, n_resamples, n_failed = _bootstrap(
-        estimator, X, y, resamples, n_boot, random_state, n_jobs, _validation_measures
+        estimator, X, y, resamples, n_boot, random_state, n_jobs, _validation_measures, pos_label
     )
     measured = pd.DataFrame(
         {"apparent": apparent, "training": training, "test": test},
@@ -338,4 +369,7 @@ def bootstrap_validate(
     table.loc["Emax"] = [0.0, 0.0, emax, emax, emax, counts[0]]
     table["n"] = table["n"].astype(np.int64)
     table.index.name = "index"
-    return ValidationResult(table=table, n_resamples=n_resamples, n_failed=n_failed)
+    return ValidationResult(
+        method="bootstrap optimism correction", table=table, n_resamples=n_resamples,
+        n_failed=n_failed,
+    )

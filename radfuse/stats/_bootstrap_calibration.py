@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import special
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._lowess import lowess
+from ._params import POS_LABEL, RANDOM_STATE
 from ._result import StatResult
-from .validation import _bootstrap
+from ._validation import _bootstrap
 
 __all__ = ["BootstrapCalibrationResult", "bootstrap_calibration"]
 
@@ -25,7 +28,13 @@ class BootstrapCalibrationResult(StatResult):
     ``apparent`` and bias-``corrected`` calibrated probabilities, the
     calibration errors (calibrated - predicted) ``apparent_error``,
     ``training``, ``test``, their ``optimism`` and ``n``; ``predicted`` is
-    also the ideal line. ``predictions``: the apparent predictions of the cases."""
+    also the ideal line. ``predictions``: the apparent predictions of the cases.
+
+    One row per grid probability, so the curve stays in ``table``;
+    ``to_frame()`` is the one-row summary of the errors. Of the core fields
+    only ``method`` (``"bootstrap calibration"``) applies: ``estimate``, the
+    interval, ``statistic`` and ``pvalue`` are NaN, ``alpha`` None.
+    """
 
     table: pd.DataFrame
     predictions: np.ndarray = dataclasses.field(repr=False)
@@ -68,8 +77,22 @@ def _calibration_measures(apparent_lp, y01):
     return measure, measure
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "resamples": ["array-like", None],
+        "n_boot": [Interval(Integral, 1, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "n_jobs": [Integral, None],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def bootstrap_calibration(
-    estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None
+    estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None, *,
+    pos_label=None,
 ) -> BootstrapCalibrationResult:
     r"""Bias-corrected calibration curve of a classifier or whole pipeline, as ``rms::calibrate``.
 
@@ -93,7 +116,7 @@ def bootstrap_calibration(
 
     Parameters
     ----------
-    estimator, X, y, resamples, n_boot, random_state, n_jobs
+    estimator, X, y, resamples, n_boot, random_state, n_jobs, pos_label
         As :func:`bootstrap_validate`; the same resamples give the same
         bootstrap draws as ``rms::validate`` / ``rms::calibrate``.
 
@@ -129,7 +152,7 @@ def bootstrap_calibration(
     """
     predictions_lp, apparent, training, test, counts, n_resamples, n_failed = _bootstrap(
         estimator, X, y, resamples, n_boot, random_state, n_jobs, _calibration_measures,
-        step="bootstrap_calibration",
+        pos_label, step="bootstrap_calibration",
     )
     predictions = special.expit(predictions_lp)
     grid = np.linspace(*np.sort(predictions)[[4, -5]], N_GRID)
@@ -152,6 +175,7 @@ def bootstrap_calibration(
     )
     error = error[~np.isnan(error)]
     return BootstrapCalibrationResult(
+        method="bootstrap calibration",
         table=table,
         predictions=predictions,
         mean_absolute_error=float(np.mean(np.abs(error))),

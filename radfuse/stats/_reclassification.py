@@ -4,38 +4,34 @@ discrimination improvement (Pencina et al. 2008, 2011)."""
 from __future__ import annotations
 
 import dataclasses
+from numbers import Real
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions, validate_params
 
-from radfuse._validation import (
-    check_alpha,
-    check_binary_target,
-    check_probabilities,
-    check_same_cases,
-)
-from radfuse.stats._inference import wald_test
-from radfuse.stats._result import StatResult
+from .._validation import check_binary_target, check_probabilities, check_same_cases
+from ._inference import wald_test
+from ._params import ALPHA, POS_LABEL
+from ._result import StatResult
 
 NRI_VARIANCES = ("hmisc", "pencina")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class NRIResult(StatResult):
-    """Net reclassification improvement of ``p_new`` over ``p_old``.
+    """Net reclassification improvement of ``prob_a`` over ``prob_b`` (see :func:`nri`).
 
-    ``up_events`` etc. are proportions of the events (or non-events) whose
-    risk, or risk category, went up (or down) under the new model.
+    ``estimate`` is the NRI, with its normal-theory interval and z test;
+    ``method`` names its ``kind`` and ``variance``. ``up_events`` etc. are
+    proportions of the events (or non-events) whose risk, or risk category,
+    went up (or down) under model a.
     """
 
-    nri: float
     nri_events: float
     nri_nonevents: float
     se: float
     se_events: float
     se_nonevents: float
-    statistic: float
-    pvalue: float
-    ci: tuple[float, float]
     up_events: float
     down_events: float
     up_nonevents: float
@@ -48,26 +44,26 @@ class NRIResult(StatResult):
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class IDIResult(StatResult):
-    """Integrated discrimination improvement of ``p_new`` over ``p_old``."""
+    """Integrated discrimination improvement of ``prob_a`` over ``prob_b`` (see :func:`idi`).
 
-    idi: float
+    ``estimate`` is the IDI, with its normal-theory interval and z test;
+    ``method`` is ``"idi"``.
+    """
+
     se: float
-    statistic: float
-    pvalue: float
-    ci: tuple[float, float]
-    discrimination_slope_new: float
-    discrimination_slope_old: float
+    discrimination_slope_a: float
+    discrimination_slope_b: float
     mean_change_events: float
     mean_change_nonevents: float
     n_events: int
     n_nonevents: int
 
 
-def _check_inputs(y_true, p_new, p_old, step: str):
-    y01, _ = check_binary_target(y_true, step=step, name="y_true")
-    p_new = check_probabilities(p_new, step=step, name="p_new", n_samples=y01.size)
-    p_old = check_probabilities(p_old, step=step, name="p_old", n_samples=y01.size)
-    return y01.astype(bool), p_new, p_old
+def _check_inputs(y_true, prob_a, prob_b, step: str, pos_label):
+    y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
+    prob_a = check_probabilities(prob_a, step=step, name="prob_a", n_samples=y01.size)
+    prob_b = check_probabilities(prob_b, step=step, name="prob_b", n_samples=y01.size)
+    return y01.astype(bool), prob_a, prob_b
 
 
 
@@ -105,12 +101,28 @@ def _component(moves: np.ndarray, variance: str):
     return up / n, down / n, max(var, 0.0)
 
 
-def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: str = "hmisc"):
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "prob_a": ["array-like"],
+        "prob_b": ["array-like"],
+        "cutoffs": ["array-like", Real, None],
+        "alpha": ALPHA,
+        "variance": [StrOptions(set(NRI_VARIANCES))],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
+def nri(
+    y_true, prob_a, prob_b, cutoffs=None, *, alpha: float = 0.05, variance: str = "hmisc",
+    pos_label=None,
+) -> NRIResult:
     r"""Net reclassification improvement (NRI), category-free or categorical.
 
-    Each case moves up, down or not at all from the old to the new model.
+    Each case moves up, down or not at all from model b (the reference) to
+    model a (the new model).
     Without ``cutoffs`` (category-free or continuous NRI, Pencina et al.
-    2011) a move is the sign of :math:`p_{new} - p_{old}`, so ties move
+    2011) a move is the sign of :math:`p_a - p_b`, so ties move
     neither way, exactly as in ``Hmisc::improveProb``. With ``cutoffs`` a
     move is a change of risk category; categories are
     :math:`[0, c_1), [c_1, c_2), \dots, [c_k, 1]`, so a risk equal to a
@@ -138,27 +150,32 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        Binary outcome; the larger label is the event.
-    p_new, p_old : array-like of shape (n_samples,)
-        Predicted risks in [0, 1] of the new and the old model.
+        Binary outcome; the larger label is the event unless ``pos_label``
+        says otherwise.
+    prob_a, prob_b : array-like of shape (n_samples,)
+        Predicted risks in [0, 1] of model a (the new model) and model b
+        (the reference).
     cutoffs : sequence of float, optional
         Strictly increasing risk thresholds in (0, 1) for the categorical NRI.
     alpha : float
-        1 - confidence level of ``ci``.
+        1 - confidence level of the interval.
     variance : {"hmisc", "pencina"}
         Variance estimator, see above.
+    pos_label : label, optional
+        The event; required when ``y_true`` holds strings.
 
     Returns
     -------
     NRIResult
-        ``nri``, ``nri_events``, ``nri_nonevents``, their standard errors,
-        ``statistic`` (z), ``pvalue``, ``ci`` and the proportions
+        ``estimate`` (the NRI), ``nri_events``, ``nri_nonevents``, their
+        standard errors, ``statistic`` (z), ``pvalue``, ``ci_lower``,
+        ``ci_upper`` and the proportions
         ``up_events``, ``down_events``, ``up_nonevents``, ``down_nonevents``.
         When the standard error is zero (no case reclassified, e.g. a model
         compared with itself, or every case moved in the same direction
         within its class) ``statistic`` is 0 with ``pvalue`` 1 for a zero
-        NRI, and +/-inf with ``pvalue`` 0 otherwise; ``ci`` collapses onto
-        the estimate.
+        NRI, and +/-inf with ``pvalue`` 0 otherwise; the interval collapses
+        onto the estimate.
 
     References
     ----------
@@ -173,27 +190,24 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
 
     Examples
     --------
-    >>> from radfuse.stats.reclassification import nri
+    >>> from radfuse.stats import nri
     >>> y = [1, 1, 0, 0]
-    >>> result = nri(y, p_new=[0.8, 0.6, 0.3, 0.4], p_old=[0.7, 0.7, 0.4, 0.4])
-    >>> result.nri_events, result.nri_nonevents, result.nri
+    >>> result = nri(y, prob_a=[0.8, 0.6, 0.3, 0.4], prob_b=[0.7, 0.7, 0.4, 0.4])
+    >>> result.nri_events, result.nri_nonevents, result.estimate
     (0.0, 0.5, 0.5)
     >>> result = nri(y, [0.8, 0.6, 0.3, 0.4], [0.7, 0.7, 0.4, 0.4], cutoffs=[0.5])
-    >>> result.nri
+    >>> result.estimate
     0.0
     """
-    check_same_cases("nri", y_true=y_true, p_new=p_new, p_old=p_old)
+    check_same_cases("nri", y_true=y_true, prob_a=prob_a, prob_b=prob_b)
     step = "nri"
-    check_alpha(alpha, step=step)
-    if variance not in NRI_VARIANCES:
-        raise ValueError(f"nri: variance must be one of {NRI_VARIANCES}; got {variance!r}.")
-    events, p_new, p_old = _check_inputs(y_true, p_new, p_old, step)
+    events, prob_a, prob_b = _check_inputs(y_true, prob_a, prob_b, step, pos_label)
     if cutoffs is None:
-        moves = p_new - p_old
+        moves = prob_a - prob_b
         kind = "category-free"
     else:
         cutoff_values = _check_cutoffs(cutoffs)
-        moves = _risk_categories(p_new, cutoff_values) - _risk_categories(p_old, cutoff_values)
+        moves = _risk_categories(prob_a, cutoff_values) - _risk_categories(prob_b, cutoff_values)
         kind = "categorical (cut-offs " + ", ".join(f"{c:g}" for c in cutoff_values) + ")"
 
     up_ev, down_ev, var_ev = _component(moves[events], variance)
@@ -202,17 +216,20 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
     nri_nonevents = down_ne - up_ne
     estimate = nri_events + nri_nonevents
     se = float(np.sqrt(var_ev + var_ne))
-    statistic, pvalue, ci = wald_test(estimate, se, alpha)
+    statistic, pvalue, (lower, upper) = wald_test(estimate, se, alpha)
     return NRIResult(
-        nri=estimate,
+        estimate=estimate,
+        ci_lower=lower,
+        ci_upper=upper,
+        statistic=statistic,
+        pvalue=pvalue,
+        alpha=alpha,
+        method=f"{kind} NRI, {variance} variance",
         nri_events=nri_events,
         nri_nonevents=nri_nonevents,
         se=se,
         se_events=float(np.sqrt(var_ev)),
         se_nonevents=float(np.sqrt(var_ne)),
-        statistic=statistic,
-        pvalue=pvalue,
-        ci=ci,
         up_events=up_ev,
         down_events=down_ev,
         up_nonevents=up_ne,
@@ -224,17 +241,27 @@ def nri(y_true, p_new, p_old, cutoffs=None, *, alpha: float = 0.05, variance: st
     )
 
 
-def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "prob_a": ["array-like"],
+        "prob_b": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
+def idi(y_true, prob_a, prob_b, *, alpha: float = 0.05, pos_label=None) -> IDIResult:
     r"""Integrated discrimination improvement (IDI).
 
     The IDI is the gain in discrimination slope (Yates slope: mean risk in
-    events minus mean risk in non-events) of the new over the old model.
-    With :math:`d_i = p_{new,i} - p_{old,i}`:
+    events minus mean risk in non-events) of model a over model b.
+    With :math:`d_i = p_{a,i} - p_{b,i}`:
 
     .. math::
 
         IDI = \bar d_{events} - \bar d_{nonevents}
-            = DS_{new} - DS_{old}, \qquad
+            = DS_a - DS_b, \qquad
         SE(IDI) = \sqrt{\frac{s^2_{d, events}}{n_{events}}
                         + \frac{s^2_{d, nonevents}}{n_{nonevents}}}
 
@@ -245,17 +272,22 @@ def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        Binary outcome; the larger label is the event. At least two events
-        and two non-events are needed for the variances.
-    p_new, p_old : array-like of shape (n_samples,)
-        Predicted risks in [0, 1] of the new and the old model.
+        Binary outcome; the larger label is the event unless ``pos_label``
+        says otherwise. At least two events and two non-events are needed for
+        the variances.
+    prob_a, prob_b : array-like of shape (n_samples,)
+        Predicted risks in [0, 1] of model a (the new model) and model b
+        (the reference).
     alpha : float
-        1 - confidence level of ``ci``.
+        1 - confidence level of the interval.
+    pos_label : label, optional
+        The event; required when ``y_true`` holds strings.
 
     Returns
     -------
     IDIResult
-        ``idi``, ``se``, ``statistic`` (z), ``pvalue``, ``ci``, the
+        ``estimate`` (the IDI), ``se``, ``statistic`` (z), ``pvalue``,
+        ``ci_lower``, ``ci_upper``, the
         discrimination slopes of both models and the mean change in risk of
         events (``mean_change_events``, Hmisc's "improveSens") and of
         non-events (``mean_change_nonevents``, a decrease counted positive,
@@ -277,22 +309,21 @@ def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
 
     Examples
     --------
-    >>> from radfuse.stats.reclassification import idi
-    >>> result = idi([1, 1, 0, 0], p_new=[0.9, 0.7, 0.2, 0.3], p_old=[0.6, 0.6, 0.4, 0.4])
-    >>> round(result.idi, 3), round(result.discrimination_slope_new, 3)
+    >>> from radfuse.stats import idi
+    >>> result = idi([1, 1, 0, 0], prob_a=[0.9, 0.7, 0.2, 0.3], prob_b=[0.6, 0.6, 0.4, 0.4])
+    >>> round(result.estimate, 3), round(result.discrimination_slope_a, 3)
     (0.35, 0.55)
     """
-    check_same_cases("idi", y_true=y_true, p_new=p_new, p_old=p_old)
+    check_same_cases("idi", y_true=y_true, prob_a=prob_a, prob_b=prob_b)
     step = "idi"
-    check_alpha(alpha, step=step)
-    events, p_new, p_old = _check_inputs(y_true, p_new, p_old, step)
+    events, prob_a, prob_b = _check_inputs(y_true, prob_a, prob_b, step, pos_label)
     n_events, n_nonevents = int(events.sum()), int((~events).sum())
     if min(n_events, n_nonevents) < 2:
         raise ValueError(
             f"idi: needs at least two events and two non-events to estimate the "
             f"variance; y_true has {n_events} event(s) and {n_nonevents} non-event(s)."
         )
-    change = p_new - p_old
+    change = prob_a - prob_b
     change_events, change_nonevents = change[events], change[~events]
     estimate = float(change_events.mean() - change_nonevents.mean())
     se = float(
@@ -300,15 +331,18 @@ def idi(y_true, p_new, p_old, *, alpha: float = 0.05) -> IDIResult:
             change_events.var(ddof=1) / n_events + change_nonevents.var(ddof=1) / n_nonevents
         )
     )
-    statistic, pvalue, ci = wald_test(estimate, se, alpha)
+    statistic, pvalue, (lower, upper) = wald_test(estimate, se, alpha)
     return IDIResult(
-        idi=estimate,
-        se=se,
+        estimate=estimate,
+        ci_lower=lower,
+        ci_upper=upper,
         statistic=statistic,
         pvalue=pvalue,
-        ci=ci,
-        discrimination_slope_new=float(p_new[events].mean() - p_new[~events].mean()),
-        discrimination_slope_old=float(p_old[events].mean() - p_old[~events].mean()),
+        alpha=alpha,
+        method="idi",
+        se=se,
+        discrimination_slope_a=float(prob_a[events].mean() - prob_a[~events].mean()),
+        discrimination_slope_b=float(prob_b[events].mean() - prob_b[~events].mean()),
         mean_change_events=float(change_events.mean()),
         mean_change_nonevents=float(-change_nonevents.mean()),
         n_events=n_events,

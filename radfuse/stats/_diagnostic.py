@@ -8,17 +8,18 @@ Binary predictions can be passed as scores with ``threshold=1``.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._validation import check_alpha, check_binary_target, check_same_cases, check_scores, preview
+from .._validation import check_binary_target, check_same_cases, check_scores, preview
+from ._params import ALPHA, FINITE, POS_LABEL, RANDOM_STATE
 from ._result import StatResult
-from .roc import _check_n_boot
 
 METRICS = ("accuracy", "sensitivity", "specificity", "ppv", "npv", "f1")
 
@@ -34,9 +35,12 @@ class DiagnosticMetrics(StatResult):
 
     Returned by :func:`diagnostic_metrics`, whose example shows its use.
 
-    ``to_frame()`` returns the tidy table: one row per metric with
-    ``estimate``, ``ci_lower``, ``ci_upper``, ``numerator``, ``denominator``,
-    ``ci_method`` and ``note`` (why a metric is undefined, else empty).
+    Several estimates, so several rows: ``to_frame()`` returns the tidy
+    table, one row per metric with ``estimate``, ``ci_lower``, ``ci_upper``,
+    ``numerator``, ``denominator``, ``ci_method`` and ``note`` (why a metric
+    is undefined, else empty). Of the core fields, ``alpha`` and ``method``
+    (``"wilson"`` or ``"bootstrap"``, of the intervals) apply; ``estimate``,
+    the interval, ``statistic`` and ``pvalue`` are NaN.
     """
 
     threshold: float
@@ -56,8 +60,6 @@ class DiagnosticMetrics(StatResult):
     npv_ci: tuple[float, float]
     f1: float
     f1_ci: tuple[float, float]
-    alpha: float
-    method: str
     n_boot: int
     note: str = ""
 
@@ -95,7 +97,10 @@ class DiagnosticMetrics(StatResult):
 class YoudenThreshold(StatResult):
     """The score cut-off maximising Youden's J (see :func:`youden_threshold`).
 
-    Returned by :func:`youden_threshold`, whose example shows its use.
+    Returned by :func:`youden_threshold`, whose example shows its use. The
+    result is the cut-off ``threshold``, without interval or test: the core
+    fields ``estimate``, ``ci_lower``, ``ci_upper``, ``statistic``,
+    ``pvalue`` are NaN, ``alpha`` None and ``method`` ``"youden"``.
     """
 
     threshold: float
@@ -105,20 +110,20 @@ class YoudenThreshold(StatResult):
 
 
 @dataclass(frozen=True, repr=False)
-class McNemarResult(StatResult):
+class McNemarTestResult(StatResult):
     """McNemar's test of two paired classifiers (see :func:`mcnemar_test`).
 
     Returned by :func:`mcnemar_test`, whose example shows its use.
+    ``estimate`` is the difference ``proportion_a - proportion_b`` of the
+    proportions correct, without interval (``ci_lower``, ``ci_upper`` NaN,
+    ``alpha`` None); ``method`` is ``"exact binomial"`` or ``"chi-square"``.
     """
 
-    statistic: float
-    pvalue: float
     only_a_correct: int
     only_b_correct: int
     n_cases: int
     proportion_a: float
     proportion_b: float
-    difference: float
     subset: str
     exact: bool
     correction: bool
@@ -146,7 +151,15 @@ def _ratio(numerator, denominator):
     )
 
 
-def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
+@validate_params(
+    {
+        "successes": [Interval(Integral, 0, None, closed="left")],
+        "trials": [Interval(Integral, 1, None, closed="left")],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
+def wilson_ci(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
     r"""Wilson score interval of a binomial proportion.
 
     With :math:`\hat p = x/n` and :math:`z = z_{1-\alpha/2}`,
@@ -181,14 +194,13 @@ def wilson_interval(successes: int, trials: int, alpha: float = 0.05) -> tuple[f
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import wilson_interval
-    >>> tuple(round(bound, 4) for bound in wilson_interval(8, 10))
+    >>> from radfuse.stats import wilson_ci
+    >>> tuple(round(bound, 4) for bound in wilson_ci(8, 10))
     (0.4902, 0.9433)
     """
-    alpha = check_alpha(alpha, step="wilson_interval")
-    if trials <= 0 or not 0 <= successes <= trials:
+    if successes > trials:
         raise ValueError(
-            f"wilson_interval: needs 0 <= successes <= trials and trials > 0; got "
+            f"wilson_ci: needs successes <= trials; got "
             f"successes={successes}, trials={trials}."
         )
     z = stats.norm.ppf(1 - alpha / 2)
@@ -227,6 +239,19 @@ def _bootstrap_intervals(tn, fp, fn, tp, alpha, n_boot, rng) -> dict:
     return intervals
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "threshold": FINITE,
+        "alpha": ALPHA,
+        "method": [StrOptions({"wilson", "bootstrap"})],
+        "n_boot": [Interval(Integral, 2, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def diagnostic_metrics(
     y_true,
     y_score,
@@ -253,7 +278,7 @@ def diagnostic_metrics(
     accuracy :math:`= (TP + TN)/N` and :math:`F_1 = 2TP / (2TP + FP + FN)`.
 
     With ``method="wilson"`` the five proportions get Wilson score intervals
-    (see :func:`wilson_interval`) and F1, which is not a proportion, a
+    (see :func:`wilson_ci`) and F1, which is not a proportion, a
     stratified-bootstrap percentile interval. With ``method="bootstrap"``
     every metric gets the stratified-bootstrap percentile interval (positives
     and negatives resampled separately, as pROC's ``ci.coords`` does).
@@ -303,7 +328,7 @@ def diagnostic_metrics(
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import diagnostic_metrics
+    >>> from radfuse.stats import diagnostic_metrics
     >>> result = diagnostic_metrics([0, 0, 0, 1, 1, 1], [0.1, 0.6, 0.2, 0.7, 0.4, 0.9],
     ...                             threshold=0.5, random_state=0)
     >>> result.tp, result.fp, round(result.sensitivity, 4)
@@ -313,12 +338,6 @@ def diagnostic_metrics(
     """
     check_same_cases("diagnostic_metrics", y_true=y_true, y_score=y_score)
     step = "diagnostic_metrics"
-    alpha = check_alpha(alpha, step=step)
-    if method not in ("wilson", "bootstrap"):
-        raise ValueError(f"{step}: method must be 'wilson' or 'bootstrap'; got {method!r}.")
-    n_boot = _check_n_boot(n_boot, step=step)
-    if not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
-        raise ValueError(f"{step}: threshold must be a finite number; got {threshold!r}.")
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     score = check_scores(y_score, step=step, name="y_score", n_samples=y01.size)
 
@@ -341,7 +360,7 @@ def diagnostic_metrics(
             continue
         fields[metric] = numerator / denominator
         if method == "wilson" and metric != "f1":
-            fields[f"{metric}_ci"] = wilson_interval(numerator, denominator, alpha)
+            fields[f"{metric}_ci"] = wilson_ci(numerator, denominator, alpha)
         else:
             fields[f"{metric}_ci"] = intervals[metric]
     note = "; ".join(notes)
@@ -357,6 +376,10 @@ def diagnostic_metrics(
     )
 
 
+@validate_params(
+    {"y_true": ["array-like"], "y_score": ["array-like"], "pos_label": POS_LABEL},
+    prefer_skip_nested_validation=True,
+)
 def youden_threshold(y_true, y_score, *, pos_label=None) -> YoudenThreshold:
     r"""The observed score that maximises Youden's J = sensitivity + specificity - 1.
 
@@ -396,7 +419,7 @@ def youden_threshold(y_true, y_score, *, pos_label=None) -> YoudenThreshold:
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import youden_threshold
+    >>> from radfuse.stats import youden_threshold
     >>> best = youden_threshold([0, 0, 0, 1, 1, 1], [0.1, 0.6, 0.2, 0.7, 0.4, 0.9])
     >>> best.threshold, round(best.youden_j, 4)
     (0.7, 0.6667)
@@ -418,6 +441,7 @@ def youden_threshold(y_true, y_score, *, pos_label=None) -> YoudenThreshold:
         youden_j=float(scaled_j[best] / (m * n) - 1),
         sensitivity=float(tp[best] / m),
         specificity=float(tn[best] / n),
+        method="youden",
     )
 
 
@@ -445,10 +469,22 @@ def _check_predictions(pred, *, step: str, name: str, n_samples: int) -> np.ndar
     return values.astype(bool)
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "pred_a": ["array-like"],
+        "pred_b": ["array-like"],
+        "subset": [StrOptions({"all", "positives", "negatives"})],
+        "exact": ["boolean"],
+        "correction": ["boolean"],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def mcnemar_test(
     y_true, pred_a, pred_b, *, subset: str = "all", exact: bool = True,
     correction: bool = True, pos_label=None,
-) -> McNemarResult:
+) -> McNemarTestResult:
     r"""McNemar's test comparing two classifiers on the same cases.
 
     Each case in ``subset`` is classified correctly or not by A and by B. With
@@ -484,11 +520,11 @@ def mcnemar_test(
 
     Returns
     -------
-    McNemarResult
+    McNemarTestResult
         ``statistic``, ``pvalue``, the discordant counts ``only_a_correct``
         (b) and ``only_b_correct`` (c), ``n_cases`` in the subset, and the
         proportions correct ``proportion_a``, ``proportion_b`` (sensitivities,
-        specificities or accuracies) and their ``difference``.
+        specificities or accuracies) and their difference ``estimate``.
 
     Notes
     -----
@@ -508,7 +544,7 @@ def mcnemar_test(
 
     Examples
     --------
-    >>> from radfuse.stats.diagnostic import mcnemar_test
+    >>> from radfuse.stats import mcnemar_test
     >>> y = [1, 1, 1, 1, 1, 1, 0, 0]
     >>> result = mcnemar_test(y, [1, 1, 1, 1, 1, 0, 0, 1], [1, 0, 0, 0, 1, 0, 0, 0],
     ...                       subset="positives")
@@ -517,11 +553,6 @@ def mcnemar_test(
     """
     check_same_cases("mcnemar_test", y_true=y_true, pred_a=pred_a, pred_b=pred_b)
     step = "mcnemar_test"
-    if subset not in ("all", "positives", "negatives"):
-        raise ValueError(
-            f"{step}: subset must be 'all', 'positives' (sensitivity) or 'negatives' "
-            f"(specificity); got {subset!r}."
-        )
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     first = _check_predictions(pred_a, step=step, name="pred_a", n_samples=y01.size)
     second = _check_predictions(pred_b, step=step, name="pred_b", n_samples=y01.size)
@@ -550,9 +581,10 @@ def mcnemar_test(
         pvalue = float(stats.chi2.sf(statistic, 1))
 
     proportion_a, proportion_b = float(correct_a.mean()), float(correct_b.mean())
-    return McNemarResult(
-        statistic=float(statistic), pvalue=pvalue, only_a_correct=only_a,
+    return McNemarTestResult(
+        estimate=proportion_a - proportion_b, statistic=float(statistic), pvalue=pvalue,
+        method="exact binomial" if exact else "chi-square", only_a_correct=only_a,
         only_b_correct=only_b, n_cases=int(keep.sum()), proportion_a=proportion_a,
-        proportion_b=proportion_b, difference=proportion_a - proportion_b,
-        subset=subset, exact=bool(exact), correction=bool(correction),
+        proportion_b=proportion_b, subset=subset, exact=bool(exact),
+        correction=bool(correction),
     )

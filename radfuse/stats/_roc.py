@@ -14,15 +14,17 @@ cases takes a fraction of a second.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from scipy import stats
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._validation import check_alpha, check_binary_target, check_same_cases, check_scores
+from .._validation import check_binary_target, check_same_cases, check_scores
 from ._inference import wald_test
+from ._params import ALPHA, POS_LABEL, RANDOM_STATE
 from ._result import StatResult
 
 # Bootstrap replicates are ranked in blocks holding at most this many scores,
@@ -32,13 +34,14 @@ _BOOTSTRAP_BLOCK_SIZE = 4_000_000
 
 @dataclass(frozen=True, repr=False)
 class AUCResult(StatResult):
-    """AUC with its standard error and confidence interval (see :func:`auc_ci`)."""
+    """AUC with its standard error and confidence interval (see :func:`auc_ci`).
 
-    auc: float
+    ``estimate`` is the AUC, ``ci_lower``/``ci_upper`` its interval and
+    ``method`` ``"delong"`` or ``"bootstrap"``; no test is done
+    (``statistic`` and ``pvalue`` are NaN).
+    """
+
     se: float
-    ci: tuple[float, float]
-    alpha: float
-    method: str
     n_positive: int
     n_negative: int
     n_boot: int | None = None
@@ -46,41 +49,34 @@ class AUCResult(StatResult):
 
 @dataclass(frozen=True, repr=False)
 class DeLongTestResult(StatResult):
-    """Paired DeLong comparison of two AUCs (see :func:`delong_test`)."""
+    """Paired DeLong comparison of two AUCs (see :func:`delong_test`).
+
+    ``estimate`` is the difference ``auc_a - auc_b`` with its interval,
+    ``statistic`` the z statistic; ``method`` is ``"delong paired"``.
+    """
 
     auc_a: float
     auc_b: float
-    difference: float
     se: float
-    statistic: float
-    pvalue: float
-    ci: tuple[float, float]
-    alpha: float
     n_positive: int
     n_negative: int
 
 
 @dataclass(frozen=True, repr=False)
 class UnpairedDeLongTestResult(StatResult):
-    """DeLong comparison of two AUCs on independent samples (see :func:`delong_test_unpaired`)."""
+    """DeLong comparison of two AUCs on independent samples (see :func:`delong_test_unpaired`).
+
+    ``estimate`` is the difference ``auc_a - auc_b`` with its interval,
+    ``statistic`` the D statistic on ``df`` degrees of freedom; ``method`` is
+    ``"delong unpaired"``.
+    """
 
     auc_a: float
     auc_b: float
-    difference: float
     se: float
-    statistic: float
     df: float
-    pvalue: float
-    ci: tuple[float, float]
-    alpha: float
     n_a: int
     n_b: int
-
-
-def _check_n_boot(n_boot, *, step: str) -> int:
-    if not isinstance(n_boot, numbers.Integral) or n_boot < 2:
-        raise ValueError(f"{step}: n_boot must be an integer of at least 2; got {n_boot!r}.")
-    return int(n_boot)
 
 
 def _sorted_midranks(sorted_values: np.ndarray) -> np.ndarray:
@@ -251,6 +247,18 @@ def _check_delong_sizes(m: int, n: int, step: str, name: str = "y_true") -> None
         )
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "alpha": ALPHA,
+        "method": [StrOptions({"delong", "bootstrap"})],
+        "n_boot": [Interval(Integral, 2, None, closed="left")],
+        "random_state": RANDOM_STATE,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def auc_ci(
     y_true,
     y_score,
@@ -309,8 +317,9 @@ def auc_ci(
     Returns
     -------
     AUCResult
-        ``auc``, ``se``, ``ci``, ``alpha``, ``method``, ``n_positive``,
-        ``n_negative`` and ``n_boot`` (None for DeLong).
+        ``estimate`` (the AUC), ``se``, ``ci_lower``, ``ci_upper``, ``alpha``,
+        ``method``, ``n_positive``, ``n_negative`` and ``n_boot`` (None for
+        DeLong).
 
     Notes
     -----
@@ -332,31 +341,28 @@ def auc_ci(
 
     Examples
     --------
-    >>> from radfuse.stats.roc import auc_ci
+    >>> from radfuse.stats import auc_ci
     >>> result = auc_ci([0, 0, 0, 1, 1, 1], [0.1, 0.4, 0.35, 0.8, 0.3, 0.9])
-    >>> round(result.auc, 4), round(result.se, 4)
+    >>> round(result.estimate, 4), round(result.se, 4)
     (0.7778, 0.2485)
     """
     check_same_cases("auc_ci", y_true=y_true, y_score=y_score)
     step = "auc_ci"
-    alpha = check_alpha(alpha, step=step)
-    if method not in ("delong", "bootstrap"):
-        raise ValueError(f"{step}: method must be 'delong' or 'bootstrap'; got {method!r}.")
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     score = check_scores(y_score, step=step, name="y_score", n_samples=y01.size)
     positive = y01 == 1
     m, n = int(positive.sum()), int((~positive).sum())
 
     if method == "bootstrap":
-        n_boot = _check_n_boot(n_boot, step=step)
         auc = float(_delong_placements(score[None, :], positive)[0][0])
         aucs = _bootstrap_aucs(
             score[positive], score[~positive], n_boot, np.random.default_rng(random_state)
         )
         lower, upper = np.quantile(aucs, [alpha / 2, 1 - alpha / 2])
         return AUCResult(
-            auc=auc, se=float(aucs.std(ddof=1)), ci=(float(lower), float(upper)),
-            alpha=alpha, method="bootstrap", n_positive=m, n_negative=n, n_boot=n_boot,
+            estimate=auc, se=float(aucs.std(ddof=1)), ci_lower=float(lower),
+            ci_upper=float(upper), alpha=alpha, method="bootstrap", n_positive=m, n_negative=n,
+            n_boot=n_boot,
         )
 
     _check_delong_sizes(m, n, step)
@@ -371,12 +377,23 @@ def auc_ci(
             stacklevel=2,
         )
     half_width = stats.norm.ppf(1 - alpha / 2) * se
-    ci = (max(0.0, auc - half_width), min(1.0, auc + half_width))
     return AUCResult(
-        auc=auc, se=se, ci=ci, alpha=alpha, method="delong", n_positive=m, n_negative=n
+        estimate=auc, se=se, ci_lower=max(0.0, auc - half_width),
+        ci_upper=min(1.0, auc + half_width), alpha=alpha, method="delong", n_positive=m,
+        n_negative=n,
     )
 
 
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "score_a": ["array-like"],
+        "score_b": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def delong_test(
     y_true, score_a, score_b, alpha: float = 0.05, *, pos_label=None
 ) -> DeLongTestResult:
@@ -409,15 +426,16 @@ def delong_test(
     Returns
     -------
     DeLongTestResult
-        ``auc_a``, ``auc_b``, ``difference`` (a - b), ``se`` of the
-        difference, ``statistic`` (z), ``pvalue``, ``ci`` of the difference.
+        ``estimate`` (the difference a - b), ``auc_a``, ``auc_b``, ``se`` of
+        the difference, ``statistic`` (z), ``pvalue``, ``ci_lower`` and
+        ``ci_upper`` of the difference.
 
     Notes
     -----
     When the two scores place every case identically (a model compared with
     itself, or with a monotone transform of itself) the difference and its
     variance are both zero: the result is ``statistic=0``, ``pvalue=1`` and
-    ``ci=(0, 0)``, pROC's convention, with a ``RuntimeWarning``. A non-zero
+    an interval (0, 0), pROC's convention, with a ``RuntimeWarning``. A non-zero
     difference with zero variance gives an infinite statistic and p-value 0,
     also with a warning.
 
@@ -432,15 +450,14 @@ def delong_test(
 
     Examples
     --------
-    >>> from radfuse.stats.roc import delong_test
+    >>> from radfuse.stats import delong_test
     >>> y = [0, 0, 0, 0, 1, 1, 1, 1]
     >>> result = delong_test(y, [1, 2, 3, 6, 4, 5, 7, 8], [1, 5, 3, 6, 4, 2, 7, 8])
-    >>> round(result.difference, 4), round(result.statistic, 3)
+    >>> round(result.estimate, 4), round(result.statistic, 3)
     (0.1875, 1.108)
     """
     check_same_cases("delong_test", y_true=y_true, score_a=score_a, score_b=score_b)
     step = "delong_test"
-    alpha = check_alpha(alpha, step=step)
     y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     first = check_scores(score_a, step=step, name="score_a", n_samples=y01.size)
     second = check_scores(score_b, step=step, name="score_b", n_samples=y01.size)
@@ -453,13 +470,25 @@ def delong_test(
     se = math.sqrt(_delong_variance(v10[0] - v10[1], v01[0] - v01[1]))
     if se == 0:
         _warn_zero_variance(difference, step)
-    statistic, pvalue, ci = wald_test(difference, se, alpha)
+    statistic, pvalue, (lower, upper) = wald_test(difference, se, alpha)
     return DeLongTestResult(
-        auc_a=float(aucs[0]), auc_b=float(aucs[1]), difference=difference, se=se,
-        statistic=statistic, pvalue=pvalue, ci=ci, alpha=alpha, n_positive=m, n_negative=n,
+        estimate=difference, ci_lower=lower, ci_upper=upper, statistic=statistic,
+        pvalue=pvalue, alpha=alpha, method="delong paired", auc_a=float(aucs[0]),
+        auc_b=float(aucs[1]), se=se, n_positive=m, n_negative=n,
     )
 
 
+@validate_params(
+    {
+        "y_a": ["array-like"],
+        "score_a": ["array-like"],
+        "y_b": ["array-like"],
+        "score_b": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
 def delong_test_unpaired(
     y_a, score_a, y_b, score_b, alpha: float = 0.05, *, pos_label=None
 ) -> UnpairedDeLongTestResult:
@@ -494,8 +523,9 @@ def delong_test_unpaired(
     Returns
     -------
     UnpairedDeLongTestResult
-        ``auc_a``, ``auc_b``, ``difference``, ``se``, ``statistic`` (D),
-        ``df``, ``pvalue``, ``ci``, ``n_a``, ``n_b``.
+        ``estimate`` (the difference a - b), ``auc_a``, ``auc_b``, ``se``,
+        ``statistic`` (D), ``df``, ``pvalue``, ``ci_lower``, ``ci_upper``,
+        ``n_a``, ``n_b``.
 
     Notes
     -----
@@ -513,7 +543,7 @@ def delong_test_unpaired(
 
     Examples
     --------
-    >>> from radfuse.stats.roc import delong_test_unpaired
+    >>> from radfuse.stats import delong_test_unpaired
     >>> result = delong_test_unpaired([0, 0, 0, 1, 1, 1], [1, 2, 4, 3, 5, 6],
     ...                               [0, 0, 1, 1, 0, 1], [2, 1, 3, 5, 6, 4])
     >>> round(result.auc_a, 4), round(result.auc_b, 4)
@@ -522,7 +552,6 @@ def delong_test_unpaired(
     check_same_cases("delong_test_unpaired", y_a=y_a, score_a=score_a)
     check_same_cases("delong_test_unpaired", y_b=y_b, score_b=score_b)
     step = "delong_test_unpaired"
-    alpha = check_alpha(alpha, step=step)
     variances, aucs, sizes = [], [], []
     for suffix, outcome, score in (("a", y_a, score_a), ("b", y_b, score_b)):
         y01, _ = check_binary_target(outcome, step=step, pos_label=pos_label, name=f"y_{suffix}")
@@ -545,8 +574,9 @@ def delong_test_unpaired(
         df = total_variance**2 / (
             variances[0] ** 2 / (sizes[0] - 1) + variances[1] ** 2 / (sizes[1] - 1)
         )
-    statistic, pvalue, ci = wald_test(difference, se, alpha, df)
+    statistic, pvalue, (lower, upper) = wald_test(difference, se, alpha, df)
     return UnpairedDeLongTestResult(
-        auc_a=aucs[0], auc_b=aucs[1], difference=difference, se=se, statistic=statistic,
-        df=df, pvalue=pvalue, ci=ci, alpha=alpha, n_a=sizes[0], n_b=sizes[1],
+        estimate=difference, ci_lower=lower, ci_upper=upper, statistic=statistic,
+        pvalue=pvalue, alpha=alpha, method="delong unpaired", auc_a=aucs[0], auc_b=aucs[1],
+        se=se, df=df, n_a=sizes[0], n_b=sizes[1],
     )

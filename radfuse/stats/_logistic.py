@@ -4,19 +4,21 @@ the clinical + rad-score model of a radiomics paper, as a table and as an estima
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from pandas.api import types
 from scipy import special, stats
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_alpha, check_binary_target, feature_names_of, preview
+from .._validation import check_binary_target, check_same_cases, feature_names_of, preview
 from ._inference import wald_test
 from ._ml_logistic import NotConvergedError, SeparationError, fit_logistic
+from ._params import ALPHA, POS_LABEL
 from ._result import StatResult
 
 __all__ = [
@@ -33,11 +35,15 @@ _STEP = "logistic_model"
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class LikelihoodRatioTest(StatResult):
-    """Likelihood-ratio test of the model against the intercept-only model."""
+    r"""Likelihood-ratio test of the model against the intercept-only model.
 
-    chi2: float
+    ``statistic`` is the chi-square :math:`-2\log L_0 - (-2\log L)` on ``df``
+    degrees of freedom, ``pvalue`` its upper tail; ``method`` is
+    ``"likelihood ratio"``. No quantity is estimated: ``estimate`` and the
+    interval are NaN, ``alpha`` None.
+    """
+
     df: int
-    pvalue: float
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -47,6 +53,12 @@ class LogisticModelResult(StatResult):
     ``levels`` maps each categorical predictor to its levels (the first is the
     reference), ``ranges`` each continuous predictor to the (low, high) values
     a nomogram draws by default (``rms::datadist``'s display quantiles).
+
+    One row per term, so the terms stay in ``table``; ``to_frame()`` is the
+    model's one-row summary. Its core fields: ``statistic`` and ``pvalue``
+    of the likelihood-ratio test (``lr_test``), ``alpha`` of the odds-ratio
+    intervals, ``method`` ``"maximum likelihood"``; ``estimate`` and the
+    interval are NaN (the estimates are per term).
     """
 
     table: pd.DataFrame
@@ -61,7 +73,6 @@ class LogisticModelResult(StatResult):
     predictors: list
     levels: Mapping = dataclasses.field(repr=False)
     ranges: Mapping = dataclasses.field(repr=False)
-    alpha: float
 
     @property
     def coef(self) -> pd.Series:
@@ -130,13 +141,9 @@ def _design(data: pd.DataFrame, predictors: Sequence, levels: Mapping) -> pd.Dat
 
 
 def _check_data(data, outcome, predictors):
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{_STEP}: data must be a pandas DataFrame; got {type(data).__name__}.")
-    if isinstance(predictors, str) or not isinstance(predictors, Sequence) or not predictors:
-        raise ValueError(
-            f"{_STEP}: predictors must be a non-empty list of column names; got {predictors!r}."
-        )
     predictors = list(predictors)
+    if not predictors:
+        raise ValueError(f"{_STEP}: predictors is empty; list at least one column name.")
     repeated = sorted({str(p) for p in predictors if predictors.count(p) > 1})
     if repeated:
         raise ValueError(f"{_STEP}: predictor(s) {preview(repeated)} are listed more than once.")
@@ -173,7 +180,19 @@ def _collinear_terms(X: np.ndarray, names: Sequence[str]) -> list[str]:
     ]
 
 
-def logistic_model(data, outcome, predictors, alpha: float = 0.05) -> LogisticModelResult:
+@validate_params(
+    {
+        "data": [pd.DataFrame],
+        "outcome": [Hashable],
+        "predictors": ["array-like"],
+        "alpha": ALPHA,
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
+def logistic_model(
+    data, outcome, predictors, alpha: float = 0.05, *, pos_label=None
+) -> LogisticModelResult:
     r"""Binary logistic regression by unpenalised maximum likelihood, as ``rms::lrm``.
 
     Fits :math:`\operatorname{logit} P(y = 1 \mid x) = \beta_0 + x^\top\beta`
@@ -212,11 +231,14 @@ def logistic_model(data, outcome, predictors, alpha: float = 0.05) -> LogisticMo
     data : pandas.DataFrame
         One row per case. Missing values in the used columns are an error.
     outcome : column label
-        Binary outcome; the larger value is the event (``True``, 1, ...).
+        Binary outcome; the larger value is the event (``True``, 1, ...)
+        unless ``pos_label`` says otherwise.
     predictors : list of column labels
         Terms of the model, in order.
     alpha : float
         1 - confidence level of the odds-ratio intervals.
+    pos_label : label, optional
+        The event; required when the outcome holds strings.
 
     Returns
     -------
@@ -258,9 +280,10 @@ def logistic_model(data, outcome, predictors, alpha: float = 0.05) -> LogisticMo
     >>> fit.lr_test.df, bool(fit.lr_test.pvalue < 0.001)
     (3, True)
     """
-    alpha = check_alpha(alpha, step=_STEP)
     predictors = _check_data(data, outcome, predictors)
-    y01, _ = check_binary_target(data[outcome].to_numpy(), step=_STEP, name=f"outcome {outcome!r}")
+    y01, _ = check_binary_target(
+        data[outcome].to_numpy(), step=_STEP, pos_label=pos_label, name=f"outcome {outcome!r}"
+    )
     levels, ranges = {}, {}
     for name in predictors:
         column = data[name]
@@ -306,9 +329,16 @@ def logistic_model(data, outcome, predictors, alpha: float = 0.05) -> LogisticMo
     table = pd.DataFrame(rows, index=pd.Index(names, name="term"))
     chi2 = fit.null_deviance - fit.deviance
     df = len(names) - 1
+    lr_test = LikelihoodRatioTest(
+        statistic=chi2, pvalue=float(stats.chi2.sf(chi2, df)), method="likelihood ratio", df=df
+    )
     return LogisticModelResult(
+        statistic=lr_test.statistic,
+        pvalue=lr_test.pvalue,
+        alpha=alpha,
+        method="maximum likelihood",
         table=table,
-        lr_test=LikelihoodRatioTest(chi2=chi2, df=df, pvalue=float(stats.chi2.sf(chi2, df))),
+        lr_test=lr_test,
         covariance=pd.DataFrame(fit.covariance, index=names, columns=names),
         n=int(y01.size),
         n_events=int(y01.sum()),
@@ -319,7 +349,6 @@ def logistic_model(data, outcome, predictors, alpha: float = 0.05) -> LogisticMo
         predictors=list(predictors),
         levels=levels,
         ranges=ranges,
-        alpha=alpha,
     )
 
 
@@ -365,7 +394,11 @@ class LogisticMLE(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         return tags
 
+    _parameter_constraints: dict = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
+        check_same_cases("LogisticMLE", X=X, y=y)
         X, y = validate_data(self, X, y, dtype=np.float64)
         # One type_of_target call (it is slow) instead of check_classification_targets too.
         target_type = type_of_target(y, input_name="y", raise_unknown=True)

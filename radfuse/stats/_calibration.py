@@ -4,31 +4,37 @@ logistic recalibration and the Hosmer-Lemeshow test."""
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import special, stats
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from radfuse._validation import check_binary_target, check_probabilities, check_same_cases
-from radfuse.stats._result import StatResult
+from .._validation import check_binary_target, check_probabilities, check_same_cases
+from ._params import POS_LABEL
+from ._result import StatResult
 
 CALIBRATION_STRATEGIES = ("quantile", "uniform")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class CalibrationResult(StatResult):
-    """Calibration summary; the per-bin ``table`` stays out of ``to_frame()``."""
+    """Calibration summary; the per-bin ``table`` stays out of ``to_frame()``.
+
+    ``statistic`` and ``pvalue`` are those of the Hosmer-Lemeshow test on
+    ``hl_df`` degrees of freedom (``method`` ``"hosmer-lemeshow"``); no
+    single quantity is estimated, so ``estimate`` and the interval are NaN
+    and ``alpha`` None.
+    """
 
     table: pd.DataFrame
     brier: float
     intercept: float
     slope: float
-    hl_statistic: float
     hl_df: int
-    hl_pvalue: float
     n_bins: int
     strategy: str
 
@@ -85,7 +91,7 @@ def _hosmer_lemeshow(groups: pd.DataFrame):
     if df < 1:
         warnings.warn(
             f"calibration: the predicted probabilities form only {len(groups)} "
-            "Hosmer-Lemeshow group(s); the test needs at least 3, so hl_pvalue is NaN.",
+            "Hosmer-Lemeshow group(s); the test needs at least 3, so pvalue is NaN.",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -128,7 +134,19 @@ def _logistic_recalibration(y01: np.ndarray, y_prob: np.ndarray):
     return float(intercept.params[0]), float(slope.params[1])
 
 
-def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_prob": ["array-like"],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "strategy": [StrOptions(set(CALIBRATION_STRATEGIES))],
+        "pos_label": POS_LABEL,
+    },
+    prefer_skip_nested_validation=True,
+)
+def calibration(
+    y_true, y_prob, n_bins: int = 10, strategy: str = "quantile", *, pos_label=None
+) -> CalibrationResult:
     r"""Calibration of predicted probabilities against binary outcomes.
 
     * ``table``: one row per non-empty bin of predicted probability with its
@@ -165,25 +183,28 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
       over the :math:`G` non-empty groups with observed and expected events
       :math:`o_k, e_k = \sum p` and non-events :math:`o^0_k, e^0_k`. A cell
       with nothing expected and nothing observed adds 0 (R gives NaN). With
-      fewer than 3 groups the test is undefined: ``hl_pvalue`` is NaN and a
+      fewer than 3 groups the test is undefined: ``pvalue`` is NaN and a
       ``RuntimeWarning`` says so.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        Binary outcome; the larger label is the event.
+        Binary outcome; the larger label is the event unless ``pos_label``
+        says otherwise.
     y_prob : array-like of shape (n_samples,)
         Predicted probabilities of the event, in [0, 1].
     n_bins : int
         Number of bins of the table and of Hosmer-Lemeshow groups (``g``).
     strategy : {"quantile", "uniform"}
         Binning of the table.
+    pos_label : label, optional
+        The event; required when ``y_true`` holds strings.
 
     Returns
     -------
     CalibrationResult
-        ``table``, ``brier``, ``intercept``, ``slope``, ``hl_statistic``,
-        ``hl_df``, ``hl_pvalue``. ``to_frame()`` gives the scalar summary in
+        ``table``, ``brier``, ``intercept``, ``slope``, the Hosmer-Lemeshow
+        ``statistic``, ``hl_df`` and ``pvalue``. ``to_frame()`` gives the scalar summary in
         one row; the table is its own DataFrame.
 
     References
@@ -205,26 +226,20 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
     Examples
     --------
     >>> import numpy as np
-    >>> from radfuse.stats.calibration import calibration
+    >>> from radfuse.stats import calibration
     >>> rng = np.random.default_rng(0)
     >>> p = rng.uniform(0.05, 0.95, 500)
     >>> y = rng.binomial(1, p)
     >>> result = calibration(y, p)
-    >>> result.hl_df, bool(result.hl_pvalue > 0.05)
+    >>> result.hl_df, bool(result.pvalue > 0.05)
     (8, True)
     >>> result.table.shape
     (10, 7)
     """
     check_same_cases("calibration", y_true=y_true, y_prob=y_prob)
     step = "calibration"
-    y01, _ = check_binary_target(y_true, step=step, name="y_true")
+    y01, _ = check_binary_target(y_true, step=step, pos_label=pos_label, name="y_true")
     y_prob = check_probabilities(y_prob, step=step, name="y_prob", n_samples=y01.size)
-    if not isinstance(n_bins, numbers.Integral) or isinstance(n_bins, bool) or n_bins < 2:
-        raise ValueError(f"calibration: n_bins must be an integer of at least 2; got {n_bins!r}.")
-    if strategy not in CALIBRATION_STRATEGIES:
-        raise ValueError(
-            f"calibration: strategy must be one of {CALIBRATION_STRATEGIES}; got {strategy!r}."
-        )
 
     table = _binned_table(y01, y_prob, _bin_edges(y_prob, n_bins, strategy))
     hl_groups = table
@@ -237,9 +252,10 @@ def calibration(y_true, y_prob, n_bins: int = 10, strategy: str = "quantile"):
         brier=float(np.mean((y_prob - y01) ** 2)),
         intercept=intercept,
         slope=slope,
-        hl_statistic=hl_statistic,
+        statistic=hl_statistic,
+        pvalue=hl_pvalue,
+        method="hosmer-lemeshow",
         hl_df=hl_df,
-        hl_pvalue=hl_pvalue,
         n_bins=int(n_bins),
         strategy=strategy,
     )

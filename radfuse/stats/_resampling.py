@@ -12,11 +12,13 @@ size, which keeps the type I error near its nominal level (Bouckaert & Frank
 from __future__ import annotations
 
 import dataclasses
-import numbers
+from numbers import Real
 
 import numpy as np
 from scipy import stats
+from sklearn.utils._param_validation import Interval, validate_params
 
+from ._params import ALPHA
 from ._result import StatResult
 
 
@@ -26,14 +28,19 @@ class ResampledCIResult(StatResult):
 
     Attributes
     ----------
-    mean : float
+    estimate : float
         Mean of the J scores.
+    ci_lower, ci_upper : float
+        ``mean -/+ t_{1-alpha/2, J-1} * se``; not clipped to the metric's range.
+    statistic, pvalue : float
+        NaN: no test is done.
+    alpha : float
+    method : str
+        ``"corrected resampled t"``.
     sd : float
-        Their sample standard deviation (ddof=1).
+        Sample standard deviation of the scores (ddof=1).
     se : float
         Corrected standard error ``sd * sqrt(1/J + n_test/n_train)``.
-    ci : tuple of float
-        ``mean -/+ t_{1-alpha/2, J-1} * se``; not clipped to the metric's range.
     df : int
         Degrees of freedom, J - 1.
     n_resamples : int
@@ -42,10 +49,8 @@ class ResampledCIResult(StatResult):
         The variance factor ``1/J + n_test/n_train`` (``1/J`` is the naive one).
     """
 
-    mean: float
     sd: float
     se: float
-    ci: tuple[float, float]
     df: int
     n_resamples: int
     correction: float
@@ -57,16 +62,19 @@ class ResampledTTestResult(StatResult):
 
     Attributes
     ----------
-    mean_difference : float
+    estimate : float
         Mean of ``scores_a - scores_b``.
+    ci_lower, ci_upper : float
+        Confidence interval of the mean difference.
     statistic : float
-        ``mean_difference / se``; ``+/-inf`` when every difference is the same
+        ``estimate / se``; ``+/-inf`` when every difference is the same
         non-zero value, 0 when every difference is zero.
     pvalue : float
         Two-sided p-value from Student's t with ``df`` degrees of freedom (0
         and 1 in the two degenerate cases above).
-    ci : tuple of float
-        Confidence interval of the mean difference.
+    alpha : float
+    method : str
+        ``"corrected resampled t"``.
     se : float
         Corrected standard error of the mean difference.
     df : int
@@ -77,26 +85,10 @@ class ResampledTTestResult(StatResult):
         The variance factor ``1/J + n_test/n_train``.
     """
 
-    mean_difference: float
-    statistic: float
-    pvalue: float
-    ci: tuple[float, float]
     se: float
     df: int
     n_resamples: int
     correction: float
-
-
-def _check_sizes(n_train, n_test, step: str) -> float:
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise TypeError(f"{step}: {name} must be a finite number; got {value!r}.")
-    if n_train <= 0 or n_test < 0:
-        raise ValueError(
-            f"{step}: needs n_train > 0 and n_test >= 0 (cases per training and "
-            f"test fold); got n_train={n_train!r}, n_test={n_test!r}."
-        )
-    return float(n_test) / float(n_train)
 
 
 def _check_resampled_scores(scores, step: str, name: str) -> np.ndarray:
@@ -123,6 +115,15 @@ def _corrected_moments(values: np.ndarray, test_train_ratio: float):
     return float(values.mean()), sd, sd * float(np.sqrt(correction)), n_resamples, correction
 
 
+@validate_params(
+    {
+        "scores": ["array-like"],
+        "n_train": [Interval(Real, 0, None, closed="neither")],
+        "n_test": [Interval(Real, 0, None, closed="left")],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
 def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> ResampledCIResult:
     r"""Confidence interval of a repeated-CV mean, corrected for overlapping folds.
 
@@ -151,7 +152,8 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
     Returns
     -------
     ResampledCIResult
-        ``mean``, ``sd``, ``se``, ``ci``, ``df``, ``n_resamples``, ``correction``.
+        ``estimate`` (the mean), ``ci_lower``, ``ci_upper``, ``sd``, ``se``, ``df``,
+        ``n_resamples``, ``correction``.
         When all scores are equal, ``sd = se = 0`` and the interval is the point.
 
     References
@@ -164,29 +166,42 @@ def corrected_resampled_ci(scores, n_train, n_test, alpha: float = 0.05) -> Resa
 
     Examples
     --------
-    >>> from radfuse.stats.resampling import corrected_resampled_ci
+    >>> from radfuse.stats import corrected_resampled_ci
     >>> aucs = [0.81, 0.77, 0.85, 0.79, 0.83, 0.80, 0.78, 0.84, 0.82, 0.76]
     >>> result = corrected_resampled_ci(aucs, n_train=152, n_test=38)
-    >>> round(result.mean, 3), tuple(round(bound, 3) for bound in result.ci)
+    >>> round(result.estimate, 3), tuple(round(bound, 3) for bound in result.ci)
     (0.805, (0.764, 0.846))
     """
     step = "corrected_resampled_ci"
-    ratio = _check_sizes(n_train, n_test, step)
+    ratio = float(n_test) / float(n_train)
     values = _check_resampled_scores(scores, step, "scores")
     mean, sd, se, n_resamples, correction = _corrected_moments(values, ratio)
     half_width = float(stats.t.ppf(1 - alpha / 2, n_resamples - 1)) * se
     return ResampledCIResult(
-        mean=mean,
+        estimate=mean,
+        ci_lower=mean - half_width,
+        ci_upper=mean + half_width,
+        alpha=alpha,
+        method="corrected resampled t",
         sd=sd,
         se=se,
-        ci=(mean - half_width, mean + half_width),
         df=n_resamples - 1,
         n_resamples=n_resamples,
         correction=correction,
     )
 
 
-def corrected_resampled_ttest(
+@validate_params(
+    {
+        "scores_a": ["array-like"],
+        "scores_b": ["array-like"],
+        "n_train": [Interval(Real, 0, None, closed="neither")],
+        "n_test": [Interval(Real, 0, None, closed="left")],
+        "alpha": ALPHA,
+    },
+    prefer_skip_nested_validation=True,
+)
+def corrected_resampled_t_test(
     scores_a, scores_b, n_train, n_test, alpha: float = 0.05
 ) -> ResampledTTestResult:
     r"""Corrected resampled paired t-test of two models evaluated on the same folds.
@@ -208,12 +223,13 @@ def corrected_resampled_ttest(
     n_train, n_test : float
         Cases in one training and one test fold.
     alpha : float
-        1 - confidence level of ``ci``.
+        1 - confidence level of the interval.
 
     Returns
     -------
     ResampledTTestResult
-        ``mean_difference``, ``statistic``, ``pvalue``, ``ci``, ``se``, ``df``,
+        ``estimate`` (the mean difference), ``statistic``, ``pvalue``,
+        ``ci_lower``, ``ci_upper``, ``se``, ``df``,
         ``n_resamples``, ``correction``.
 
     References
@@ -226,15 +242,15 @@ def corrected_resampled_ttest(
 
     Examples
     --------
-    >>> from radfuse.stats.resampling import corrected_resampled_ttest
+    >>> from radfuse.stats import corrected_resampled_t_test
     >>> a = [0.81, 0.77, 0.85, 0.79, 0.83, 0.80, 0.78, 0.84, 0.82, 0.76]
     >>> b = [0.78, 0.75, 0.80, 0.79, 0.80, 0.77, 0.74, 0.80, 0.81, 0.75]
-    >>> result = corrected_resampled_ttest(a, b, n_train=152, n_test=38)
-    >>> round(result.mean_difference, 3), round(result.pvalue, 3)
+    >>> result = corrected_resampled_t_test(a, b, n_train=152, n_test=38)
+    >>> round(result.estimate, 3), round(result.pvalue, 3)
     (0.026, 0.021)
     """
-    step = "corrected_resampled_ttest"
-    ratio = _check_sizes(n_train, n_test, step)
+    step = "corrected_resampled_t_test"
+    ratio = float(n_test) / float(n_train)
     values_a = _check_resampled_scores(scores_a, step, "scores_a")
     values_b = _check_resampled_scores(scores_b, step, "scores_b")
     if values_a.size != values_b.size:
@@ -252,10 +268,13 @@ def corrected_resampled_ttest(
         pvalue = 0.0 if mean != 0 else 1.0
     half_width = float(stats.t.ppf(1 - alpha / 2, df)) * se
     return ResampledTTestResult(
-        mean_difference=mean,
+        estimate=mean,
+        ci_lower=mean - half_width,
+        ci_upper=mean + half_width,
         statistic=float(statistic),
         pvalue=pvalue,
-        ci=(mean - half_width, mean + half_width),
+        alpha=alpha,
+        method="corrected resampled t",
         se=se,
         df=df,
         n_resamples=n_resamples,
