@@ -26,8 +26,8 @@ import yaml
 
 from radfuse.config import load_study_config
 from radfuse.datasets.multimodal import make_multimodal_table
-from radfuse.stats.calibration import calibration
-from radfuse.stats.decision_curve import decision_curve
+from radfuse.stats import calibration
+from radfuse.stats import decision_curve
 
 # sphinx-gallery runs the script from its own folder without defining __file__.
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -87,7 +87,7 @@ def main(out="alnm_example", quick=False, n_jobs=None, classifiers=None):
     y_test, probability = result.y_test, result.probabilities(best).loc[result.y_test.index]
     calibrated = calibration(y_test, probability, n_bins=5)
     print(f"\nCalibration of {'/'.join(best)} (best CV AUC): Brier {calibrated.brier:.3f}, "
-          f"slope {calibrated.slope:.2f}, Hosmer-Lemeshow p = {calibrated.hl_pvalue:.3f}")
+          f"slope {calibrated.slope:.2f}, Hosmer-Lemeshow p = {calibrated.pvalue:.3f}")
     curve = decision_curve(y_test, {"model": probability}, thresholds=[0.2, 0.3, 0.4, 0.5])
     print("Net benefit at threshold probabilities 0.2-0.5:")
     print(curve.pivot(index="threshold", columns="model", values="net_benefit").round(3).to_string())

@@ -38,7 +38,7 @@ from radfuse.blocks import BlockTransformer
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.datasets.wdbc import load_wdbc_blocks
 from radfuse.fusion import StackingFusion, WeightedEnsemble
-from radfuse.stats.roc import delong_test
+from radfuse.stats import delong_test
 
 
 def wdbc_study():
@@ -115,7 +115,7 @@ def compare(name, X, y, base, early, n_splits, n_repeats, n_jobs):
             "fused model": label,
             "hold-out AUC": result.auc_a,
             f"vs {best_single}": result.auc_b,
-            "difference": result.difference,
+            "difference": result.estimate,
             "95% CI": f"{result.ci[0]:+.3f} to {result.ci[1]:+.3f}",
             "p (DeLong)": result.pvalue,
         })

@@ -154,8 +154,7 @@ def compare_predictions(table: pd.DataFrame, a: str, b: str, label: str, pos_lab
     case counts and, when NRI and IDI were left out because a column holds
     scores outside [0, 1], the reason.
     """
-    from .stats.reclassification import idi, nri
-    from .stats.roc import delong_test
+    from .stats import delong_test, idi, nri
 
     missing = [column for column in (a, b, label) if column not in table.columns]
     if missing:
@@ -165,15 +164,14 @@ def compare_predictions(table: pd.DataFrame, a: str, b: str, label: str, pos_lab
     y = _outcome(table[label], pos_label)
     score_a, score_b = table[a].to_numpy(dtype=float), table[b].to_numpy(dtype=float)
     delong = delong_test(y, score_a, score_b)
-    rows = {"delong": (delong.difference, *delong.ci, delong.statistic, delong.pvalue)}
+    results = {"delong": delong}
     outside = [name for name, score in ((a, score_a), (b, score_b)) if ((score < 0) | (score > 1)).any()]
     if not outside:
-        reclassified, integrated = nri(y, score_a, score_b), idi(y, score_a, score_b)
-        rows["nri"] = (reclassified.nri, *reclassified.ci, reclassified.statistic, reclassified.pvalue)
-        rows["idi"] = (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue)
-    result = pd.DataFrame.from_dict(
-        rows, orient="index", columns=["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]
-    ).rename_axis("test")
+        results["nri"], results["idi"] = nri(y, score_a, score_b), idi(y, score_a, score_b)
+    # Every stats result has the same core columns; one row per test.
+    result = pd.concat([test.to_frame() for test in results.values()])
+    result = result[["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]]
+    result.index = pd.Index(list(results), name="test")
     result.attrs.update(auc_a=delong.auc_a, auc_b=delong.auc_b, n=int(y.size), n_positive=int(y.sum()))
     if outside:
         result.attrs["skipped"] = (

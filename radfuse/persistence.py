@@ -70,7 +70,7 @@ TRUSTED_TYPES = frozenset({
     "radfuse.select.lasso.LassoSelector",
     "radfuse.select.mrmr.MRMRSelector",
     "radfuse.select.univariate.UnivariateFilter",
-    "radfuse.stats.logistic.LogisticMLE",
+    "radfuse.stats._logistic.LogisticMLE",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",

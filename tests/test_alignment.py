@@ -20,12 +20,12 @@ from radfuse.select import CorrelationPruner
 from radfuse.select.lasso import LassoSelector
 from radfuse.select import MRMRSelector
 from radfuse.select import UnivariateFilter
-from radfuse.stats.agreement import cohen_kappa
-from radfuse.stats.calibration import calibration
-from radfuse.stats.decision_curve import biopsy_impact, decision_curve
-from radfuse.stats.diagnostic import diagnostic_metrics, mcnemar_test, youden_threshold
-from radfuse.stats.reclassification import idi, nri
-from radfuse.stats.roc import auc_ci, delong_test, delong_test_unpaired
+from radfuse.stats import cohen_kappa
+from radfuse.stats import calibration
+from radfuse.stats import biopsy_impact, decision_curve
+from radfuse.stats import diagnostic_metrics, mcnemar_test, youden_threshold
+from radfuse.stats import idi, nri
+from radfuse.stats import auc_ci, delong_test, delong_test_unpaired
 
 REORDERED = r"holds the same \d+ cases as .* in another order .*\.loc\["
 DIFFERENT = r"hold different cases: 3 id\(s\) only in .*\['p0', 'p1', 'p2'\]; 3 only in .*\['x0', 'x1', 'x2'\]"
@@ -125,14 +125,14 @@ def test_statistics_refuse_scores_in_another_order(data, name):
 
 def test_statistics_give_the_same_result_for_matching_series_and_arrays(data):
     y, score, _ = _scores(data)
-    assert auc_ci(y, score).auc == auc_ci(y.to_numpy(), score.to_numpy()).auc
+    assert auc_ci(y, score).estimate == auc_ci(y.to_numpy(), score.to_numpy()).estimate
 
 
 def test_before_the_check_a_shuffled_y_changed_the_auc(data):
     """What the check prevents: pairing by position with a shuffled y."""
     y, score, _ = _scores(data)
-    right = auc_ci(y, score).auc
-    wrong = auc_ci(shuffled(y).to_numpy(), score.to_numpy()).auc
+    right = auc_ci(y, score).estimate
+    wrong = auc_ci(shuffled(y).to_numpy(), score.to_numpy()).estimate
     assert right > 0.8 and abs(right - wrong) > 0.2
 
 

@@ -43,14 +43,14 @@ from radfuse.select import ICCFilter
 from radfuse.select.lasso import LassoSelector
 from radfuse.select import MRMRSelector
 from radfuse.select import UnivariateFilter
-from radfuse.stats.agreement import cohen_kappa, icc
-from radfuse.stats.baseline import baseline_table
-from radfuse.stats.calibration import calibration
-from radfuse.stats.decision_curve import decision_curve
-from radfuse.stats.diagnostic import diagnostic_metrics, youden_threshold
-from radfuse.stats.reclassification import idi, nri
-from radfuse.stats.resampling import corrected_resampled_ci, corrected_resampled_ttest
-from radfuse.stats.roc import auc_ci, delong_test
+from radfuse.stats import cohen_kappa, icc
+from radfuse.stats import baseline_table
+from radfuse.stats import calibration
+from radfuse.stats import decision_curve
+from radfuse.stats import diagnostic_metrics, youden_threshold
+from radfuse.stats import idi, nri
+from radfuse.stats import corrected_resampled_ci, corrected_resampled_t_test
+from radfuse.stats import auc_ci, delong_test
 from radfuse.study import Study
 
 HAVE_EXTRACTION = all(importlib.util.find_spec(name) for name in ("SimpleITK", "radiomics"))
@@ -427,7 +427,7 @@ def _(tmp):
 
 def _auc_with_pos_label(result):
     auc, expected = result
-    assert auc.auc == pytest.approx(expected, abs=1e-12)
+    assert auc.estimate == pytest.approx(expected, abs=1e-12)
 
 
 @handles("auc_ci", "string labels with pos_label", _auc_with_pos_label)
@@ -531,10 +531,10 @@ def _(tmp):
     return corrected_resampled_ci([0.71, np.nan, 0.64], n_train=80, n_test=20)
 
 
-@raises("corrected_resampled_ttest", "a single resample", ValueError,
-        r"corrected_resampled_ttest: scores_b has 1 score\(s\); at least two")
+@raises("corrected_resampled_t_test", "a single resample", ValueError,
+        r"corrected_resampled_t_test: scores_b has 1 score\(s\); at least two")
 def _(tmp):
-    return corrected_resampled_ttest([0.71, 0.64], [0.7], n_train=80, n_test=20)
+    return corrected_resampled_t_test([0.71, 0.64], [0.7], n_train=80, n_test=20)
 
 
 # --------------------------------------------------------------------- blocks

@@ -9,8 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from radfuse.cli import main
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.persistence import save_model
-from radfuse.stats.reclassification import idi, nri
-from radfuse.stats.roc import delong_test
+from radfuse.stats import idi, nri
+from radfuse.stats import delong_test
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +75,9 @@ def test_compare_equals_radfuse_stats_on_the_same_file(data_dir, tmp_path, capsy
     delong = delong_test(y, data["p_s100b"], data["p_ndka"])
     reclassified, integrated = nri(y, data["p_s100b"], data["p_ndka"]), idi(y, data["p_s100b"], data["p_ndka"])
     expected = {
-        "delong": (delong.difference, *delong.ci, delong.statistic, delong.pvalue),
-        "nri": (reclassified.nri, *reclassified.ci, reclassified.statistic, reclassified.pvalue),
-        "idi": (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue),
+        "delong": (delong.estimate, *delong.ci, delong.statistic, delong.pvalue),
+        "nri": (reclassified.estimate, *reclassified.ci, reclassified.statistic, reclassified.pvalue),
+        "idi": (integrated.estimate, *integrated.ci, integrated.statistic, integrated.pvalue),
     }
     for test, values in expected.items():
         np.testing.assert_allclose(table.loc[test].to_numpy(dtype=float), values, rtol=1e-12)

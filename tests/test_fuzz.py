@@ -20,7 +20,7 @@ from radfuse.select import CorrelationPruner
 from radfuse.select.lasso import LassoSelector
 from radfuse.select import MRMRSelector
 from radfuse.select import UnivariateFilter
-from radfuse.stats.roc import auc_ci
+from radfuse.stats import auc_ci
 from radfuse.study import Study
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -146,4 +146,4 @@ def test_auc_ci_fails_only_with_documented_errors(y, score):
     except Exception as error:  # noqa: BLE001
         assert_documented(error, "auc_ci")
         return
-    assert 0 <= result.auc <= 1 and result.ci[0] <= result.auc <= result.ci[1]
+    assert 0 <= result.estimate <= 1 and result.ci[0] <= result.estimate <= result.ci[1]

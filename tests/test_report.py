@@ -17,7 +17,7 @@ from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.persistence import load_model
 from radfuse.pipeline import make_radiomics_pipeline
 from radfuse.report import default_comparisons, methods_text, summary_table, write_html_report
-from radfuse.stats.reclassification import idi
+from radfuse.stats import idi
 from radfuse.study import Study
 
 SEED = 11
@@ -130,7 +130,7 @@ def test_comparisons_table_matches_the_statistics_on_saved_predictions(result, s
     assert list(rows.index) == ["delong", "nri", "idi"] and (rows["a"] == a).all()
     auc_difference = roc_auc_score(wide["y_true"], wide[a]) - roc_auc_score(wide["y_true"], wide[b])
     assert rows.loc["delong", "estimate"] == pytest.approx(auc_difference, abs=1e-12)
-    assert rows.loc["idi", "estimate"] == pytest.approx(idi(wide["y_true"], wide[a], wide[b]).idi, abs=1e-12)
+    assert rows.loc["idi", "estimate"] == pytest.approx(idi(wide["y_true"], wide[a], wide[b]).estimate, abs=1e-12)
 
 
 def test_methods_text_states_every_step_threshold_seed_and_version(result):

@@ -19,7 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import radfuse.select._icc as icc_module
 from radfuse.select import ICCFilter, reliability_filter, reliability_summary
-from radfuse.stats.agreement import ICC_TYPES
+from radfuse.stats import ICC_TYPES
 
 EXACT = 1e-8
 PINGOUIN_TYPES = ["ICC(1,1)", "ICC(A,1)", "ICC(C,1)", "ICC(1,k)", "ICC(A,k)", "ICC(C,k)"]

@@ -157,8 +157,8 @@ def test_cv_summary_is_mean_sd_and_nadeau_bengio_interval_of_fold_aucs(result):
 
 
 def test_compare_reports_delong_nri_idi_on_the_test_set(result):
-    from radfuse.stats.reclassification import idi, nri
-    from radfuse.stats.roc import delong_test
+    from radfuse.stats import idi, nri
+    from radfuse.stats import delong_test
 
     table = result.compare("radiomics/lr", ("deep", "lr"))
     y = result.y_test
@@ -166,8 +166,8 @@ def test_compare_reports_delong_nri_idi_on_the_test_set(result):
     b = result.probabilities("deep/lr").loc[y.index]
     assert table.loc["delong", "estimate"] == pytest.approx(roc_auc_score(y, a) - roc_auc_score(y, b), abs=1e-12)
     assert table.loc["delong", "pvalue"] == delong_test(y, a, b).pvalue
-    assert table.loc["nri", "estimate"] == nri(y, a, b).nri
-    assert table.loc["idi", "estimate"] == idi(y, a, b).idi
+    assert table.loc["nri", "estimate"] == nri(y, a, b).estimate
+    assert table.loc["idi", "estimate"] == idi(y, a, b).estimate
     assert table.attrs == {"a": "radiomics/lr", "b": "deep/lr", "split": "test"}
 
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import validate_data
 
 from .._methods_text import icc_form
 from .._validation import check_feature_table, check_finite_features, feature_names_of, preview
-from ..stats.agreement import ICC_TYPES, icc_per_feature
+from ..stats import ICC_TYPES, icc_per_feature
 from ._base import FeatureFilter
 
 
@@ -23,7 +23,7 @@ class ICCFilter(FeatureFilter):
     readers, or by one reader twice) and keep only the features that are
     reproducible across delineations. ``reliability`` holds those repeated
     feature tables; ``fit`` computes one ICC per feature with
-    :func:`radfuse.stats.agreement.icc_per_feature` (the Shrout & Fleiss
+    :func:`radfuse.stats.icc_per_feature` (the Shrout & Fleiss
     forms, equal to pingouin's ``intraclass_corr``) and keeps the features
     with ``ICC > threshold``. The training data ``X`` only supplies the
     column names: the outcome is not used, so the filter cannot leak it.

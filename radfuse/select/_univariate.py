@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import FeatureFilter
 from ._scaling import scaled_to_safe_magnitude
 from ._column_tests import (
-    levene_pvalues,
+    choose_column_tests,
     mann_whitney_pvalues,
     shapiro_pvalues,
     sorted_columns,
@@ -29,9 +29,9 @@ class UnivariateFilter(FeatureFilter):
     For every feature, with the cases split by class:
 
     1. Shapiro–Wilk in each class. The feature counts as normal when
-       ``p > normality_alpha`` in **both** classes.
+       ``p >= normality_alpha`` in **both** classes.
     2. Normal features: Levene's test (Brown–Forsythe, median-centred, the
-       default of scipy and R's ``car::leveneTest``). ``p > levene_alpha``
+       default of scipy and R's ``car::leveneTest``). ``p >= levene_alpha``
        means equal variances and Student's t-test; otherwise Welch's t-test.
     3. Other features: two-sided Mann–Whitney U test with scipy's
        ``method="auto"`` rule, decided per feature: the exact null
@@ -69,7 +69,7 @@ class UnivariateFilter(FeatureFilter):
     correction : {None, "fdr_bh"}, default=None
         Multiple-testing adjustment of the p-values before comparing to ``alpha``.
     levene_alpha : float in [0, 1], default=0.05
-        Levene significance level: ``p > levene_alpha`` selects Student's
+        Levene significance level: ``p >= levene_alpha`` selects Student's
         t-test, otherwise Welch's.
 
     Attributes
@@ -220,20 +220,19 @@ class UnivariateFilter(FeatureFilter):
 
     def _test_block(self, groups, ordered, normality, levene, pvalues, tests):
         """Fill the Levene and test p-values and test names of one column block."""
-        normal = (normality > self.normality_alpha).all(axis=1)
-        if normal.any():
-            levene[normal] = levene_pvalues([o[:, normal] for o in ordered])
-        equal_var = normal & (levene > self.levene_alpha)
-        welch = normal & ~equal_var
-        for chosen, name, equal in ((equal_var, "student", True), (welch, "welch", False)):
-            if chosen.any():
-                pvalues[chosen] = stats.ttest_ind(
-                    *(g[:, chosen] for g in groups), equal_var=equal, axis=0
+        levene[:], chosen = choose_column_tests(
+            ordered, normality, normality_alpha=self.normality_alpha, levene_alpha=self.levene_alpha
+        )
+        for name, equal in (("student", True), ("welch", False)):
+            columns = chosen == name
+            if columns.any():
+                pvalues[columns] = stats.ttest_ind(
+                    *(g[:, columns] for g in groups), equal_var=equal, axis=0
                 ).pvalue
-                tests[chosen] = name
-        if (~normal).any():
-            pvalues[~normal] = mann_whitney_pvalues(*(o[:, ~normal] for o in ordered),
-                                                    presorted=True)
+                tests[columns] = name
+        rank = chosen == "rank"
+        if rank.any():
+            pvalues[rank] = mann_whitney_pvalues(*(o[:, rank] for o in ordered), presorted=True)
 
 
 def _column_blocks(shape: tuple[int, int]):

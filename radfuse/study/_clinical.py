@@ -196,10 +196,7 @@ class ClinicalModels:
         """DeLong test, NRI and IDI of model ``a`` over ``b`` on one cohort, as :meth:`StudyResult.compare`."""
         a, b, split = self._model(a), self._model(b), self._split(split)
         y = self.data.loc[self.data["split"] == split, "y"]
-        tests = paired_tests(y, self.probabilities(a, split), self.probabilities(b, split))
-        table = pd.DataFrame.from_dict(
-            tests, orient="index", columns=["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]
-        ).rename_axis("test")
+        table = paired_tests(y, self.probabilities(a, split), self.probabilities(b, split))
         table.attrs.update(a=a, b=b, split=split)
         return table
 

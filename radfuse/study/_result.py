@@ -14,10 +14,15 @@ import pandas as pd
 
 from .._files import atomic_path, check_destination, fsync_file
 from .._validation import preview
-from ..stats.diagnostic import diagnostic_metrics
-from ..stats.reclassification import idi, nri
-from ..stats.resampling import corrected_resampled_ci, corrected_resampled_ttest
-from ..stats.roc import auc_ci, delong_test
+from ..stats import (
+    auc_ci,
+    corrected_resampled_ci,
+    corrected_resampled_t_test,
+    delong_test,
+    diagnostic_metrics,
+    idi,
+    nri,
+)
 
 #: Metrics of every table, in the order papers report them.
 METRICS = (
@@ -27,16 +32,19 @@ METRICS = (
 _ALIASES = {"precision": "ppv", "recall": "sensitivity"}
 
 
-def paired_tests(y, prob_a, prob_b) -> dict[str, tuple]:
-    """``test -> (estimate, ci_lower, ci_upper, statistic, pvalue)``: DeLong, NRI and IDI of a over b."""
-    delong = delong_test(y, prob_a, prob_b)
-    reclassified = nri(y, prob_a, prob_b)
-    integrated = idi(y, prob_a, prob_b)
-    return {
-        "delong": (delong.difference, *delong.ci, delong.statistic, delong.pvalue),
-        "nri": (reclassified.nri, *reclassified.ci, reclassified.statistic, reclassified.pvalue),
-        "idi": (integrated.idi, *integrated.ci, integrated.statistic, integrated.pvalue),
-    }
+def comparison_table(results: dict) -> pd.DataFrame:
+    """One row per named statistics result: ``estimate``, ``ci_lower``, ``ci_upper``, ``statistic``, ``pvalue``."""
+    table = pd.concat([result.to_frame() for result in results.values()])
+    table = table[["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]]
+    table.index = pd.Index(list(results), name="test")
+    return table
+
+
+def paired_tests(y, prob_a, prob_b) -> pd.DataFrame:
+    """DeLong test, NRI and IDI of ``prob_a`` over ``prob_b``, one row each (see :func:`comparison_table`)."""
+    return comparison_table(
+        {"delong": delong_test(y, prob_a, prob_b), "nri": nri(y, prob_a, prob_b), "idi": idi(y, prob_a, prob_b)}
+    )
 
 
 def threshold_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
@@ -62,7 +70,7 @@ def fixed_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
         warnings.simplefilter("always", RuntimeWarning)
         auc = auc_ci(y, prob)
     note = "; ".join(str(w.message) for w in caught)
-    values = {"auc": (auc.auc, *auc.ci, note), "threshold": (threshold, np.nan, np.nan, "")}
+    values = {"auc": (auc.estimate, auc.ci_lower, auc.ci_upper, note), "threshold": (threshold, np.nan, np.nan, "")}
     values.update(threshold_metric_rows(y, prob, threshold, random_state))
     return values
 
@@ -107,7 +115,7 @@ class StudyResult:
         ``LeaveOneGroupOut`` each fold is one centre. ``fold_scores()``
         carries it as a ``held_out`` column.
     baseline : DataFrame or None
-        ``radfuse.stats.baseline.baseline_table`` of the clinical variables by
+        ``radfuse.stats.baseline_table`` of the clinical variables by
         split, when the Study was given ``clinical``.
     tuning : DataFrame or None
         Nested tuning only: best parameters and inner CV score per outer fold
@@ -330,7 +338,7 @@ class StudyResult:
                 values = {
                     m: v[0] for m, v in threshold_metric_rows(y, prob, threshold, self.settings["seed"]).items()
                 }
-                auc = auc_ci(y, prob).auc
+                auc = auc_ci(y, prob).estimate
             rows.append(
                 {
                     "feature_set": feature_set, "classifier": classifier,
@@ -412,7 +420,8 @@ class StudyResult:
                     continue
                 summary = corrected_resampled_ci(values, n_train, n_test)
                 rows.append(
-                    (feature_set, classifier, metric, summary.mean, summary.sd, *summary.ci, values.size, failures)
+                    (feature_set, classifier, metric, summary.estimate, summary.sd, summary.ci_lower,
+                     summary.ci_upper, values.size, failures)
                 )
         columns = [
             "feature_set", "classifier", "metric", "mean", "sd", "ci_lower", "ci_upper", "n_folds", "n_failed",
@@ -465,11 +474,13 @@ class StudyResult:
                 ],
                 axis=1, join="inner",
             ).to_numpy()
-            result = corrected_resampled_ttest(
-                paired[:, 0], paired[:, 1],
-                settings["mean_fold_train_size"], settings["mean_fold_test_size"],
-            )
-            tests = {"corrected_t": (result.mean_difference, *result.ci, result.statistic, result.pvalue)}
+            results = {
+                "corrected_t": corrected_resampled_t_test(
+                    paired[:, 0], paired[:, 1],
+                    settings["mean_fold_train_size"], settings["mean_fold_test_size"],
+                )
+            }
+            table = comparison_table(results)
         elif split != "train" and split in ("test", *self.cohorts):
             split = self._split(split)
             # Paired tests: the cases of the cohort both models were evaluated on.
@@ -477,16 +488,12 @@ class StudyResult:
                 [self.probabilities(key_a, split), self.probabilities(key_b, split)], axis=1, join="inner"
             )
             y = self.y_cohorts[split].loc[paired.index]
-            prob_a, prob_b = paired.iloc[:, 0], paired.iloc[:, 1]
-            tests = paired_tests(y, prob_a, prob_b)
+            table = paired_tests(y, paired.iloc[:, 0], paired.iloc[:, 1])
         else:
             raise ValueError(
                 f"StudyResult.compare: split must be 'test', 'cv' or a test cohort "
                 f"{preview(self.cohorts)}; got {split!r}."
             )
-        table = pd.DataFrame.from_dict(
-            tests, orient="index", columns=["estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]
-        ).rename_axis("test")
         table.attrs.update(a="/".join(key_a), b="/".join(key_b), split=split)
         return table
 

@@ -21,7 +21,7 @@ from .. import __version__
 from .._validation import preview
 from ..models import PROTOCOL_CLASSIFIERS, make_classifier, search_space
 from ..pipeline import make_radiomics_pipeline
-from ..stats.diagnostic import youden_threshold
+from ..stats import youden_threshold
 from . import _design
 from ._clinical import check_clinical_cases, check_clinical_model, fit_clinical_models
 from ._fusion_spec import check_fusion_spec
@@ -152,7 +152,7 @@ class Study:
     clinical : DataFrame, default=None
         Clinical variables of the same cases (and of the external cohorts'),
         for a baseline table by split
-        (:func:`radfuse.stats.baseline.baseline_table`) and ``clinical_model``.
+        (:func:`radfuse.stats.baseline_table`) and ``clinical_model``.
     clinical_model : dict, default=None
         Clinical, radiomics and combined logistic models
         (``StudyResult.clinical_models``, a
@@ -423,7 +423,7 @@ class Study:
     def _baseline(self, y_train, cohorts, seed):
         if self.clinical is None:
             return None
-        from ..stats.baseline import baseline_table
+        from ..stats import baseline_table
 
         clinical = self.clinical
         if not isinstance(clinical, pd.DataFrame):
