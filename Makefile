@@ -64,11 +64,13 @@ $(USER_VENV)/.radfuse-installed: pyproject.toml
 	$(USER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check . pyarrow
 	touch $@
 
+# Each suite keeps the report's browser screenshot in its own folder, so the
+# two can run side by side.
 test-latest: $(LATEST)/.radfuse-installed
-	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider
+	RADFUSE_TEST_ARTIFACTS=test-artifacts/latest $(LATEST)/bin/python -m pytest -q -p no:cacheprovider
 
 test-min: $(MIN)/.radfuse-installed
-	$(MIN)/bin/python -m pytest -q -p no:cacheprovider
+	RADFUSE_TEST_ARTIFACTS=test-artifacts/min $(MIN)/bin/python -m pytest -q -p no:cacheprovider
 
 # radfuse itself is reinstalled from the checkout every time (its dependencies
 # only with pyproject.toml); the script runs outside the checkout, so the
@@ -77,8 +79,15 @@ check-user-install: $(USER_VENV)/.radfuse-installed
 	$(USER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall .
 	cd $(USER_VENV) && bin/python ../.ci/check_user_install.py
 
-test-matrix: test test-latest check-user-install
-	@for env in $(VENV) $(LATEST) $(USER_VENV); do $$env/bin/python -c "import sys, numpy, pandas, sklearn, imblearn; print('$$env: Python', sys.version.split()[0], 'pandas', pandas.__version__, 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__, 'imbalanced-learn', imblearn.__version__)"; done
+# The environments are built one at a time; then the development suite, the
+# latest and minimum suites side by side (pytest runs mostly in one process and
+# CI has two cores; each logs to test-artifacts/<target>.log, and the step
+# fails if either does), and the user-install check.
+test-matrix: $(STAMP) $(LATEST)/.radfuse-installed $(MIN)/.radfuse-installed $(USER_VENV)/.radfuse-installed
+	$(MAKE) --no-print-directory test
+	.ci/side_by_side test-latest test-min
+	$(MAKE) --no-print-directory check-user-install
+	@for env in $(VENV) $(LATEST) $(MIN) $(USER_VENV); do $$env/bin/python -c "import sys, numpy, pandas, sklearn, imblearn; print('$$env: Python', sys.version.split()[0], 'pandas', pandas.__version__, 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__, 'imbalanced-learn', imblearn.__version__)"; done
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
@@ -90,4 +99,4 @@ docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) $(LATEST) $(MIN) $(USER_VENV) build *.egg-info .pytest_cache docs/_build docs/auto_examples docs/api/generated
+	rm -rf $(VENV) $(LATEST) $(MIN) $(USER_VENV) test-artifacts build *.egg-info .pytest_cache docs/_build docs/auto_examples docs/api/generated
