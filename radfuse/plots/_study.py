@@ -36,11 +36,11 @@ from scipy import ndimage
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from ._nomogram import nomogram_points, plot_bootstrap_calibration, plot_nomogram  # noqa: F401  (rms figures)
-from ._validation import check_binary_target, check_probabilities, check_scores
-from .stats.calibration import calibration
-from .stats.decision_curve import decision_curve
-from .stats.diagnostic import diagnostic_metrics
-from .stats.roc import auc_ci
+from .._validation import check_binary_target, check_probabilities, check_scores
+from ..stats.calibration import calibration
+from ..stats.decision_curve import decision_curve
+from ..stats.diagnostic import diagnostic_metrics
+from ..stats.roc import auc_ci
 
 __all__ = [
     "calibration_bins",
@@ -542,7 +542,7 @@ def plot_calibration_panels(y_true, probs, *, n_bins=None, strategy="quantile", 
         statistical inference. Journal of the American Statistical Association,
         22(158), 209-212.
     """
-    from .stats.diagnostic import wilson_interval
+    from ..stats.diagnostic import wilson_interval
 
     y01, _ = check_binary_target(y_true, step="plot_calibration_panels", name="y_true")
     probs = _check_models(probs, "plot_calibration_panels", y01.size, probabilities=True)

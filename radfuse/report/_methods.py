@@ -31,10 +31,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from . import plots
-from ._methods_text import count_noun, describe_cv, icc_form, join_words
-from .models import CLASSIFIERS, classifier_label
-from .persistence import save_model
+from .. import plots
+from .._methods_text import count_noun, describe_cv, icc_form, join_words
+from ..models import CLASSIFIERS, classifier_label
+from ..persistence import save_model
 
 __all__ = [
     "comparison_table",
@@ -432,7 +432,7 @@ def study_figures(result, *, threshold_range=(0.0, 0.5), smooth=False) -> dict[s
         method for evaluating prediction models. Medical Decision Making, 26(6),
         565-574.
     """
-    from .plots import calibration_bins
+    from ..plots import calibration_bins
 
     figures = {}
     best = _best_by_feature_set(result)
@@ -583,11 +583,11 @@ def _describe_step(name: str, step, class_counts=None, step_counts=None) -> str:
     from imblearn.over_sampling import SMOTE
     from sklearn.preprocessing import StandardScaler
 
-    from .select.correlation import CorrelationPruner
-    from .select.icc import ICCFilter
-    from .select.lasso import LassoSelector
-    from .select.mrmr import MRMRSelector
-    from .select.univariate import UnivariateFilter
+    from ..select.correlation import CorrelationPruner
+    from ..select.icc import ICCFilter
+    from ..select.lasso import LassoSelector
+    from ..select.mrmr import MRMRSelector
+    from ..select.univariate import UnivariateFilter
 
     if isinstance(step, ICCFilter):
         return (
@@ -728,7 +728,7 @@ def _pipeline_steps(model) -> list[tuple[str, object]]:
 
 
 def _describe_feature_sets(feature_sets: Mapping[str, list]) -> str:
-    from .blocks import list_blocks
+    from ..blocks import list_blocks
 
     parts = []
     for name, columns in feature_sets.items():
