@@ -257,22 +257,55 @@ def test_pngs_are_written_at_the_requested_dpi_and_shown_at_printed_size(result,
 
 
 def test_methods_text_follows_the_class_balance_and_the_kept_counts(result):
-    from imblearn.over_sampling import SMOTE
+    """Each step writes its own sentence (describe_method) from the class counts and kept range the report passes."""
+    from radfuse.pipeline import CheckedSMOTE
+    from radfuse.report._methods import describe_step
+    from radfuse.select import MRMRSelector
 
-    from radfuse.report import _describe_step
-
-    step = SMOTE(k_neighbors=3)
-    balanced = _describe_step("smote", step, class_counts=(42, 42))
-    assert "was balanced (42 positive, 42 negative cases), so it added no synthetic case" in balanced
-    assert "oversampled" not in balanced
-    unbalanced = _describe_step("smote", step, class_counts=(50, 20))
-    assert "the positive class of the training data (20 versus 50 cases) was oversampled" in unbalanced
-    from radfuse.select.mrmr import MRMRSelector
-
-    text = _describe_step("mrmr", MRMRSelector(n_features=20), step_counts={"mrmr": (12, 19)})
-    assert "up to the 20 top-ranked" in text
-    assert text.endswith("were kept (fewer features reached this step in some fits, which kept 12-19).")
+    step = CheckedSMOTE(k_neighbors=3)
+    assert describe_step("smote", step, class_counts=(42, 42)) == (
+        "Class balancing: SMOTE (k = 3 nearest neighbours, sampling strategy 'auto') was part of the pipeline, "
+        "but the training set was balanced (42 positive, 42 negative cases), so it added no synthetic case to the "
+        "final models and at most a few to the training parts of the cross-validation folds; validation and test "
+        "cases were never resampled."
+    )
+    assert describe_step("smote", step, class_counts=(50, 20)) == (
+        "Class balancing: the positive class of the training data (20 versus 50 cases) was oversampled with SMOTE "
+        "(k = 3 nearest neighbours, sampling strategy 'auto') within each training part; validation and test "
+        "cases were never resampled."
+    )
+    assert describe_step("mrmr", MRMRSelector(n_features=20), kept_range=(12, 19)) == (
+        "Relevance and redundancy: up to the 20 top-ranked features by minimum redundancy maximum relevance "
+        "(mRMR) were kept (fewer features reached this step in some fits, which kept 12-19)."
+    )
     assert "up to the 6 top-ranked" in methods_text(result)
+
+
+def test_a_step_that_does_not_describe_itself_gets_the_generic_sentence():
+    from sklearn.preprocessing import StandardScaler
+
+    from radfuse.report._methods import describe_step
+
+    assert describe_step("zscore", StandardScaler(with_mean=False)) == (
+        "Step 'zscore': StandardScaler with parameters {'copy': True, 'with_mean': False, 'with_std': True}."
+    )
+
+
+def test_the_report_imports_no_estimator_class():
+    """Steps describe themselves; the report never names a step class (issue 13, section 2)."""
+    import ast
+    from pathlib import Path
+
+    import radfuse.report
+
+    for path in Path(radfuse.report.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                assert not module.lstrip(".").startswith(("select", "harmonize", "pipeline", "fusion", "imblearn")), (
+                    path.name, module
+                )
+                assert not module.startswith(("sklearn.preprocessing", "radfuse.select")), (path.name, module)
 
 
 def test_hyperparameter_table_lists_every_classifier_setting(result):
