@@ -338,3 +338,24 @@ def test_methods_text_states_what_was_extracted_and_where_the_icc_ran(result):
     sentence = text.split("Radiomic features were extracted")[1].split("). ")[0]
     assert "glcm (24)" in sentence and "shape" not in sentence
     assert "within each training fold" in text and "before the split" not in text
+
+
+def test_a_figure_registered_once_is_built_saved_captioned_and_shown(tmp_path, monkeypatch):
+    """Issue 13: adding a report figure is one REPORT_FIGURES entry (plus its plot function)."""
+    from radfuse.report import _figures
+    from radfuse.study import example_study_result
+
+    def extra(context):
+        figure = Figure()
+        figure.add_subplot().plot([0, 1], [0, 1])
+        return _figures.ReportFigure(figure, f"Extra figure of {context.feature_set}, a caption of some length.",
+                                     f"Extra figure of {context.feature_set}.")
+
+    monkeypatch.setitem(_figures.REPORT_FIGURES, "extra", extra)
+    result = example_study_result()
+    assert [stem for stem in _figures.study_figures(result) if stem.endswith("_US")][-1] == "extra_US"
+    report = result.save(tmp_path / "study", save_models=False)
+    assert (tmp_path / "study" / "figures" / "extra_MG.svg").stat().st_size > 1000
+    page = report.read_text(encoding="utf-8")
+    section = page[page.index(">Figures: US</h2>"):page.index(">Figures: MG</h2>")]
+    assert section.count("<figure") == len(_figures.REPORT_FIGURES) and 'alt="Extra figure of US."' in section

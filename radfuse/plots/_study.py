@@ -1,4 +1,7 @@
-"""Figures of a :class:`~radfuse.study.StudyResult`: each assembles the panels of one figure from the array-level plots."""
+"""Figures of a :class:`~radfuse.study.StudyResult`, each assembling its panels from the array-level plots.
+
+Legends name classifiers by their short labels (``models.CLASSIFIERS``).
+"""
 
 from __future__ import annotations
 

@@ -133,7 +133,9 @@ def _lasso_path(c: FigureContext) -> ReportFigure | None:
     if c.lasso is None or c.lasso["coef_path"] is None:
         return None
     return ReportFigure(
-        plots.plot_lasso_path(c.lasso["coef_path"], c.lasso["alpha"], title=f"LASSO coefficient paths: {c.feature_set}"),
+        plots.plot_lasso_path(
+            c.lasso["coef_path"], c.lasso["alpha"], title=f"LASSO coefficient paths: {c.feature_set}"
+        ),
         f"LASSO coefficient paths of the final {c.feature_set} refit; coloured and named: the "
         "features kept at the chosen \u03bb (dotted).",
         f"Coefficient paths of the {c.feature_set} LASSO.",

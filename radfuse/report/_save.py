@@ -29,6 +29,7 @@ __all__ = [
     "save_study",
 ]
 
+
 def _model_metadata(result, key, test_metrics) -> dict:
     auc = test_metrics[
         (test_metrics["feature_set"] == key[0]) & (test_metrics["classifier"] == key[1]) & (test_metrics["metric"] == "auc")

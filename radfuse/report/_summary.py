@@ -6,9 +6,8 @@ import pandas as pd
 
 from ._tables import RANKING_RULE, excluded_folds, format_pvalue, ranking_table, summary_table, warning_summary
 
-__all__ = [
-    "summary_section",
-]
+__all__: list[str] = []
+
 
 def _comparison_sentences(compared: pd.DataFrame) -> str:
     lines = []
