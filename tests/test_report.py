@@ -13,11 +13,11 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from radfuse.datasets.multimodal import make_multimodal_table
+from radfuse.datasets import make_multimodal_table
 from radfuse.persistence import load_model
 from radfuse.pipeline import make_radiomics_pipeline
 from radfuse.report import default_comparisons, methods_text, summary_table, write_html_report
-from radfuse.stats.reclassification import idi
+from radfuse.stats import idi
 from radfuse.study import Study
 
 SEED = 11
