@@ -40,6 +40,7 @@ __all__ = [
     "PROTOCOL_CLASSIFIERS",
     "ClassifierSpec",
     "classifier_label",
+    "classifier_short_label",
     "make_classifier",
     "positive_class_probability",
     "search_space",
@@ -54,6 +55,9 @@ class ClassifierSpec:
     ----------
     label : str
         Human-readable name (see :func:`classifier_label`).
+    short_label : str
+        The abbreviation papers use, for compact legends (see
+        :func:`classifier_short_label`).
     factory : callable
         The estimator class, called with ``defaults`` plus any overrides.
     defaults : dict
@@ -70,11 +74,12 @@ class ClassifierSpec:
     --------
     >>> from radfuse.models import CLASSIFIERS
     >>> spec = CLASSIFIERS["svm"]
-    >>> spec.label, spec.calibrated
-    ('Support vector machine (RBF)', True)
+    >>> spec.label, spec.short_label, spec.calibrated
+    ('Support vector machine (RBF)', 'SVM', True)
     """
 
     label: str
+    short_label: str
     factory: Callable[..., Any]
     defaults: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
@@ -87,6 +92,7 @@ _LOG_C = [0.01, 0.1, 1.0, 10.0, 100.0]
 CLASSIFIERS: dict[str, ClassifierSpec] = {
     "lr": ClassifierSpec(
         "Logistic regression",
+        "LR",
         LogisticRegression,
         {"max_iter": 5000},
         {"C": _LOG_C},
@@ -94,6 +100,7 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
     ),
     "nb": ClassifierSpec(
         "Gaussian naive Bayes",
+        "NB",
         GaussianNB,
         {},
         {"var_smoothing": [1e-11, 1e-9, 1e-7, 1e-5]},
@@ -101,6 +108,7 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
     ),
     "svm": ClassifierSpec(
         "Support vector machine (RBF)",
+        "SVM",
         SVC,
         {"kernel": "rbf"},
         {"C": _LOG_C, "gamma": ["scale", 0.001, 0.01, 0.1]},
@@ -109,12 +117,14 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
     ),
     "knn": ClassifierSpec(
         "k-nearest neighbours",
+        "KNN",
         KNeighborsClassifier,
         {"n_neighbors": 5},
         {"n_neighbors": [3, 5, 7, 9, 15], "weights": ["uniform", "distance"]},
         seeded=False,
     ),
     "xgboost": ClassifierSpec(
+        "XGBoost",
         "XGBoost",
         XGBClassifier,
         {
@@ -129,6 +139,7 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
         {"n_estimators": [100, 200, 400], "max_depth": [2, 3, 5], "learning_rate": [0.03, 0.1, 0.3]},
     ),
     "lightgbm": ClassifierSpec(
+        "LightGBM",
         "LightGBM",
         LGBMClassifier,
         {
@@ -145,24 +156,28 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
     ),
     "adaboost": ClassifierSpec(
         "AdaBoost",
+        "AdaBoost",
         AdaBoostClassifier,
         {"n_estimators": 100},
         {"n_estimators": [50, 100, 200], "learning_rate": [0.1, 0.5, 1.0]},
     ),
     "mlp": ClassifierSpec(
         "Multilayer perceptron",
+        "MLP",
         MLPClassifier,
         {"hidden_layer_sizes": (64,), "alpha": 1e-3, "max_iter": 2000},
         {"hidden_layer_sizes": [(32,), (64,), (64, 32)], "alpha": [1e-4, 1e-3, 1e-2]},
     ),
     "rf": ClassifierSpec(
         "Random forest",
+        "RF",
         RandomForestClassifier,
         {"n_estimators": 300, "n_jobs": 1},
         {"n_estimators": [200, 500], "max_depth": [None, 5, 10], "max_features": ["sqrt", 0.3]},
     ),
     "extratrees": ClassifierSpec(
         "Extremely randomised trees",
+        "ExtraTrees",
         ExtraTreesClassifier,
         {"n_estimators": 300, "n_jobs": 1},
         {"n_estimators": [200, 500], "max_depth": [None, 5, 10], "max_features": ["sqrt", 0.3]},
@@ -296,6 +311,30 @@ def classifier_label(name: str) -> str:
     'k-nearest neighbours'
     """
     return _spec(name).label
+
+
+def classifier_short_label(name: str) -> str:
+    """The abbreviation of a classifier for compact legends, e.g. ``"LR"``.
+
+    A classifier radfuse does not define (a study may bring its own
+    estimators under any name) keeps its name.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from radfuse.models import classifier_short_label
+    >>> classifier_short_label("xgboost"), classifier_short_label("my_model")
+    ('XGBoost', 'my_model')
+    """
+    spec = CLASSIFIERS.get(name)
+    return name if spec is None else spec.short_label
 
 
 def positive_class_probability(estimator, X) -> np.ndarray:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import hashlib
-import importlib.metadata
 import io
 import json
 import zipfile
@@ -37,6 +36,12 @@ from sklearn.base import BaseEstimator
 from . import __version__
 from ._files import atomic_path, sha256_of_file
 from ._validation import preview
+from ._versions import installed_versions
+from .fusion import StackingFusion, WeightedEnsemble
+from .harmonize import ComBat
+from .pipeline import CheckedSMOTE, CheckedStandardScaler, RadiomicsPipeline
+from .select import CorrelationPruner, ICCFilter, LassoSelector, MRMRSelector, UnivariateFilter
+from .stats import LogisticMLE
 
 __all__ = [
     "TRUSTED_TYPES",
@@ -51,26 +56,23 @@ __all__ = [
 #: (builtins containers, NumPy arrays and dtypes, SciPy sparse matrices and
 #: the scikit-learn estimators skops vets): exact, fully qualified names of the
 #: classes radfuse's pipelines, selectors, fusion estimators and classifiers
-#: store. Anything else, however it is spelled, is refused.
+#: store. Anything else, however it is spelled, is refused. radfuse's own
+#: classes are named from the classes themselves, so the list follows them
+#: wherever they are defined.
 TRUSTED_TYPES = frozenset({
+    *(
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in (
+            CheckedSMOTE, CheckedStandardScaler, ComBat, CorrelationPruner, ICCFilter, LassoSelector, LogisticMLE,
+            MRMRSelector, RadiomicsPipeline, StackingFusion, UnivariateFilter, WeightedEnsemble,
+        )
+    ),
     "collections.OrderedDict",
     "imblearn.over_sampling._smote.base.SMOTE",
     "imblearn.pipeline.Pipeline",
     "lightgbm.basic.Booster",
     "lightgbm.sklearn.LGBMClassifier",
-    "radfuse.fusion.StackingFusion",
-    "radfuse.fusion.WeightedEnsemble",
-    "radfuse.harmonize._combat.ComBat",
     "radfuse.persistence._PandasState",
-    "radfuse.pipeline._checked.CheckedSMOTE",
-    "radfuse.pipeline._checked.CheckedStandardScaler",
-    "radfuse.pipeline._pipeline.RadiomicsPipeline",
-    "radfuse.select._correlation.CorrelationPruner",
-    "radfuse.select._icc.ICCFilter",
-    "radfuse.select.lasso.LassoSelector",
-    "radfuse.select._mrmr.MRMRSelector",
-    "radfuse.select._univariate.UnivariateFilter",
-    "radfuse.stats._logistic.LogisticMLE",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
@@ -364,17 +366,9 @@ def _libraries_in(payload: bytes) -> list[str]:
 
 
 def _installed_versions(libraries) -> dict[str, str]:
-    versions = {}
-    for module in libraries:
-        distribution = _VERSIONED_LIBRARIES[module]
-        if module == "radfuse":
-            versions[distribution] = __version__
-        else:
-            try:
-                versions[distribution] = importlib.metadata.version(distribution)
-            except importlib.metadata.PackageNotFoundError:
-                versions[distribution] = "not installed"
-    return versions
+    """Distribution name -> installed version of the given top-level modules."""
+    versions = installed_versions(_VERSIONED_LIBRARIES[module] for module in libraries)
+    return {name: version or "not installed" for name, version in versions.items()}
 
 
 def _check_versions(path: Path, bundle: dict, allow_version_mismatch: bool) -> None:

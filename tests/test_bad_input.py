@@ -1216,13 +1216,13 @@ def _(tmp):
 def _(tmp):
     from unittest import mock
 
-    import radfuse.report as report_module
+    import radfuse.report._save as save_module
 
     result = small_study()
-    with mock.patch.object(report_module, "study_figures", lambda result, **options: {}):
+    with mock.patch.object(save_module, "study_figures", lambda result, **options: {}):
         report = result.save(tmp / "out", save_models=False)
         before = report.read_bytes()
-        with mock.patch.object(report_module, "write_html_report", disk_full), pytest.raises(OSError):
+        with mock.patch.object(save_module, "write_html_report", disk_full), pytest.raises(OSError):
             result.save(tmp / "out", overwrite=True, save_models=False)
     return before, report.read_bytes(), report
 

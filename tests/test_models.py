@@ -73,3 +73,13 @@ def test_unknown_classifier_and_parameter_are_named():
         make_classifier("forest")
     with pytest.raises(ValueError, match=r"make_classifier\('knn'\).*n_trees"):
         make_classifier("knn", n_trees=3)
+
+
+def test_short_labels_come_from_the_classifier_specs():
+    from radfuse.models import classifier_short_label
+
+    assert {name: classifier_short_label(name) for name in PROTOCOL_CLASSIFIERS} == {
+        "lr": "LR", "nb": "NB", "svm": "SVM", "knn": "KNN", "xgboost": "XGBoost", "lightgbm": "LightGBM",
+        "adaboost": "AdaBoost", "mlp": "MLP",
+    }
+    assert classifier_short_label("my_model") == "my_model"

@@ -20,9 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from radfuse.models import make_classifier
 from radfuse.persistence import ModelVersionError, load_model, model_file_sha256, save_model
 from radfuse.pipeline import make_radiomics_pipeline
-from radfuse.select import CorrelationPruner
-from radfuse.select import ICCFilter
-from radfuse.select import UnivariateFilter
+from radfuse.select import CorrelationPruner, ICCFilter, UnivariateFilter
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,10 @@ from scipy.integrate import trapezoid
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import lasso_path
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score, roc_curve
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
-from radfuse.datasets.multimodal import make_multimodal_table
-from radfuse.pipeline import make_radiomics_pipeline
+from radfuse.models import CLASSIFIERS
 from radfuse.plots import (
-    _NEGATIVE_COLOUR,
-    _POSITIVE_COLOUR,
     plot_calibration,
     plot_confusion_matrices,
     plot_cv_roc,
@@ -35,7 +32,8 @@ from radfuse.plots import (
     plot_study_waterfall,
     plot_waterfall,
 )
-from radfuse.study import Study
+from radfuse.plots._style import NEGATIVE_COLOUR, POSITIVE_COLOUR
+from radfuse.study import example_study_result
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +47,7 @@ def predictions():
 
 @pytest.fixture(scope="module")
 def study_result():
-    X, y = make_multimodal_table(
-        n_cases=100, blocks={"US": 20, "MG": 20}, n_embedding=16, class_sep=1.5, return_X_y=True, random_state=0
-    )
-
-    def pipeline(classifier, random_state):
-        return make_radiomics_pipeline(
-            classifier, univariate=False, mrmr={"n_features": 6}, lasso={"cv": 3}, random_state=random_state
-        )
-
-    study = Study(
-        X, y, {"radiomics": ["US", "MG"], "deep": ["cnn"]}, pipeline=pipeline, classifiers=["lr", "nb"],
-        cv=RepeatedStratifiedKFold(n_splits=2, n_repeats=2, random_state=0), progress=False,
-    )
-    return study.run()
+    return example_study_result()
 
 
 def _legend_labels(ax) -> list[str]:
@@ -154,7 +139,7 @@ def test_waterfall_bars_are_sorted_probabilities_coloured_by_class(predictions):
     assert all(bar.get_y() == pytest.approx(threshold) for bar in bars)
     colours = [bar.get_facecolor() for bar in bars]
     order = np.argsort(-prob, kind="stable")
-    expected = [to_rgba(_POSITIVE_COLOUR if label else _NEGATIVE_COLOUR) for label in y[order]]
+    expected = [to_rgba(POSITIVE_COLOUR if label else NEGATIVE_COLOUR) for label in y[order]]
     assert colours == expected
     assert any("threshold 0.400" in label for label in _legend_labels(ax))
 
@@ -251,40 +236,41 @@ def test_bad_predictions_name_the_model(predictions):
 
 
 def test_study_roc_panels_show_cv_and_test_curves(study_result):
-    figure = plot_study_roc(study_result, "radiomics")
+    figure = plot_study_roc(study_result, "MG")
     cv_ax, test_ax = figure.axes
     _assert_labelled(figure)
-    assert [label.split(" (")[0] for label in _legend_labels(test_ax)] == ["LR", "NB"]
-    assert [label.split(" (")[0] for label in _legend_labels(cv_ax)] == ["LR", "NB"]
+    # Legends use the classifiers' short labels from radfuse.models.CLASSIFIERS.
+    assert [label.split(" (")[0] for label in _legend_labels(test_ax)] == [CLASSIFIERS["lr"].short_label] == ["LR"]
+    assert [label.split(" (")[0] for label in _legend_labels(cv_ax)] == ["LR"]
     y = study_result.y_test
-    prob = study_result.probabilities("radiomics/nb").loc[y.index]
+    prob = study_result.probabilities("MG/lr").loc[y.index]
     fpr, tpr, _ = roc_curve(y, prob)
-    np.testing.assert_array_equal(test_ax.get_lines()[1].get_xdata(), fpr)
-    np.testing.assert_array_equal(test_ax.get_lines()[1].get_ydata(), tpr)
-    folds = study_result.fold_scores().query("feature_set == 'radiomics' and classifier == 'lr'")
+    np.testing.assert_array_equal(test_ax.get_lines()[0].get_xdata(), fpr)
+    np.testing.assert_array_equal(test_ax.get_lines()[0].get_ydata(), tpr)
+    folds = study_result.fold_scores().query("feature_set == 'MG' and classifier == 'lr'")
     mean = float(re.search(r"AUC ([0-9.]+)", _legend_labels(cv_ax)[0]).group(1))
     assert mean == pytest.approx(folds["auc"].mean(), abs=5e-4)
 
 
 def test_study_figures_are_labelled(study_result):
     figures = [
-        plot_study_calibration(study_result, "deep"),
-        plot_study_decision_curve(study_result, "deep"),
-        plot_study_waterfall(study_result, "deep/lr"),
-        plot_study_lasso(study_result, "radiomics"),
-        plot_study_lasso_coefficients(study_result, "radiomics"),
+        plot_study_calibration(study_result, "MG"),
+        plot_study_decision_curve(study_result, "MG"),
+        plot_study_waterfall(study_result, "MG/lr"),
+        plot_study_lasso(study_result, "US"),
+        plot_study_lasso_coefficients(study_result, "US"),
     ]
     for figure in figures:
         _assert_labelled(figure)
-    matrices = plot_study_confusion_matrices(study_result, "radiomics")
-    threshold = float(study_result.thresholds[("radiomics", "lr")])
+    matrices = plot_study_confusion_matrices(study_result, "US")
+    threshold = float(study_result.thresholds[("US", "lr")])
     assert f"threshold {threshold:.3f}" in matrices.axes[0].get_title()
     with pytest.raises(ValueError, match="no feature set 'missing'"):
         plot_study_calibration(study_result, "missing")
 
 
 def test_roc_vertices_equal_sklearn_roc_curve_with_ties():
-    from radfuse.plots import _roc_vertices
+    from radfuse.plots._roc import _roc_vertices
 
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 50)

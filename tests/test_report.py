@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from radfuse.datasets.multimodal import make_multimodal_table
+from radfuse.datasets import make_multimodal_table
 from radfuse.persistence import load_model
 from radfuse.pipeline import make_radiomics_pipeline
 from radfuse.report import default_comparisons, methods_text, summary_table, write_html_report
@@ -257,22 +257,55 @@ def test_pngs_are_written_at_the_requested_dpi_and_shown_at_printed_size(result,
 
 
 def test_methods_text_follows_the_class_balance_and_the_kept_counts(result):
-    from imblearn.over_sampling import SMOTE
-
-    from radfuse.report import _describe_step
-
-    step = SMOTE(k_neighbors=3)
-    balanced = _describe_step("smote", step, class_counts=(42, 42))
-    assert "was balanced (42 positive, 42 negative cases), so it added no synthetic case" in balanced
-    assert "oversampled" not in balanced
-    unbalanced = _describe_step("smote", step, class_counts=(50, 20))
-    assert "the positive class of the training data (20 versus 50 cases) was oversampled" in unbalanced
+    """Each step writes its own sentence (describe_method) from the class counts and kept range the report passes."""
+    from radfuse.pipeline import CheckedSMOTE
+    from radfuse.report._methods import describe_step
     from radfuse.select import MRMRSelector
 
-    text = _describe_step("mrmr", MRMRSelector(n_features=20), step_counts={"mrmr": (12, 19)})
-    assert "up to the 20 top-ranked" in text
-    assert text.endswith("were kept (fewer features reached this step in some fits, which kept 12-19).")
+    step = CheckedSMOTE(k_neighbors=3)
+    assert describe_step("smote", step, class_counts=(42, 42)) == (
+        "Class balancing: SMOTE (k = 3 nearest neighbours, sampling strategy 'auto') was part of the pipeline, "
+        "but the training set was balanced (42 positive, 42 negative cases), so it added no synthetic case to the "
+        "final models and at most a few to the training parts of the cross-validation folds; validation and test "
+        "cases were never resampled."
+    )
+    assert describe_step("smote", step, class_counts=(50, 20)) == (
+        "Class balancing: the positive class of the training data (20 versus 50 cases) was oversampled with SMOTE "
+        "(k = 3 nearest neighbours, sampling strategy 'auto') within each training part; validation and test "
+        "cases were never resampled."
+    )
+    assert describe_step("mrmr", MRMRSelector(n_features=20), kept_range=(12, 19)) == (
+        "Relevance and redundancy: up to the 20 top-ranked features by minimum redundancy maximum relevance "
+        "(mRMR) were kept (fewer features reached this step in some fits, which kept 12-19)."
+    )
     assert "up to the 6 top-ranked" in methods_text(result)
+
+
+def test_a_step_that_does_not_describe_itself_gets_the_generic_sentence():
+    from sklearn.preprocessing import StandardScaler
+
+    from radfuse.report._methods import describe_step
+
+    assert describe_step("zscore", StandardScaler(with_mean=False)) == (
+        "Step 'zscore': StandardScaler with parameters {'copy': True, 'with_mean': False, 'with_std': True}."
+    )
+
+
+def test_the_report_imports_no_estimator_class():
+    """Steps describe themselves; the report never names a step class (issue 13, section 2)."""
+    import ast
+    from pathlib import Path
+
+    import radfuse.report
+
+    for path in Path(radfuse.report.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                assert not module.lstrip(".").startswith(("select", "harmonize", "pipeline", "fusion", "imblearn")), (
+                    path.name, module
+                )
+                assert not module.startswith(("sklearn.preprocessing", "radfuse.select")), (path.name, module)
 
 
 def test_hyperparameter_table_lists_every_classifier_setting(result):
@@ -305,3 +338,24 @@ def test_methods_text_states_what_was_extracted_and_where_the_icc_ran(result):
     sentence = text.split("Radiomic features were extracted")[1].split("). ")[0]
     assert "glcm (24)" in sentence and "shape" not in sentence
     assert "within each training fold" in text and "before the split" not in text
+
+
+def test_a_figure_registered_once_is_built_saved_captioned_and_shown(tmp_path, monkeypatch):
+    """Issue 13: adding a report figure is one REPORT_FIGURES entry (plus its plot function)."""
+    from radfuse.report import _figures
+    from radfuse.study import example_study_result
+
+    def extra(context):
+        figure = Figure()
+        figure.add_subplot().plot([0, 1], [0, 1])
+        return _figures.ReportFigure(figure, f"Extra figure of {context.feature_set}, a caption of some length.",
+                                     f"Extra figure of {context.feature_set}.")
+
+    monkeypatch.setitem(_figures.REPORT_FIGURES, "extra", extra)
+    result = example_study_result()
+    assert [stem for stem in _figures.study_figures(result) if stem.endswith("_US")][-1] == "extra_US"
+    report = result.save(tmp_path / "study", save_models=False)
+    assert (tmp_path / "study" / "figures" / "extra_MG.svg").stat().st_size > 1000
+    page = report.read_text(encoding="utf-8")
+    section = page[page.index(">Figures: US</h2>"):page.index(">Figures: MG</h2>")]
+    assert section.count("<figure") == len(_figures.REPORT_FIGURES) and 'alt="Extra figure of US."' in section

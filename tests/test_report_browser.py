@@ -12,7 +12,7 @@ import pytest
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from browser_check import check_page, find_chromium, screenshot
-from radfuse.datasets.multimodal import make_multimodal_table
+from radfuse.datasets import make_multimodal_table
 from radfuse.pipeline import make_radiomics_pipeline
 from radfuse.study import Study
 

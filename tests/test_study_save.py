@@ -6,6 +6,7 @@ import json
 import pytest
 
 import radfuse.report as report_module
+import radfuse.report._save as save_module
 from radfuse.config import load_study_config
 from radfuse.study import example_study_result
 from radfuse.study._result import STUDY_MANIFEST
@@ -19,7 +20,7 @@ def result():
 @pytest.fixture
 def no_figures(monkeypatch):
     """Figures are irrelevant to which files a save replaces; skipping them saves minutes."""
-    monkeypatch.setattr(report_module, "study_figures", lambda result, **options: {})
+    monkeypatch.setattr(save_module, "study_figures", lambda result, **options: {})
 
 
 def _files(folder):
@@ -57,7 +58,7 @@ def test_disk_full_while_saving_keeps_the_earlier_report(result, tmp_path, monke
     def full_disk(path, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(report_module, "write_html_report", full_disk)
+    monkeypatch.setattr(save_module, "write_html_report", full_disk)
     with pytest.raises(OSError, match="No space left"):
         result.save(report.parent, overwrite=True, save_models=False)
     assert {name: (report.parent / name).read_bytes() for name in _files(report.parent)} == before

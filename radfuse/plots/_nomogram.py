@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy import special
 
-from ._validation import preview
+from .._validation import preview
 
 __all__ = ["NomogramScales", "nomogram_points", "plot_bootstrap_calibration", "plot_nomogram"]
 

@@ -1,0 +1,279 @@
+"""The methods section of a study, generated from its resolved settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from .._methods_text import count_noun, icc_form, join_words
+from .._versions import installed_versions
+from ..models import CLASSIFIERS, classifier_label
+from ._tables import default_comparisons, pipeline_steps
+
+__all__ = [
+    "REPORTED_PACKAGES",
+    "library_versions",
+    "methods_text",
+]
+
+#: Packages whose versions the methods text reports (when installed).
+REPORTED_PACKAGES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "imbalanced-learn",
+    "xgboost",
+    "lightgbm",
+    "pyradiomics",
+    "SimpleITK",
+    "radfuse",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of :data:`REPORTED_PACKAGES` (absent ones left out)."""
+    return {package: version for package, version in installed_versions(REPORTED_PACKAGES).items() if version}
+
+
+def describe_step(name: str, step, *, class_counts=None, kept_range=None) -> str:
+    """One methods sentence for a pipeline step, stating its parameters.
+
+    A step that describes itself (``describe_method``, as every protocol step
+    does) writes its own sentence; any other step gets a generic one naming
+    its class and its parameters.
+
+    Parameters
+    ----------
+    name : str
+        The step's name in the pipeline.
+    step : estimator
+    class_counts : (int, int), optional
+        (negatives, positives) of the training set.
+    kept_range : (int, int), optional
+        (min, max) features the step kept over the final refit and the CV folds.
+    """
+    describe_method = getattr(step, "describe_method", None)
+    if callable(describe_method):
+        return describe_method(class_counts=class_counts, kept_range=kept_range)
+    params = {key: value for key, value in step.get_params(deep=False).items() if value is not None}
+    return f"Step '{name}': {type(step).__name__} with parameters {params}."
+
+
+def _kept_ranges(result, feature_set: str) -> dict[str, tuple[int, int]]:
+    """(min, max) features each step of a feature set kept over the final refit and the CV folds."""
+    counts = result.feature_counts()
+    counts = counts[counts["feature_set"] == feature_set]
+    return {
+        row.step: (int(min(row.final, row.fold_min)), int(max(row.final, row.fold_max)))
+        for row in counts.itertuples(index=False)
+        if not pd.isna(row.fold_min)
+    }
+
+
+def _describe_feature_sets(feature_sets: Mapping[str, list]) -> str:
+    from ..blocks import list_blocks
+
+    parts = []
+    for name, columns in feature_sets.items():
+        blocks = list_blocks(columns)
+        origin = f" from block(s) {', '.join(blocks)}" if blocks else ""
+        parts.append(f"'{name}' ({count_noun(len(columns), 'feature')}{origin})")
+    return "; ".join(parts)
+
+
+def _describe_binning(setting: Mapping) -> str:
+    if "binWidth" in setting:
+        return f"bin width {setting['binWidth']}"
+    if "binCount" in setting:
+        return f"{setting['binCount']} bins"
+    return "PyRadiomics' default bin width"
+
+
+def _describe_extraction(extraction: Mapping) -> str:
+    """Extraction settings per block and the ICC filter, from the saved provenance."""
+    sentences = []
+    params = extraction.get("params") or {}
+    if params:
+        version = (extraction.get("versions") or {}).get("pyradiomics")
+        per_block = []
+        # State what was extracted (provenance "extracted"), never only what was asked for.
+        extracted = extraction.get("extracted") or {}
+        for block, settings in params.items():
+            if block in extracted:
+                done = extracted[block]
+                classes = ", ".join(f"{name} ({count})" for name, count in sorted(done["feature_classes"].items()))
+                image_types = ", ".join(sorted(done["image_types"]))
+                classes = f"{done['n_features']} features: {classes}"
+            else:
+                classes = ", ".join(sorted((settings.get("featureClass") or {}).keys())) or "all feature classes"
+                image_types = ", ".join(sorted((settings.get("imageType") or {"Original": {}}).keys()))
+            steps = [step["step"] for step in (extraction.get("preprocessing") or {}).get(block, [])]
+            after = f", after {' and '.join(steps)}" if steps else ""
+            per_block.append(
+                f"{block}: {classes} on the {image_types} image(s), {_describe_binning(settings.get('setting') or {})}{after}"
+            )
+        sentences.append(
+            f"Radiomic features were extracted with PyRadiomics{f' {version}' if version else ''} "
+            f"({'; '.join(per_block)})."
+        )
+    icc = extraction.get("reliability")
+    if icc:
+        unrated = (
+            f" The {icc['n_unrated']} features without repeated measurements (e.g. deep features) were "
+            f"{'kept' if icc['unrated'] == 'keep' else 'dropped'}."
+            if icc["n_unrated"]
+            else ""
+        )
+        sentences.append(
+            f"Reproducibility was assessed on the {icc['n_cases']} cases delineated by every reader: of the "
+            f"{icc['n_rated']} features measured by every reader, the {icc['n_kept']} with an intraclass "
+            f"correlation coefficient ({icc_form(icc['icc_type'])}) above {icc['threshold']} were "
+            f"kept.{unrated} The filter was fitted within each training fold like every other step; "
+            "it uses only the readers' repeated delineations, never the outcome, so it kept the same "
+            "features in every fold."
+        )
+    return " ".join(sentences)
+
+
+def methods_text(result, comparisons=None, extraction_settings=None) -> str:
+    """A methods section generated from the study's resolved settings, as Markdown.
+
+    States the cohort and split, feature sets, every pipeline step with its
+    thresholds, the classifiers and any tuning or fusion, the outer CV
+    scheme, how thresholds and intervals were obtained, the model
+    comparisons, the random seed and the library versions.
+
+    Parameters
+    ----------
+    result : StudyResult
+    comparisons : list of (a, b), optional
+        Model pairs compared on the test set; default :func:`default_comparisons`.
+    extraction_settings : dict, optional
+        The extraction provenance (``params``, ``preprocessing``, ``versions``
+        per :class:`~radfuse.extract.ExtractionResult`), when the features
+        were extracted by radfuse.
+
+    Returns
+    -------
+    str
+        Markdown paragraphs, each opening with a bold heading.
+
+    Examples
+    --------
+    >>> from radfuse.study import example_study_result
+    >>> result = example_study_result()
+    >>> from radfuse.report import methods_text
+    >>> text = methods_text(result)
+    >>> text.startswith("**Study design.** The 60 cases")
+    True
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Lambin, P., Leijenaar, R. T. H., Deist, T. M., et al. (2017). Radiomics:
+        the bridge between medical imaging and personalized medicine. Nature
+        Reviews Clinical Oncology, 14(12), 749-762.
+    """
+    settings = result.settings
+    balance = result.class_balance
+    comparisons = default_comparisons(result) if comparisons is None else list(comparisons)
+    n_train, n_test = int(balance.loc["train", "n"]), int(balance.loc["test", "n"])
+    pos_train, pos_test = int(balance.loc["train", "n_positive"]), int(balance.loc["test", "n_positive"])
+    fusion = settings.get("fusion") or {}
+    plain_sets = {name: cols for name, cols in settings["feature_sets"].items()}
+
+    paragraphs = []
+    design = (
+        f"**Study design.** The {n_train + n_test} cases ({pos_train + pos_test} positive, label "
+        f"'{result.pos_label}') were split ({settings['split']}) into a training set of {n_train} cases "
+        f"({pos_train} positive) and a test set of {n_test} cases ({pos_test} positive). "
+        + (
+            "Apart from the outcome-free reliability filter described below, all "
+            if extraction_settings and extraction_settings.get("reliability")
+            else "All "
+        )
+        + "feature selection, resampling, scaling and model fitting used the training set only; the test "
+        "set was used once, to evaluate the final models."
+    )
+    if extraction_settings:
+        design += " " + _describe_extraction(extraction_settings)
+    design += f" Models were built from {count_noun(len(plain_sets), 'feature set')}: {_describe_feature_sets(plain_sets)}."
+    paragraphs.append(design)
+
+    plain_models = [key for key in result.models if key[0] not in fusion]
+    steps = pipeline_steps(result.models_[plain_models[0]]) if plain_models else []
+    if steps:
+        class_counts = (n_train - pos_train, pos_train)
+        kept_ranges = _kept_ranges(result, plain_models[0][0])
+        described = " ".join(
+            f"({number}) {describe_step(name, step, class_counts=class_counts, kept_range=kept_ranges.get(name))}"
+            for number, (name, step) in enumerate(steps, 1)
+        )
+        paragraphs.append(
+            f"**Feature selection.** Within every training part, the following steps were applied in order: "
+            f"{described} Every step was fitted on the training part of each cross-validation fold and, for "
+            "the final models, on the whole training set, so no information from validation or test cases "
+            "entered feature selection."
+        )
+
+    classifiers = settings["classifiers"]
+    named = ", ".join(
+        f"{classifier_label(name)} ({name})" if name in CLASSIFIERS else name for name in classifiers
+    )
+    modelling = (
+        f"**Classifiers.** {count_noun(len(classifiers), 'classifier')} were trained on each feature set: {named}."
+        + (
+            " Each classifier kept radfuse's default hyper-parameters (no tuning), listed in the "
+            "report's hyper-parameter table (tables/hyperparameters.csv)."
+            if settings["tuning"].startswith("none")
+            else f" Hyper-parameter tuning: {settings['tuning']}."
+        )
+    )
+    for name, (strategy, blocks, params) in fusion.items():
+        what = {
+            "ensemble": "a weighted ensemble averaging one model per input, weighted by a softmax of its "
+            "cross-validated performance",
+            "stacking": "stacking, a meta-learner trained on the out-of-fold probabilities of one model per input",
+        }.get(strategy, strategy)
+        extra = f" ({', '.join(f'{k} = {v}' for k, v in params.items())})" if params else ""
+        modelling += (
+            f" Fusion model '{name}' combined the {join_words(blocks)} inputs by {what}{extra}, with each "
+            "classifier in turn."
+        )
+    paragraphs.append(modelling)
+
+    n_folds, n_repeats = settings["n_folds"], settings["n_repeats"]
+    k = n_folds // max(n_repeats, 1)
+    paragraphs.append(
+        f"**Evaluation.** Each model was evaluated on the training set by {count_noun(n_repeats, 'repeat')} of "
+        f"stratified {k}-fold cross-validation ({n_folds} fits; splitter {settings['cv']}), and then refitted on the whole "
+        "training set and applied to the test set. Cross-validated metrics are reported as mean \u00b1 SD over "
+        "folds with 95% confidence intervals from the corrected resampled t statistic of Nadeau and Bengio, "
+        "which allows for the overlap between training parts of different folds. The classification "
+        f"threshold of each model was chosen by {settings['threshold']} and applied unchanged to the test set. "
+        "On the test set, the AUC is given with a DeLong 95% confidence interval, accuracy, sensitivity, "
+        "specificity, PPV and NPV with Wilson score intervals, and F1 with a bootstrap interval. Calibration "
+        "was assessed with calibration curves, the Brier score, calibration intercept and slope and the "
+        "Hosmer-Lemeshow test, and clinical utility with decision curve analysis (net benefit against "
+        "treat-all and treat-none)."
+    )
+    if comparisons:
+        pairs = "; ".join(f"{a} versus {b}" for a, b in comparisons)
+        paragraphs.append(
+            "**Model comparison.** On the test set, models were compared pairwise with DeLong's test for "
+            "correlated AUCs, the category-free net reclassification improvement (NRI) and the integrated "
+            f"discrimination improvement (IDI), all two-sided at alpha = 0.05: {pairs}."
+        )
+
+    versions = {**library_versions(), **{"python": settings["versions"].get("python", "")}}
+    software = ", ".join(f"{package} {version}" for package, version in versions.items() if version)
+    paragraphs.append(
+        f"**Software and reproducibility.** Analyses ran in Python with {software}. Every random step (split, "
+        f"folds, SMOTE, LASSO cross-validation, tie-breaking and the classifiers) was seeded with random "
+        f"seed {settings['seed']}, so the results are reproducible whatever the number of parallel jobs."
+    )
+    return "\n\n".join(paragraphs) + "\n"

@@ -1,0 +1,216 @@
+"""Write a finished study to disk: tables, figures, models, methods text and the HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..persistence import save_model
+from ._figures import DEFAULT_DPI, REPORT_FIGURES, ReportFigure, figure_stem, file_stem, save_figure, study_figures
+from ._html import write_html_report
+from ._methods import methods_text
+from ._summary import summary_section
+from ._tables import (
+    comparison_table,
+    default_comparisons,
+    excluded_folds,
+    format_pvalue,
+    hyperparameter_table,
+    once_per_feature_set,
+    ranking_table,
+    summary_table,
+    warning_summary,
+    wide_test_predictions,
+)
+
+__all__ = [
+    "save_study",
+]
+
+
+def _model_metadata(result, key, test_metrics) -> dict:
+    auc = test_metrics[
+        (test_metrics["feature_set"] == key[0]) & (test_metrics["classifier"] == key[1]) & (test_metrics["metric"] == "auc")
+    ]["estimate"]
+    return {
+        "feature_set": key[0],
+        "classifier": key[1],
+        "threshold": float(result.thresholds[key]),
+        "pos_label": str(result.pos_label),
+        "test_auc": float(auc.iloc[0]),
+        "seed": int(result.settings["seed"]),
+    }
+
+
+def _training_columns(result, key, model) -> list[str]:
+    """The columns a final model was fitted on.
+
+    A pipeline starting with a sampler (SMOTE) does not record them, so they
+    come from the study's feature set.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        names = result.settings["feature_sets"][key[0]]
+    return [str(name) for name in names]
+
+
+def _save_models(result, directory: Path, extraction_settings, progress: bool) -> list[Path]:
+    test_metrics = result.metrics("test")
+    paths = []
+    for key, model in tqdm(result.models_.items(), desc="Models", disable=not progress):
+        path = directory / f"{file_stem('__'.join(key))}.skops"
+        paths.append(
+            save_model(
+                model,
+                path,
+                feature_names=_training_columns(result, key, model),
+                extraction_settings=extraction_settings,
+                metadata=_model_metadata(result, key, test_metrics),
+            )
+        )
+    return paths
+
+
+def save_study(
+    result, directory, *, comparisons=None, extraction_settings=None, title=None, save_models=True, progress=False,
+    dpi=DEFAULT_DPI, threshold_range=(0.0, 0.5), smooth=False,
+) -> Path:
+    """Write every table, figure and model of a study, its methods text and an HTML report.
+
+    Parameters
+    ----------
+    result : StudyResult
+    directory : str or Path
+        Created if needed; existing files of the same names are replaced.
+    comparisons : list of (a, b), optional
+        Model pairs (``"feature_set/classifier"``) to compare on the test set
+        with DeLong, NRI and IDI; default :func:`default_comparisons`.
+    extraction_settings : dict, optional
+        Extraction provenance: stated in the methods and stored with every
+        model, so ``radfuse predict --manifest`` can extract new images the
+        same way.
+    title : str, optional
+        Title of the HTML report.
+    save_models : bool
+        Write the final models to ``models/`` (skops).
+    progress : bool
+        Show progress bars while figures and models are written.
+    dpi : int
+        Resolution of the PNG figures (the SVGs are vector graphics).
+    threshold_range : (float, float) or "data"
+        Thresholds of the decision curves (default 0-0.5).
+    smooth : bool
+        Smooth the decision curves.
+
+    Returns
+    -------
+    Path of ``report.html``.
+
+    Examples
+    --------
+    >>> from radfuse.report import save_study
+    >>> report = save_study(result, "results")  # doctest: +SKIP
+    >>> report.name  # doctest: +SKIP
+    'report.html'
+
+    ``result`` is a :class:`~radfuse.study.StudyResult`, e.g. from
+    ``Study(...).run()``; ``result.save("results")`` does the same.
+
+    References
+    ----------
+    .. [1] Collins, G. S., Reitsma, J. B., Altman, D. G., & Moons, K. G. M. (2015).
+        Transparent reporting of a multivariable prediction model for individual
+        prognosis or diagnosis (TRIPOD): the TRIPOD statement. BMJ, 350, g7594.
+    .. [2] Lambin, P., Leijenaar, R. T. H., Deist, T. M., et al. (2017). Radiomics:
+        the bridge between medical imaging and personalized medicine. Nature
+        Reviews Clinical Oncology, 14(12), 749-762.
+    """
+    directory = Path(directory)
+    tables_dir, figures_dir, models_dir = (directory / name for name in ("tables", "figures", "models"))
+    for folder in (tables_dir, figures_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    comparisons = default_comparisons(result) if comparisons is None else [tuple(pair) for pair in comparisons]
+
+    result.save_tables(tables_dir)
+    compared = comparison_table(result, comparisons)
+    extra_tables = {
+        "comparisons": compared,
+        "summary_test": summary_table(result, "test"),
+        "summary_train": summary_table(result, "train"),
+        "summary_cv": summary_table(result, "cv"),
+        "ranking": ranking_table(result),
+        "hyperparameters": hyperparameter_table(result),
+    }
+    for name, table in extra_tables.items():
+        table.to_csv(tables_dir / f"{name}.csv", index=False)
+    wide_test_predictions(result).to_csv(tables_dir / "predictions_test_wide.csv")
+
+    figures = study_figures(result, threshold_range=threshold_range, smooth=smooth)
+    pngs = {
+        stem: save_figure(item.figure, figures_dir / stem, dpi)
+        for stem, item in tqdm(figures.items(), desc="Figures", disable=not progress)
+    }
+    pd.DataFrame(
+        {"file": [f"{stem}.png" for stem in figures], "caption": [item.caption for item in figures.values()],
+         "alt": [item.alt for item in figures.values()]}
+    ).to_csv(figures_dir / "captions.csv", index=False)
+    if save_models:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        _save_models(result, models_dir, extraction_settings, progress)
+
+    methods = methods_text(result, comparisons, extraction_settings)
+    (directory / "methods.md").write_text("# Methods\n\n" + methods, encoding="utf-8")
+
+    feature_sets = list(dict.fromkeys(name for name, _ in result.models))
+    figure_sections = [
+        (
+            f"Figures: {feature_set}",
+            [
+                ReportFigure(pngs[stem], figures[stem].caption, figures[stem].alt)
+                for stem in (figure_stem(kind, feature_set) for kind in REPORT_FIGURES)
+                if stem in figures
+            ],
+        )
+        for feature_set in feature_sets
+    ]
+    compared_shown = compared.assign(pvalue=compared["pvalue"].map(format_pvalue)) if not compared.empty else compared
+    warnings_seen = warning_summary(result)
+    excluded = excluded_folds(result)
+    sections = [
+        ("Summary", summary_section(result, compared)),
+        ("Methods", methods),
+        ("Cohort", [("Class balance by split", result.class_balance.reset_index())]
+         + ([("Baseline characteristics", result.baseline.reset_index())] if result.baseline is not None else [])),
+        ("Performance", [
+            ("Test set: metrics (95% CI); thresholds chosen on the training set", extra_tables["summary_test"]),
+            ("Cross-validation on the training set: mean \u00b1 SD [corrected 95% CI]", extra_tables["summary_cv"]),
+            ("Training set (final models, resubstitution; optimistic)", extra_tables["summary_train"]),
+        ]),
+        ("Model comparisons on the test set",
+         compared_shown if not compared.empty else "No comparison was requested."),
+        ("Feature selection", [
+            ("Features left after each step (final refit and over CV folds)",
+             once_per_feature_set(result.feature_counts())),
+            ("Selected features and LASSO coefficients (final refit)",
+             once_per_feature_set(result.selected_features())),
+        ]),
+        ("Hyper-parameters", [
+            "Every parameter of every selection step and classifier as fitted (None values left out); "
+            "also in tables/hyperparameters.csv.",
+            extra_tables["hyperparameters"],
+        ]),
+        *figure_sections,
+        ("Warnings and excluded folds", [
+            ("Warnings raised while fitting (numbers in messages vary; one example shown)",
+             warnings_seen if not warnings_seen.empty else "No warning was raised."),
+            ("Metrics undefined in some CV folds",
+             excluded if not excluded.empty else "Every metric was defined in every CV fold."),
+        ]),
+        ("Files", "Tables (CSV): tables/. Figures (PNG at "
+                  f"{dpi} dpi, SVG; captions in figures/captions.csv): figures/. Final models (skops, load with "
+                  "radfuse.persistence.load_model): models/. Test-set predictions, one column per model, "
+                  "for `radfuse compare`: tables/predictions_test_wide.csv."),
+    ]
+    return write_html_report(directory / "report.html", title or "radfuse study report", sections, dpi=dpi)
