@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("SimpleITK")
 pytest.importorskip("radiomics")
 
-import radfuse.extract.extractor as extractor_module  # noqa: E402
+import radfuse.extract._extractor as extractor_module  # noqa: E402
 from radfuse.datasets.imaging import make_imaging_cohort  # noqa: E402
 from radfuse.extract import extract_features  # noqa: E402
 

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from .._validation import preview
 from . import _cache
 from ._dependencies import import_sitk, library_versions
-from .checks import (
+from ._checks import (
     InputProblem,
     check_finite_in_mask,
     check_geometry,
@@ -30,10 +30,10 @@ from .checks import (
     read_image,
     shared_inputs,
 )
-from .manifest import primary_reader, read_manifest
-from .preprocess import PreprocessingStep
-from .result import ExtractionResult
-from .settings import ExtractionParams, load_params
+from ._manifest import primary_reader, read_manifest
+from ._preprocess import PreprocessingStep
+from ._result import ExtractionResult
+from ._settings import ExtractionParams, load_params
 
 _STEP = "extract_features"
 _ON_ERROR = ("raise", "record")

@@ -136,7 +136,7 @@ def primary_reader(manifest: pd.DataFrame) -> str:
     Examples
     --------
     >>> import pandas as pd
-    >>> from radfuse.extract.manifest import primary_reader, read_manifest
+    >>> from radfuse.extract._manifest import primary_reader, read_manifest
     >>> table = pd.DataFrame({"case_id": ["P1", "P1"], "block": ["T2", "T2"],
     ...                       "image": ["t2.nrrd", "t2.nrrd"], "mask": ["a.nrrd", "b.nrrd"],
     ...                       "reader": ["R1", "R2"]})
