@@ -10,7 +10,7 @@ pytest.importorskip("SimpleITK")
 pytest.importorskip("radiomics")
 
 import radfuse.extract._extractor as extractor_module  # noqa: E402
-from radfuse.datasets.imaging import make_imaging_cohort  # noqa: E402
+from radfuse.datasets.imaging import imaging_cohort_params, make_imaging_cohort  # noqa: E402
 from radfuse.extract import extract_features  # noqa: E402
 
 FIRSTORDER = {"featureClass": {"firstorder": []}, "setting": {"binWidth": 10}}
@@ -65,3 +65,20 @@ def test_work_worth_a_pool_starts_one_with_the_same_result(small_cohort, monkeyp
     parallel = extract_features(manifest, FIRSTORDER, n_jobs=2, progress=False)
     assert spy.started == 1
     pd.testing.assert_frame_equal(parallel.features, serial.features, check_exact=True)
+
+
+def test_cached_rerun_of_work_worth_a_pool_starts_none(small_cohort, monkeypatch, tmp_path):
+    """The pool threshold set below the fresh work left after one item (so a
+    fresh run would start a pool): the cached re-run still runs in-process."""
+    _, manifest = small_cohort
+    all_classes = imaging_cohort_params(("US",))
+    cache = tmp_path / "cache"
+    fresh = extract_features(manifest, all_classes, n_jobs=1, cache_dir=cache, progress=False)
+    threshold = fresh.work_items["seconds"].min()
+    spy = PoolSpy(monkeypatch)
+    monkeypatch.setattr(extractor_module, "_POOL_WORTH_S", threshold)
+    cached = extract_features(manifest, all_classes, n_jobs=2, cache_dir=cache, progress=False)
+    assert spy.started == 0
+    assert set(cached.work_items["status"]) == {"cached"}
+    assert (len(manifest) - 1) * fresh.work_items["seconds"].min() > threshold
+    pd.testing.assert_frame_equal(cached.features, fresh.features, check_exact=True)
