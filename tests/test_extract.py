@@ -451,7 +451,7 @@ def test_parallel_joblib_and_dask_give_identical_tables(cohort, reference, monke
     from joblib import parallel_config
 
     # Six small cases would run in-process; make every run after the first item parallel.
-    monkeypatch.setattr("radfuse.extract._extractor._POOL_WORTH_S", 0.0)
+    monkeypatch.setattr("radfuse.extract._extractor._POOL_START_S", 0.0)
 
     _, manifest, _ = cohort
     loky = extract_features(manifest, FIRSTORDER, preprocessing=MAP_T2, n_jobs=2, progress=False)
