@@ -17,8 +17,10 @@ penalties, RepeatedStratifiedKFold 10 x 20 = 200 splits):
 LassoSelector also fits the all-data path (``coef_path_``), which the
 references do not. Each row: median of ``benchmarks.PAIRS`` interleaved runs
 of both sides (wall clock, the side that runs first alternating), their
-range, the BLAS threads, the load average, and the largest relative
-difference of the MSE path and of ``alpha_`` from the peer's.
+range, the median CPU times of this process (less disturbed by other
+processes on a shared machine), the BLAS threads, the load average, and
+the largest relative difference of the MSE path and of ``alpha_`` from
+the peer's.
 
 A last row states how far today's path (coordinate descent to scikit-learn's
 default ``tol=1e-4``) lies from the *converged reference*: per split,
@@ -30,6 +32,8 @@ than this distance unless it reproduces that kernel's iterates.
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 from sklearn import config_context
 from sklearn.datasets import make_classification
@@ -37,7 +41,7 @@ from sklearn.linear_model import Lasso, LassoCV, lasso_path
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from benchmarks import interleaved, print_rows, timing_row
+from benchmarks import interleaved_clocks, print_rows, timing_row
 from radfuse.select.lasso import LassoSelector
 
 N_SAMPLES, N_FEATURES, N_ALPHAS = 270, 30, 100
@@ -79,8 +83,10 @@ def lasso_cv_by_lasso_path(X, y, splits, alphas, **solver):
 
 
 def _row(what, ours, theirs, deviation):
-    ours_s, theirs_s = interleaved(ours, theirs)
-    return timing_row(what, ours_s, theirs_s, deviation)
+    clocks = interleaved_clocks(ours, theirs)
+    ours_cpu, theirs_cpu = (statistics.median(side) for side in clocks["cpu"])
+    cpu = f"CPU-time medians {ours_cpu:.4g} vs {theirs_cpu:.4g} s ({theirs_cpu / ours_cpu:.2f}x)"
+    return timing_row(what, *clocks["wall"], f"{deviation}; {cpu}")
 
 
 def _deviation(selector, alpha, mse_path):
