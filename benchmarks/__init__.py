@@ -49,21 +49,32 @@ def best_time(function, repeat: int) -> float:
     return min(wall_time(function) for _ in range(repeat))
 
 
-def interleaved(radfuse, peer, pairs: int = PAIRS) -> tuple[list[float], list[float]]:
-    """Time ``radfuse()`` and ``peer()`` alternately, ``pairs`` times each.
+def interleaved_clocks(radfuse, peer, pairs: int = PAIRS, *, setup=None) -> dict:
+    """Time ``radfuse()`` and ``peer()`` alternately, ``pairs`` times each, on two clocks.
 
     The side that runs first alternates too, so neither profits from a warm
-    cache or loses to a load spike more than the other.
+    cache or loses to a load spike more than the other. ``setup()``, when
+    given, runs untimed before each pair (e.g. to shut a worker pool down).
+    Returns ``{"wall": (radfuse, peer), "cpu": (radfuse, peer)}``: lists of
+    wall-clock and of this process's CPU seconds (``time.process_time``, all
+    threads, not child processes), the latter less sensitive to other
+    processes on a shared machine.
     """
-    ours, theirs = [], []
+    wall, cpu = ([], []), ([], [])
     for index in range(pairs):
-        if index % 2 == 0:
-            ours.append(wall_time(radfuse))
-            theirs.append(wall_time(peer))
-        else:
-            theirs.append(wall_time(peer))
-            ours.append(wall_time(radfuse))
-    return ours, theirs
+        if setup is not None:
+            setup()
+        for side, function in ((0, radfuse), (1, peer)) if index % 2 == 0 else ((1, peer), (0, radfuse)):
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            function()
+            wall[side].append(time.perf_counter() - wall_start)
+            cpu[side].append(time.process_time() - cpu_start)
+    return {"wall": wall, "cpu": cpu}
+
+
+def interleaved(radfuse, peer, pairs: int = PAIRS, *, setup=None) -> tuple[list[float], list[float]]:
+    """Wall-clock seconds of :func:`interleaved_clocks`: ``(radfuse, peer)`` lists."""
+    return interleaved_clocks(radfuse, peer, pairs, setup=setup)["wall"]
 
 
 def blas_threads() -> str:

@@ -15,17 +15,24 @@ penalties, RepeatedStratifiedKFold 10 x 20 = 200 splits):
     solution is zero: the fixed cost per (split, penalty).
 
 LassoSelector also fits the all-data path (``coef_path_``), which the
-references do not. Each row: median of ``PAIRS`` interleaved runs of both
-sides (wall clock, the side that runs first alternating), their range, the
-BLAS threads, the load average, and the largest relative difference of the
-MSE path and of ``alpha_``.
+references do not. Each row: median of ``benchmarks.PAIRS`` interleaved runs
+of both sides (wall clock, the side that runs first alternating), their
+range, the median CPU times of this process (less disturbed by other
+processes on a shared machine), the BLAS threads, the load average, and
+the largest relative difference of the MSE path and of ``alpha_`` from
+the peer's.
+
+A last row states how far today's path (coordinate descent to scikit-learn's
+default ``tol=1e-4``) lies from the *converged reference*: per split,
+``lasso_path`` of the centred training part on the same grid with
+``tol=1e-12`` and ``max_iter=100_000``, scored the same way. A solver that is
+not scikit-learn's own kernel cannot agree with today's path more closely
+than this distance unless it reproduces that kernel's iterates.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
-import time
 
 import numpy as np
 from sklearn import config_context
@@ -33,13 +40,12 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import Lasso, LassoCV, lasso_path
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info
 
-from benchmarks import print_rows
+from benchmarks import interleaved_clocks, print_rows, timing_row
 from radfuse.select.lasso import LassoSelector
 
 N_SAMPLES, N_FEATURES, N_ALPHAS = 270, 30, 100
-PAIRS = 3
+CONVERGED = {"tol": 1e-12, "max_iter": 100_000}
 
 
 def protocol_table():
@@ -53,8 +59,11 @@ def protocol_table():
     return X, y.astype(np.float64), splits
 
 
-def lasso_cv_by_lasso_path(X, y, splits, alphas):
-    """(alpha, MSE path) as LassoCV computes them, through public scikit-learn calls."""
+def lasso_cv_by_lasso_path(X, y, splits, alphas, **solver):
+    """(alpha, MSE path) as LassoCV computes them, through public scikit-learn calls.
+
+    ``solver``: ``tol`` and ``max_iter`` of ``lasso_path`` (its defaults when empty).
+    """
     errors = []
     for train, test in splits:
         X_offset, y_offset = X[train].mean(axis=0), y[train].mean()
@@ -63,6 +72,7 @@ def lasso_cv_by_lasso_path(X, y, splits, alphas):
             _, coefs, _ = lasso_path(
                 np.asfortranarray(X_centred), y_centred, alphas=alphas,
                 precompute=X_centred.T @ X_centred, Xy=X_centred.T @ y_centred, check_input=False,
+                **solver,
             )
         predictions = (X[test] - X_offset) @ coefs + y_offset
         errors.append(((predictions - y[test][:, None]) ** 2).mean(axis=0))
@@ -72,32 +82,11 @@ def lasso_cv_by_lasso_path(X, y, splits, alphas):
     return alpha, mse_path
 
 
-def _interleaved(ours, theirs):
-    ours_s, theirs_s = [], []
-    for index in range(PAIRS):
-        order = [(ours, ours_s), (theirs, theirs_s)]
-        for function, timings in order if index % 2 == 0 else order[::-1]:
-            start = time.perf_counter()
-            function()
-            timings.append(time.perf_counter() - start)
-    return ours_s, theirs_s
-
-
 def _row(what, ours, theirs, deviation):
-    ours_s, theirs_s = _interleaved(ours, theirs)
-    blas = ", ".join(f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info())
-    radfuse_s, peer_s = statistics.median(ours_s), statistics.median(theirs_s)
-    return {
-        "what": what,
-        "radfuse_s": radfuse_s,
-        "peer_s": peer_s,
-        "ratio": peer_s / radfuse_s,
-        "note": (
-            f"median of {PAIRS} interleaved pairs, radfuse {min(ours_s):.3g}-{max(ours_s):.3g} s, "
-            f"peer {min(theirs_s):.3g}-{max(theirs_s):.3g} s; {deviation}; BLAS threads: {blas}; "
-            f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-        ),
-    }
+    clocks = interleaved_clocks(ours, theirs)
+    ours_cpu, theirs_cpu = (statistics.median(side) for side in clocks["cpu"])
+    cpu = f"CPU-time medians {ours_cpu:.4g} vs {theirs_cpu:.4g} s ({theirs_cpu / ours_cpu:.2f}x)"
+    return timing_row(what, *clocks["wall"], f"{deviation}; {cpu}")
 
 
 def _deviation(selector, alpha, mse_path):
@@ -138,6 +127,14 @@ def run() -> list[dict]:
         lambda: _fit_keeping_nothing(zero, X, y),
         lambda: lasso_cv_by_lasso_path(X, y, splits, zero_grid),
         _deviation(zero, alpha, mse_path),
+    ))
+
+    alpha, mse_path = lasso_cv_by_lasso_path(X, y, splits, alphas, **CONVERGED)
+    rows.append(_row(
+        "LASSO 20x10 CV vs the converged reference (tol=1e-12)",
+        lambda: LassoSelector(cv=splits, n_alphas=N_ALPHAS).fit(X, y),
+        lambda: lasso_cv_by_lasso_path(X, y, splits, alphas, **CONVERGED),
+        "today's path from the converged one: " + _deviation(selector, alpha, mse_path),
     ))
     return rows
 

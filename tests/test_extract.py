@@ -20,20 +20,21 @@ from scipy import stats  # noqa: E402
 from radfuse.cli import main as cli_main  # noqa: E402
 from radfuse.datasets.imaging import imaging_cohort_params, make_imaging_cohort  # noqa: E402
 from radfuse.extract import _dependencies  # noqa: E402
-from radfuse.extract import extractor as extractor_module  # noqa: E402
-from radfuse.extract.extractor import ExtractionError, extract_features  # noqa: E402
-from radfuse.extract.manifest import read_manifest  # noqa: E402
-from radfuse.extract.preprocess import (  # noqa: E402
+from radfuse.extract import (  # noqa: E402
+    ExtractionError,
     IntensityWindow,
     MapMaskToImage,
     N4BiasFieldCorrection,
     PercentileNormalization,
     Resample,
     ZScoreNormalization,
+    extract_features,
+    load_features,
+    load_params,
+    read_manifest,
     step_from_dict,
 )
-from radfuse.extract.result import load_features  # noqa: E402
-from radfuse.extract.settings import load_params  # noqa: E402
+from radfuse.extract import _extractor as extractor_module  # noqa: E402
 
 FIRSTORDER = {"featureClass": {"firstorder": []}, "setting": {"binWidth": 10}}
 MODALITIES = ("US", "T2", "DCE")
@@ -450,7 +451,7 @@ def test_parallel_joblib_and_dask_give_identical_tables(cohort, reference, monke
     from joblib import parallel_config
 
     # Six small cases would run in-process; make every run after the first item parallel.
-    monkeypatch.setattr("radfuse.extract.extractor._POOL_WORTH_S", 0.0)
+    monkeypatch.setattr("radfuse.extract._extractor._POOL_START_S", 0.0)
 
     _, manifest, _ = cohort
     loky = extract_features(manifest, FIRSTORDER, preprocessing=MAP_T2, n_jobs=2, progress=False)

@@ -19,7 +19,7 @@ import pytest
 
 pytest.importorskip("radiomics")
 
-from radfuse.extract.extractor import extract_features  # noqa: E402
+from radfuse.extract import extract_features  # noqa: E402
 
 CASES = ("brain1", "brain2", "breast1")
 CLASSES = ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm")

@@ -5,7 +5,7 @@ import locale
 import numpy as np
 import pytest
 
-from radfuse.extract.checks import InputProblem, read_image
+from radfuse.extract._checks import InputProblem, read_image
 
 sitk = pytest.importorskip("SimpleITK")
 

@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("SimpleITK")
 pytest.importorskip("radiomics")
 
-import radfuse.extract.extractor as extractor_module  # noqa: E402
-from radfuse.datasets.imaging import make_imaging_cohort  # noqa: E402
+import radfuse.extract._extractor as extractor_module  # noqa: E402
+from radfuse.datasets.imaging import imaging_cohort_params, make_imaging_cohort  # noqa: E402
 from radfuse.extract import extract_features  # noqa: E402
 
 FIRSTORDER = {"featureClass": {"firstorder": []}, "setting": {"binWidth": 10}}
@@ -61,7 +61,42 @@ def test_work_worth_a_pool_starts_one_with_the_same_result(small_cohort, monkeyp
     _, manifest = small_cohort
     serial = extract_features(manifest, FIRSTORDER, n_jobs=1, progress=False)
     spy = PoolSpy(monkeypatch)
-    monkeypatch.setattr(extractor_module, "_POOL_WORTH_S", 0.0)
+    monkeypatch.setattr(extractor_module, "_POOL_START_S", 0.0)
     parallel = extract_features(manifest, FIRSTORDER, n_jobs=2, progress=False)
     assert spy.started == 1
     pd.testing.assert_frame_equal(parallel.features, serial.features, check_exact=True)
+
+
+def test_cached_rerun_of_work_worth_a_pool_starts_none(small_cohort, monkeypatch, tmp_path):
+    """A pool start cost below what splitting the fresh work would save (so a
+    fresh run would start a pool): the cached re-run still runs in-process."""
+    _, manifest = small_cohort
+    all_classes = imaging_cohort_params(("US",))
+    cache = tmp_path / "cache"
+    fresh = extract_features(manifest, all_classes, n_jobs=1, cache_dir=cache, progress=False)
+    start_cost = fresh.work_items["seconds"].min() / 2
+    spy = PoolSpy(monkeypatch)
+    monkeypatch.setattr(extractor_module, "_POOL_START_S", start_cost)
+    cached = extract_features(manifest, all_classes, n_jobs=2, cache_dir=cache, progress=False)
+    assert spy.started == 0
+    assert set(cached.work_items["status"]) == {"cached"}
+    pd.testing.assert_frame_equal(cached.features, fresh.features, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("seconds_per_item", "remaining", "workers", "expected"),
+    [
+        (60.0, 1, 2, False),  # one item left: a pool runs it no sooner
+        (60.0, 2, 2, True),  # two workers save one item's 60 s
+        (3.0, 2, 2, False),  # 3 s saved < the pool's start-up
+        (3.0, 4, 2, True),  # 6 s saved
+        (1.0, 40, 16, True),  # 40 s in here, 4 s + 3 s with the pool
+        (1.0, 5, 16, False),  # 5 s in here, 4 s + 1 s with the pool
+        (0.002, 100_000, 2, True),  # a huge cached re-run: hashing is worth splitting
+    ],
+)
+def test_pool_starts_only_when_it_saves_more_than_its_start_up(
+    seconds_per_item, remaining, workers, expected, monkeypatch
+):
+    monkeypatch.setattr(extractor_module, "_POOL_START_S", 4.0)
+    assert extractor_module._pool_saves_time(seconds_per_item, remaining, workers) is expected

@@ -14,8 +14,12 @@ sitk = pytest.importorskip("SimpleITK")
 pytest.importorskip("radiomics")
 
 from radfuse.extract import _cache  # noqa: E402
-from radfuse.extract.extractor import ExtractionError, extract_features  # noqa: E402
-from radfuse.extract.result import load_features, provenance_path  # noqa: E402
+from radfuse.extract import (  # noqa: E402
+    ExtractionError,
+    extract_features,
+    load_features,
+    provenance_path,
+)
 
 FIRSTORDER = {"featureClass": {"firstorder": []}, "setting": {"binWidth": 10}}
 SHAPE = (10, 14, 14)

@@ -15,10 +15,10 @@ Computational radiomics system to decode the radiographic phenotype. Cancer
 Research, 77(21), e104-e107.
 """
 
-from .checks import FAILURE_KINDS
-from .extractor import ExtractionError, extract_features
-from .manifest import read_manifest
-from .preprocess import (
+from ._checks import FAILURE_KINDS
+from ._extractor import ExtractionError, extract_features
+from ._manifest import read_manifest
+from ._preprocess import (
     IntensityWindow,
     MapMaskToImage,
     N4BiasFieldCorrection,
@@ -28,8 +28,8 @@ from .preprocess import (
     ZScoreNormalization,
     step_from_dict,
 )
-from .result import ExtractionResult, load_features
-from .settings import ExtractionParams, load_params
+from ._result import ExtractionResult, load_features, provenance_path
+from ._settings import ExtractionParams, load_params
 
 __all__ = [
     "FAILURE_KINDS",
@@ -46,6 +46,7 @@ __all__ = [
     "extract_features",
     "load_features",
     "load_params",
+    "provenance_path",
     "read_manifest",
     "step_from_dict",
 ]

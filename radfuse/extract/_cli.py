@@ -63,7 +63,7 @@ def register(subparsers) -> None:
 def run_extract(args) -> int:
     """Handler of ``radfuse extract``; returns the exit code."""
     from ..cli import FailedCases, check_output_folder, check_output_table, show_progress
-    from .extractor import extract_features
+    from ._extractor import extract_features
 
     # Everything that can be checked is checked before hours of extraction.
     check_output_table(args.output, "-o/--output")
@@ -114,7 +114,7 @@ def _read_steps(path):
 
     import yaml
 
-    from .preprocess import step_from_dict
+    from ._preprocess import step_from_dict
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"radfuse extract: preprocessing file {path!r} does not exist.")

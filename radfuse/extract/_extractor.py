@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import numbers
 import os
 import time
@@ -19,7 +20,7 @@ from tqdm.auto import tqdm
 from .._validation import preview
 from . import _cache
 from ._dependencies import import_sitk, library_versions
-from .checks import (
+from ._checks import (
     InputProblem,
     check_finite_in_mask,
     check_geometry,
@@ -30,16 +31,16 @@ from .checks import (
     read_image,
     shared_inputs,
 )
-from .manifest import primary_reader, read_manifest
-from .preprocess import PreprocessingStep
-from .result import ExtractionResult
-from .settings import ExtractionParams, load_params
+from ._manifest import primary_reader, read_manifest
+from ._preprocess import PreprocessingStep
+from ._result import ExtractionResult
+from ._settings import ExtractionParams, load_params
 
 _STEP = "extract_features"
 _ON_ERROR = ("raise", "record")
-# Serial work worth more than this is split over workers: starting a loky pool
-# and importing PyRadiomics in it took ~4 s on a 2-core machine (issue 16).
-_POOL_WORTH_S = 8.0
+# Seconds to start a loky pool and import PyRadiomics in it: ~4 s on a quiet
+# 2-core machine (issue 16), ~5 s under load (benchmarks/bench_extract.py).
+_POOL_START_S = 4.0
 
 
 class ExtractionError(ValueError):
@@ -114,9 +115,11 @@ def extract_features(
     n_jobs : int, optional
         Parallel workers; None means 1 unless inside a
         ``joblib.parallel_config`` context, -1 means all cores. Items run in
-        this process until the rest, projected from the time per item so
-        far, is worth more than 8 s; only then is a worker pool started, so
-        a few cases or a run served from the cache never pay its start-up.
+        this process until splitting the rest over the workers, projected
+        from the time per item so far, would save more than starting a
+        worker pool costs (about 4 s); only then is a pool started, so a few
+        cases, no more items left than workers, or a run served from the
+        cache never pay its start-up.
     cache_dir : str or path-like, optional
         Folder for per-item results keyed by a content hash of image bytes,
         mask bytes, label, parameters, preprocessing, check thresholds and
@@ -408,12 +411,11 @@ def _run(items: list[WorkItem], *, n_jobs, on_error: str, progress) -> list[Item
         outcomes.append(outcome)
 
     with bar:
-        # Items run in this process while the rest, projected from the seconds
-        # per item so far, would take less than starting a worker pool costs;
-        # a small or fully cached run then never starts one.
         done, elapsed = 0, 0.0
         while done < len(items) and (
-            workers == 1 or done == 0 or elapsed / done * (len(items) - done) < _POOL_WORTH_S
+            workers == 1
+            or done == 0
+            or not _pool_saves_time(elapsed / done, len(items) - done, workers)
         ):
             outcome = run_work_item(items[done], itk_threads=itk_threads)
             done, elapsed = done + 1, elapsed + outcome.seconds
@@ -424,6 +426,17 @@ def _run(items: list[WorkItem], *, n_jobs, on_error: str, progress) -> list[Item
             ):
                 record(outcome)
     return outcomes
+
+
+def _pool_saves_time(seconds_per_item: float, remaining: int, workers: int) -> bool:
+    """Whether a new pool of ``workers`` would finish ``remaining`` items sooner than this process.
+
+    With ``t`` seconds per item so far, this process needs ``remaining * t``
+    and the pool ``_POOL_START_S + ceil(remaining / workers) * t``; a single
+    item left never pays for a pool, whatever it costs.
+    """
+    saved = seconds_per_item * (remaining - math.ceil(remaining / workers))
+    return saved > _POOL_START_S
 
 
 def _fail_inconsistent_items(outcomes: list[ItemOutcome], on_error: str) -> list[ItemOutcome]:

@@ -147,7 +147,7 @@ def check_image_type_packages(image_types, where: str = "") -> None:
 
     Examples
     --------
-    >>> from radfuse.extract.settings import check_image_type_packages
+    >>> from radfuse.extract._settings import check_image_type_packages
     >>> check_image_type_packages({"Original": {}})
     """
     missing = []

@@ -301,7 +301,7 @@ def provenance_path(table_path) -> Path:
 
     Examples
     --------
-    >>> from radfuse.extract.result import provenance_path
+    >>> from radfuse.extract import provenance_path
     >>> provenance_path("out/features.parquet").name
     'features.parquet.provenance.json'
     """
@@ -338,7 +338,7 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
     ...                                   second_reader_fraction=1.0, random_state=0)
     >>> result = extract_features(manifest, params={"featureClass": {"firstorder": []}})
     >>> import pathlib
-    >>> from radfuse.extract.result import load_features
+    >>> from radfuse.extract import load_features
     >>> table_path, _ = result.save(pathlib.Path(folder) / "features.csv")
     >>> features, provenance = load_features(table_path)
     >>> features.shape, provenance["failures"]

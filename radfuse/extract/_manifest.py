@@ -136,7 +136,7 @@ def primary_reader(manifest: pd.DataFrame) -> str:
     Examples
     --------
     >>> import pandas as pd
-    >>> from radfuse.extract.manifest import primary_reader, read_manifest
+    >>> from radfuse.extract._manifest import primary_reader, read_manifest
     >>> table = pd.DataFrame({"case_id": ["P1", "P1"], "block": ["T2", "T2"],
     ...                       "image": ["t2.nrrd", "t2.nrrd"], "mask": ["a.nrrd", "b.nrrd"],
     ...                       "reader": ["R1", "R2"]})
@@ -226,13 +226,13 @@ def _check_unique(table: pd.DataFrame, block_defaulted: bool) -> None:
 
 def _check_primary_reader(table: pd.DataFrame) -> None:
     reader = primary_reader(table)
-    covered = table.loc[table["reader"] == reader, ["case_id", "block"]]
-    pairs = table[["case_id", "block"]].drop_duplicates()
-    lacking = pairs.merge(covered, how="left", indicator=True)
-    lacking = lacking.loc[lacking["_merge"] == "left_only", ["case_id", "block"]]
-    if not lacking.empty:
+    primary = table["reader"] == reader
+    covered = set(zip(table.loc[primary, "case_id"], table.loc[primary, "block"]))
+    pairs = dict.fromkeys(zip(table["case_id"], table["block"]))
+    lacking = [pair for pair in pairs if pair not in covered]
+    if lacking:
         raise ValueError(
             f"{_STEP}: the primary reader {reader!r} (named first in the manifest) has no row "
-            f"for (case_id, block) {preview(list(lacking.itertuples(index=False, name=None)))}. "
+            f"for (case_id, block) {preview(lacking)}. "
             "Every case and block needs a primary delineation; other readers may cover a subset."
         )
