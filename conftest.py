@@ -8,9 +8,9 @@ import pytest
 # build on Python >= 3.12 (see README), so there they are skipped, not failed;
 # the development and minimum environments run them.
 NEEDS_PYRADIOMICS = (
-    "radfuse/extract/extractor.py::",
-    "radfuse/extract/result.py::",
-    "radfuse/extract/settings.py::",
+    "radfuse/extract/_extractor.py::",
+    "radfuse/extract/_result.py::",
+    "radfuse/extract/_settings.py::",
 )
 
 

@@ -42,7 +42,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks import interleaved_clocks, print_rows, timing_row
-from radfuse.select.lasso import LassoSelector
+from radfuse.select import LassoSelector
 
 N_SAMPLES, N_FEATURES, N_ALPHAS = 270, 30, 100
 CONVERGED = {"tol": 1e-12, "max_iter": 100_000}

@@ -17,7 +17,7 @@ from radfuse.datasets.wdbc import load_wdbc_blocks
 from radfuse.fusion import StackingFusion, WeightedEnsemble
 from radfuse.pipeline import make_radiomics_pipeline
 from radfuse.select import CorrelationPruner
-from radfuse.select.lasso import LassoSelector
+from radfuse.select import LassoSelector
 from radfuse.select import MRMRSelector
 from radfuse.select import UnivariateFilter
 from radfuse.stats import cohen_kappa

@@ -40,7 +40,7 @@ from radfuse.persistence import load_model, save_model
 from radfuse.pipeline import make_radiomics_pipeline
 from radfuse.select import CorrelationPruner
 from radfuse.select import ICCFilter
-from radfuse.select.lasso import LassoSelector
+from radfuse.select import LassoSelector
 from radfuse.select import MRMRSelector
 from radfuse.select import UnivariateFilter
 from radfuse.stats import cohen_kappa, icc
@@ -914,7 +914,7 @@ EXTRACTION_PROBLEMS = {
 
 
 def extract(manifest, **options):
-    from radfuse.extract.extractor import extract_features
+    from radfuse.extract import extract_features
 
     return extract_features(manifest, FIRSTORDER, progress=False, **options)
 
@@ -931,8 +931,8 @@ def _only_p2_failed(kind):
 
 
 def _extraction_cases():
-    from radfuse.extract.extractor import ExtractionError
-    from radfuse.extract.result import load_features
+    from radfuse.extract import ExtractionError
+    from radfuse.extract import load_features
 
     for problem, (build, kind, culprit) in EXTRACTION_PROBLEMS.items():
         raises("extract_features", problem, ExtractionError,
@@ -1288,8 +1288,8 @@ def _safety_extraction_cases():
     from unittest import mock
 
     from radfuse.extract import _cache
-    from radfuse.extract.extractor import ExtractionError
-    from radfuse.extract.result import load_features
+    from radfuse.extract import ExtractionError
+    from radfuse.extract import load_features
 
     shape_params = {"featureClass": {"firstorder": [], "shape": []},
                     "setting": {"binWidth": 10, "force2D": False}}
@@ -1298,7 +1298,7 @@ def _safety_extraction_cases():
         return volume_manifest(tmp, p2_image=volume(1)[4], p2_mask=cube_mask()[4])
 
     def extract_3d(manifest, **options):
-        from radfuse.extract.extractor import extract_features
+        from radfuse.extract import extract_features
 
         return extract_features(manifest, shape_params, progress=False, **options)
 

@@ -12,7 +12,7 @@ from scipy import stats  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from radfuse.datasets.imaging import imaging_cohort_params, make_imaging_cohort  # noqa: E402
-from radfuse.extract.manifest import read_manifest  # noqa: E402
+from radfuse.extract import read_manifest  # noqa: E402
 
 
 def _digest(folder):

@@ -20,7 +20,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from radfuse.fusion import StackingFusion
 from radfuse.models import make_classifier
 from radfuse.pipeline import make_radiomics_pipeline
-from radfuse.select.lasso import LassoSelector
+from radfuse.select import LassoSelector
 from radfuse.study import Study
 
 distributed = pytest.importorskip("distributed")

@@ -30,7 +30,7 @@ from sklearn.utils.fixes import parse_version
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
 from radfuse.select import LassoSelector
-from radfuse.select.lasso import _centred_lasso_path, l1_logistic_path
+from radfuse.select._lasso import _centred_lasso_path, l1_logistic_path
 
 DATA = Path(__file__).parent / "data"
 # scikit-learn >= 1.8 selects the L1 penalty with l1_ratio alone (penalty is

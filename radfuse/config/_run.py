@@ -71,11 +71,10 @@ def preprocessing_steps(records):
     """
     if not records:
         return None
-    from ..extract import preprocess
+    from ..extract import step_from_dict
 
     def build(record):
-        fields = {key: tuple(value) if isinstance(value, list) else value for key, value in record.items()}
-        return getattr(preprocess, fields.pop("step"))(**fields)
+        return step_from_dict({key: tuple(value) if isinstance(value, list) else value for key, value in record.items()})
 
     return {block: [build(record) for record in steps] for block, steps in records.items()}
 

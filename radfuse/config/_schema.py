@@ -170,15 +170,9 @@ def _check_preprocessing(checker: _Checker, spec):
     """``{block: [{step: MapMaskToImage, ...}, ...]}`` -> validated plain dicts."""
     if spec is None:
         return None
-    from ..extract import preprocess
+    from ..extract import PREPROCESSING_STEPS
 
-    names = [
-        name
-        for name, value in vars(preprocess).items()
-        if isinstance(value, type)
-        and issubclass(value, preprocess.PreprocessingStep)
-        and value is not preprocess.PreprocessingStep
-    ]
+    names = list(PREPROCESSING_STEPS)
     spec = checker.mapping(spec, "data.preprocessing")
     checked = {}
     for block, steps in spec.items():

@@ -19,6 +19,7 @@ from ._checks import FAILURE_KINDS
 from ._extractor import ExtractionError, extract_features
 from ._manifest import read_manifest
 from ._preprocess import (
+    PREPROCESSING_STEPS,
     IntensityWindow,
     MapMaskToImage,
     N4BiasFieldCorrection,
@@ -39,6 +40,7 @@ __all__ = [
     "IntensityWindow",
     "MapMaskToImage",
     "N4BiasFieldCorrection",
+    "PREPROCESSING_STEPS",
     "PercentileNormalization",
     "PreprocessingStep",
     "Resample",

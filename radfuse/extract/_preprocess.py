@@ -394,7 +394,8 @@ class IntensityWindow(PreprocessingStep):
         return sitk.Clamp(image, image.GetPixelID(), self.lower, self.upper), mask
 
 
-_STEPS = {
+#: Every preprocessing step by name, as ``to_dict()`` records it.
+PREPROCESSING_STEPS = {
     cls.__name__: cls
     for cls in (
         Resample,
@@ -418,14 +419,14 @@ def step_from_dict(record) -> PreprocessingStep:
     >>> step_from_dict(IntensityWindow().to_dict()) == IntensityWindow()
     True
     """
-    if not isinstance(record, dict) or record.get("step") not in _STEPS:
+    if not isinstance(record, dict) or record.get("step") not in PREPROCESSING_STEPS:
         name = record.get("step") if isinstance(record, dict) else record
         raise ValueError(
             f"step_from_dict: unknown preprocessing step {name!r}; expected a mapping with "
-            f"'step' among {list(_STEPS)} and that step's parameters."
+            f"'step' among {list(PREPROCESSING_STEPS)} and that step's parameters."
         )
     parameters = {key: value for key, value in record.items() if key != "step"}
     try:
-        return _STEPS[record["step"]](**parameters)
+        return PREPROCESSING_STEPS[record["step"]](**parameters)
     except TypeError as error:
         raise ValueError(f"step_from_dict: bad parameters for {record['step']}: {error}") from error

@@ -18,7 +18,7 @@ from ._correlation import CorrelationPruner, correlation_matrix
 from ._icc import ICCFilter, reliability_filter, reliability_summary
 from ._mrmr import MRMRSelector
 from ._univariate import UnivariateFilter
-from .lasso import LassoSelector
+from ._lasso import LassoSelector
 
 __all__ = [
     "CorrelationPruner",

@@ -524,7 +524,7 @@ class StudyResult:
         -------
         DataFrame with ``feature_set``, ``classifier``, ``feature``,
         ``coefficient`` (NaN when the last selection step is not a
-        :class:`~radfuse.select.lasso.LassoSelector`), ordered by decreasing
+        :class:`~radfuse.select.LassoSelector`), ordered by decreasing
         absolute coefficient within each model.
         """
         frames = []
