@@ -597,7 +597,7 @@ def test_save_and_load_round_trip_exactly(reference, tmp_path, suffix):
 
 
 def test_save_rejects_unknown_suffix(reference, tmp_path):
-    with pytest.raises(ValueError, match=r"\.parquet or \.csv"):
+    with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
         reference.save(tmp_path / "features.xlsx")
 
 

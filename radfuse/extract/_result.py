@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._files import atomic_path, check_destination, sha256_of_file
+from .._files import TABLE_SUFFIXES, atomic_path, check_table_destination, sha256_of_file
 from .._validation import preview
 
 FAILURE_COLUMNS = ("case_id", "block", "reader", "kind", "reason")
-_TABLE_SUFFIXES = (".parquet", ".csv")
 
 
 class ExtractionResult:
@@ -270,30 +269,12 @@ class ExtractionResult:
 def _table_suffix(path: Path, step: str) -> str:
     """The table format of ``path`` (``.csv`` or ``.parquet``), or an error naming ``step``."""
     suffix = path.suffix.lower()
-    if suffix not in _TABLE_SUFFIXES:
+    if suffix not in TABLE_SUFFIXES:
         raise ValueError(
             f"{step}: cannot tell the format of {str(path)!r}; use a "
-            f"{' or '.join(_TABLE_SUFFIXES)} suffix."
+            f"{' or '.join(TABLE_SUFFIXES)} suffix."
         )
     return suffix
-
-
-def check_table_destination(path, *, step: str) -> Path:
-    """Fail before any work when a feature table cannot be written to ``path``.
-
-    Checks the suffix, that Parquet has an engine, and that the folder can be
-    written (see :func:`radfuse._files.check_destination`).
-    """
-    path = Path(path)
-    if _table_suffix(path, step) == ".parquet":
-        try:
-            pd.io.parquet.get_engine("auto")
-        except ImportError as error:
-            raise ImportError(
-                f"{step}: writing {str(path)!r} needs pyarrow (pip install pyarrow), or use a "
-                ".csv suffix."
-            ) from error
-    return check_destination(path, step=step)
 
 
 def provenance_path(table_path) -> Path:
