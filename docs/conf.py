@@ -1,7 +1,6 @@
 """Sphinx configuration of radfuse's documentation (``make docs``).
 
-The gallery runs every script of ``examples/`` (except those listed in
-``ignore_pattern``); ``RADFUSE_DOCS_FULL=1`` runs them with their published
+The gallery runs every script of ``examples/``; ``RADFUSE_DOCS_FULL=1`` runs them with their published
 settings, otherwise with their ``--quick`` settings so the build stays short.
 """
 
@@ -42,6 +41,7 @@ FAST_ARGUMENTS = {
     "alnm_protocol.py": ["--quick", "--classifiers", "lr", "nb",
                          "--out", str(Path(__file__).resolve().parent / "_build" / "alnm_example")],
     "leakage_noise.py": ["--quick"],
+    "multicentre.py": ["--quick"],
     "protocol_wdbc.py": ["--quick", "--jobs", "1"],
     "fusion_comparison.py": ["--splits", "2", "--repeats", "1", "--jobs", "1"],
 }
@@ -58,8 +58,7 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r".*\.py$",
-    # multicentre.py belongs to the harmonisation work and joins the gallery with it.
-    "ignore_pattern": r"multicentre\.py",
+    "ignore_pattern": r"__init__\.py",
     "reset_argv": example_arguments,
     "plot_gallery": "True",
     "download_all_examples": False,
