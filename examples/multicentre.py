@@ -130,7 +130,7 @@ def strategies(X, y, seed: int, n_repeats: int = 2) -> dict[str, tuple[float, fl
 def main() -> None:
     # mRMR keeps fewer than 10 features when fewer are relevant on a training fold; expected here
     warnings.filterwarnings("ignore", message="MRMRSelector: n_features")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0] or None)
     parser.add_argument("--quick", action="store_true",
                         help="300 cases x 200 features, one seed, 5-fold CV (the docs gallery)")
     quick = parser.parse_args().quick
