@@ -1,11 +1,13 @@
 """Harmonisation of multi-centre radiomic features.
 
-``ComBat``                empirical-Bayes removal of additive and multiplicative
-                          site effects (Johnson et al. 2007), fitted inside the
-                          training folds
-``centre_effects``        Kruskal-Wallis test of each feature across centres
-``centre_effect_summary`` how many features carry a centre effect, before/after
-``plot_centre_pca``       first two principal components coloured by centre
+=========================  =====================================================
+``ComBat``                 empirical-Bayes removal of additive and multiplicative
+                           site effects (Johnson et al. 2007), fitted inside the
+                           training folds
+``centre_effects``         Kruskal-Wallis test of each feature across centres
+``centre_effect_summary``  how many features carry a centre effect, before/after
+``plot_centre_pca``        first two principal components coloured by centre
+=========================  =====================================================
 
 ``plot_centre_pca`` is imported on first use, so that importing ComBat does
 not import matplotlib.

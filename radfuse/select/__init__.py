@@ -5,6 +5,7 @@ pandas input, keeps column names (``get_feature_names_out``,
 ``set_output(transform="pandas")``), composes with imbalanced-learn's SMOTE
 in a ``Pipeline``, and records why each feature was kept or dropped.
 
+======================  ========================================================
 ``ICCFilter``           reproducibility between readers (intraclass correlation)
 ``reliability_filter``  the ICC filter applied once to a whole table, with
                         ``reliability_summary`` of its decisions
@@ -12,6 +13,7 @@ in a ``Pipeline``, and records why each feature was kept or dropped.
 ``CorrelationPruner``   one feature of every highly correlated pair
 ``MRMRSelector``        minimum redundancy, maximum relevance
 ``LassoSelector``       non-zero LASSO coefficients at a cross-validated penalty
+======================  ========================================================
 """
 
 from ._correlation import CorrelationPruner, correlation_matrix
