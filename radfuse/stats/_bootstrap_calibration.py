@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import special
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from ._lowess import lowess
-from ._params import POS_LABEL, RANDOM_STATE
+from ._params import BOOTSTRAP_PARAMETERS
 from ._result import StatResult
-from ._validation import _bootstrap
+from ._validation import bootstrap_refits
 
 __all__ = ["BootstrapCalibrationResult", "bootstrap_calibration"]
 
@@ -77,19 +76,7 @@ def _calibration_measures(apparent_lp, y01):
     return measure, measure
 
 
-@validate_params(
-    {
-        "estimator": [HasMethods(["fit"])],
-        "X": ["array-like"],
-        "y": ["array-like"],
-        "resamples": ["array-like", None],
-        "n_boot": [Interval(Integral, 1, None, closed="left")],
-        "random_state": RANDOM_STATE,
-        "n_jobs": [Integral, None],
-        "pos_label": POS_LABEL,
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(BOOTSTRAP_PARAMETERS, prefer_skip_nested_validation=True)
 def bootstrap_calibration(
     estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None, *,
     pos_label=None,
@@ -150,7 +137,7 @@ def bootstrap_calibration(
     >>> bool(cal.mean_absolute_error < 0.05)
     True
     """
-    predictions_lp, apparent, training, test, counts, n_resamples, n_failed = _bootstrap(
+    predictions_lp, apparent, training, test, counts, n_resamples, n_failed = bootstrap_refits(
         estimator, X, y, resamples, n_boot, random_state, n_jobs, _calibration_measures,
         pos_label, step="bootstrap_calibration",
     )

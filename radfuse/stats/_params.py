@@ -5,7 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import HasMethods, Interval
 
 #: 1 - confidence level, or a significance level: strictly between 0 and 1.
 ALPHA = [Interval(Real, 0, 1, closed="neither")]
@@ -23,3 +23,14 @@ RANDOM_STATE = [
 POS_LABEL = [Real, str, "boolean", None]
 #: A finite number.
 FINITE = [Interval(Real, None, None, closed="neither")]
+#: The arguments of the bootstrap refits (``bootstrap_validate``, ``bootstrap_calibration``).
+BOOTSTRAP_PARAMETERS = {
+    "estimator": [HasMethods(["fit"])],
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "resamples": ["array-like", None],
+    "n_boot": [Interval(Integral, 1, None, closed="left")],
+    "random_state": RANDOM_STATE,
+    "n_jobs": [Integral, None],
+    "pos_label": POS_LABEL,
+}

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy import special
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from .._validation import check_binary_target, check_same_cases, preview
 from ._ml_logistic import NotConvergedError, SeparationError, deviance, fit_logistic, null_deviance
-from ._params import POS_LABEL, RANDOM_STATE
+from ._params import BOOTSTRAP_PARAMETERS
 from ._result import StatResult
 
 __all__ = ["ValidationResult", "bootstrap_validate"]
@@ -176,7 +175,7 @@ def _check_resamples(resamples, n: int, step: str) -> list[np.ndarray]:
     return checked
 
 
-def _bootstrap(
+def bootstrap_refits(
     estimator, X, y, resamples, n_boot, random_state, n_jobs, measures, pos_label, step=_STEP
 ):
     """Harrell's bootstrap (``rms::predab.resample``): the apparent measure of the
@@ -240,19 +239,7 @@ def _emax(intercept: float, slope: float) -> float:
         return float(np.nanmax(np.abs(_EMAX_GRID - calibrated)))
 
 
-@validate_params(
-    {
-        "estimator": [HasMethods(["fit"])],
-        "X": ["array-like"],
-        "y": ["array-like"],
-        "resamples": ["array-like", None],
-        "n_boot": [Interval(Integral, 1, None, closed="left")],
-        "random_state": RANDOM_STATE,
-        "n_jobs": [Integral, None],
-        "pos_label": POS_LABEL,
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(BOOTSTRAP_PARAMETERS, prefer_skip_nested_validation=True)
 def bootstrap_validate(
     estimator, X, y, resamples=None, n_boot: int = 200, random_state=None, n_jobs=None, *,
     pos_label=None,
@@ -349,7 +336,7 @@ def bootstrap_validate(
     >>> bool(v.table.loc["Slope", "corrected"] < 1)
     True
     """
-    _, apparent, training, test, counts, n_resamples, n_failed = _bootstrap(
+    _, apparent, training, test, counts, n_resamples, n_failed = bootstrap_refits(
         estimator, X, y, resamples, n_boot, random_state, n_jobs, _validation_measures, pos_label
     )
     measured = pd.DataFrame(
