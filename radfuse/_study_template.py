@@ -33,6 +33,11 @@ data:
   pos_label: 1                        # (optional) the positive outcome; needed for text labels
   # reliability: [reader1.csv, reader2.csv]   # (optional) the same cases delineated by each
                                       # reader, one table per reader; needed by pipeline.icc
+  # clinical: clinical.csv            # (optional) case id + clinical variables of every case
+                                      # (baseline table by split; needed by clinical_model)
+  # groups: patients.csv              # (optional) case id + each case's patient or centre;
+  # group_column: patient             # the hold-out, CV folds and tuning keep a group together
+                                      # (without `groups`, group_column is read from `features`)
 
 feature_sets:                         # name: the blocks and/or columns the models see
   radiomics: [MRI]                    # every MRI__* column
@@ -40,6 +45,12 @@ feature_sets:                         # name: the blocks and/or columns the mode
 
 pipeline:                             # the protocol's steps, applied in this order inside every
                                       # training fold; delete a step (or set it false) to skip it
+  # combat: {batch: site, covariates: [age], parametric: true, mean_only: false, eb: true}
+                                      # ComBat harmonisation (Johnson 2007), fitted per training
+                                      # fold; batch and covariates are columns of the feature
+                                      # table(s), added to every feature set; covariates pass
+                                      # through (and may be selected). Test cohorts may only hold
+                                      # sites of the training table.
   # icc: {threshold: 0.9, icc_type: ICC3, unrated: keep}   # needs data.reliability or readers
                                       # in the manifest; ICC3 = ICC(3,1), two-way mixed,
                                       # consistency, single rater
@@ -81,6 +92,16 @@ classifiers: [lr, nb, svm, knn, xgboost, lightgbm, adaboost, mlp]
 cv: {n_splits: 5, n_repeats: 20}      # outer repeated stratified CV on the training set
 split: {test_size: 0.3}               # stratified hold-out test set
 # split: {test_file: external.csv}    # or an external test set with the same columns
+# split:                              # or named test cohorts, each scored by the final models
+#   internal: {test_size: 0.3}        # at most one held out of `features` (or test_ids: [ids])
+#   centre_B:                         # any number of external cohorts: their own case ids,
+#     features: centre_b.csv          # the feature table's columns (and label column, unless
+#     labels: centre_b_labels.csv     # `labels` is given); `clinical`: their clinical rows
+#     clinical: centre_b_clinical.csv
+# clinical_model:                     # (optional; needs data.clinical) clinical, radiomics
+#   predictors: [age, grade]          # (rad-score) and combined logistic models, compared by
+#   feature_set: radiomics            # DeLong/NRI/IDI; rad-score from this set's LASSO
+#   n_boot: 200                       # bootstrap resamples of validation and calibration
 # comparisons:                        # (optional) DeLong, NRI and IDI on the test set; default:
 #   - [radiomics/lr, radiomics/nb]    # the best model by CV AUC against each set's best
 output: results                       # folder of report.html, tables, figures, models

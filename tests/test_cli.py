@@ -330,9 +330,8 @@ def test_init_writes_a_commented_study_file_with_every_key(tmp_path, capsys):
     path = tmp_path / "study.yaml"
     assert main(["init", str(path)]) == 0
     text = path.read_text(encoding="utf-8")
-    study_steps = [name for name, step in PROTOCOL_STEPS.items() if step.study_file]
-    for key in (*_TOP_KEYS, *_DATA_KEYS, *study_steps, "strategy", "final_estimator", "param_grid",
-                "test_file", "test_size", "weighting"):
+    for key in (*_TOP_KEYS, *_DATA_KEYS, *PROTOCOL_STEPS, "strategy", "final_estimator", "param_grid",
+                "test_file", "test_size", "test_ids", "weighting", "covariates", "predictors", "n_boot"):
         assert f"{key}:" in text, key
     assert sum(line.lstrip().startswith("#") or "  #" in line for line in text.splitlines()) > 60
     assert main(["init", str(path)]) == 1 and "--force" in capsys.readouterr().err

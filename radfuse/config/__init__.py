@@ -12,9 +12,13 @@ comparisons and where to write the results::
       id_column: case_id
       label_column: malignant
       reliability: [reader1.csv, reader2.csv]   # repeated delineations for the ICC step
+      clinical: clinical.csv          # optional: clinical variables by case id
+      groups: patients.csv            # optional: patient or centre of each case ...
+      group_column: patient           # ... kept on one side of the split and of every fold
     feature_sets:
       radiomics: [MG, MRI]
     pipeline:
+      combat: {batch: site, covariates: [age]}   # optional: columns of the feature tables
       icc: {threshold: 0.9}
       smote: {k_neighbors: 5}
       zscore: true
@@ -24,11 +28,18 @@ comparisons and where to write the results::
       lasso: {cv: {n_splits: 10, n_repeats: 20}, rule: min}
     classifiers: [lr, nb, svm, knn, xgboost, lightgbm, adaboost, mlp]
     cv: {n_splits: 5, n_repeats: 20}
-    split: {test_size: 0.3}           # or  split: {test_file: centre2.csv}
+    split: {test_size: 0.3}           # or  split: {test_file: centre2.csv}, or named cohorts:
+    #   split: {internal: {test_size: 0.3}, centre_B: {features: b.csv, labels: b_labels.csv}}
+    clinical_model: {predictors: [age, grade], feature_set: radiomics, n_boot: 200}
     comparisons: [[radiomics/mlp, radiomics/lr]]
     output: results
     random_state: 0
     n_jobs: 2
+
+With ``pipeline.combat`` the batch and covariate columns are added to every
+feature set (ComBat drops the batch column; covariates pass through), text
+site labels are coded as integers, and every test cohort may only hold sites
+of the training table (ComBat harmonises the sites it was fitted on).
 
 Every problem is reported with the file and the key path, e.g.
 ``study.yaml: pipeline.spearman.threshhold: unknown key; did you mean

@@ -13,6 +13,8 @@ from ._schema import (
     StudyConfigError,
     _Checker,
     _check_comparisons,
+    _check_clinical_model,
+    _check_combat_fusion,
     _check_cv,
     _check_data,
     _check_feature_sets,
@@ -82,6 +84,10 @@ def load_study_config(path) -> StudyConfig:
     feature_sets = _check_feature_sets(checker, raw["feature_sets"])
     classifiers = checker.string_list(raw.get("classifiers", list(PROTOCOL_CLASSIFIERS)), "classifiers", list(CLASSIFIERS))
     fusion = _check_fusion(checker, raw.get("fusion"), feature_sets)
+    pipeline = _check_pipeline(checker, raw.get("pipeline"), data)
+    _check_combat_fusion(checker, pipeline, fusion, feature_sets)
+    early = [name for name, spec in (fusion or {}).items() if spec["strategy"] == "early"]
+    clinical_model = _check_clinical_model(checker, raw.get("clinical_model"), data, [*feature_sets, *early])
     random_state = checker.integer(raw.get("random_state", 0), "random_state", minimum=0)
     n_jobs = raw.get("n_jobs")
     return StudyConfig(
@@ -89,7 +95,7 @@ def load_study_config(path) -> StudyConfig:
         name=checker.string(raw.get("name", path.stem), "name"),
         data=data,
         feature_sets=feature_sets,
-        pipeline=_check_pipeline(checker, raw.get("pipeline"), data),
+        pipeline=pipeline,
         classifiers=classifiers,
         fusion=fusion,
         tuning=_check_tuning(checker, raw.get("tuning"), classifiers),
@@ -101,8 +107,8 @@ def load_study_config(path) -> StudyConfig:
         output=checker.folder_path(raw.get("output", "results"), "output"),
         random_state=random_state,
         n_jobs=None if n_jobs is None else checker.integer(n_jobs, "n_jobs"),
+        clinical_model=clinical_model,
     )
-
 
 
 def run_study_file(path, *, n_jobs=None, output=None, progress=True, overwrite=False):

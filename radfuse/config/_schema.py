@@ -121,7 +121,7 @@ class _Checker:
 # ---------------------------------------------------------------- sections
 _DATA_KEYS = (
     "features", "manifest", "params", "preprocessing", "cache_dir", "labels",
-    "id_column", "label_column", "pos_label", "reliability",
+    "id_column", "label_column", "pos_label", "reliability", "clinical", "groups", "group_column",
 )
 
 
@@ -155,6 +155,17 @@ def _check_data(checker: _Checker, data) -> dict:
         checked["labels"] = checker.existing_file(data["labels"], "data.labels", TABLE_SUFFIXES)
     elif "manifest" in data:
         checker.fail("data.labels", "missing required key: a manifest needs a labels table")
+    if "clinical" in data:
+        checked["clinical"] = checker.existing_file(data["clinical"], "data.clinical", TABLE_SUFFIXES)
+    if "groups" in data:
+        checked["groups"] = checker.existing_file(data["groups"], "data.groups", TABLE_SUFFIXES)
+        if "group_column" not in data:
+            checker.fail(
+                "data.group_column",
+                "missing required key: name the column of data.groups that holds each case's patient or centre",
+            )
+    if "group_column" in data:
+        checked["group_column"] = checker.string(data["group_column"], "data.group_column")
     if "reliability" in data:
         tables = data["reliability"]
         if not isinstance(tables, list) or len(tables) < 2:
@@ -232,9 +243,10 @@ def _check_step_params(checker: _Checker, name: str, spec) -> dict | bool:
 def _check_pipeline(checker: _Checker, pipeline, data: dict) -> dict:
     if pipeline is None:
         return {}
-    names = [name for name, step in PROTOCOL_STEPS.items() if step.study_file]
-    pipeline = checker.mapping(pipeline, "pipeline", names)
+    pipeline = checker.mapping(pipeline, "pipeline", list(PROTOCOL_STEPS))
     checked = {name: _check_step_params(checker, name, spec) for name, spec in pipeline.items()}
+    if isinstance(checked.get("combat"), dict):
+        _check_combat_columns(checker, checked["combat"])
     if checked.get("icc") not in (None, False) and "reliability" not in data and "manifest" not in data:
         checker.fail(
             "pipeline.icc",
@@ -242,6 +254,26 @@ def _check_pipeline(checker: _Checker, pipeline, data: dict) -> dict:
             "from a manifest with a second reader",
         )
     return checked
+
+
+def _check_combat_columns(checker: _Checker, combat: dict) -> None:
+    """ComBat's batch and covariates as column names: a study file adds them to every feature set."""
+    if "batch" in combat:
+        checker.string(combat["batch"], "pipeline.combat.batch")
+    covariates = combat.get("covariates")
+    if isinstance(covariates, str):
+        combat["covariates"] = [covariates]
+    elif covariates:
+        combat["covariates"] = checker.string_list(covariates, "pipeline.combat.covariates")
+
+
+def combat_columns(pipeline: dict) -> list[str]:
+    """The columns ComBat reads besides the features (batch, then covariates); [] without ComBat."""
+    combat = pipeline.get("combat")
+    if combat in (None, False):
+        return []
+    combat = combat if isinstance(combat, dict) else {}
+    return [combat.get("batch", "site"), *(combat.get("covariates") or [])]
 
 
 def _check_cv(checker: _Checker, value, key: str):
@@ -254,15 +286,76 @@ def _check_cv(checker: _Checker, value, key: str):
     return {"n_splits": checker.integer(value, key, minimum=2), "n_repeats": 1}
 
 
+_SPLIT_FORMS = ("test_size", "test_file")
+_INTERNAL_KEYS = ("test_size", "test_ids")
+_EXTERNAL_KEYS = ("features", "labels", "clinical")
+#: Names a test cohort may not take: the other values of a study's ``predictions["split"]``.
+_RESERVED_COHORTS = ("cv", "train")
+_COHORT_FORMS = (
+    "an internal hold-out {test_size: 0.3} or {test_ids: [case ids]}, or an external cohort "
+    "{features: table.csv, labels: labels.csv, clinical: clinical.csv} (labels and clinical optional)"
+)
+
+
 def _check_split(checker: _Checker, split) -> dict:
+    """``{test_size}``, ``{test_file}`` or named cohorts ``{"cohorts": {name: spec}}``."""
     if split is None:
         return {"test_size": 0.3}
-    split = checker.mapping(split, "split", ("test_size", "test_file"))
-    if len(split) != 1:
-        checker.fail("split", "give exactly one of 'test_size' (hold-out fraction) or 'test_file' (external test set)")
-    if "test_size" in split:
-        return {"test_size": checker.number(split["test_size"], "split.test_size", 0, 1)}
-    return {"test_file": checker.existing_file(split["test_file"], "split.test_file", TABLE_SUFFIXES)}
+    split = checker.mapping(split, "split")
+    if not split:
+        checker.fail("split", f"expected test_size, test_file or named test cohorts, each {_COHORT_FORMS}")
+    if any(name in _SPLIT_FORMS for name in split):
+        if len(split) != 1:
+            checker.fail(
+                "split",
+                "give exactly one of 'test_size' (hold-out fraction) or 'test_file' (external test set), "
+                "or name several test cohorts, e.g. {internal: {test_size: 0.3}, centre_B: {features: b.csv}}",
+            )
+        if "test_size" in split:
+            return {"test_size": checker.number(split["test_size"], "split.test_size", 0, 1)}
+        return {"test_file": checker.existing_file(split["test_file"], "split.test_file", TABLE_SUFFIXES)}
+    cohorts = {name: _check_cohort(checker, name, spec) for name, spec in split.items()}
+    internal = [name for name, spec in cohorts.items() if "features" not in spec]
+    if len(internal) > 1:
+        checker.fail(
+            "split",
+            f"cohorts {internal} are all internal hold-outs (test_size or test_ids); at most one cohort "
+            "can be held out of data.features, the others must be external (features: ...)",
+        )
+    return {"cohorts": cohorts}
+
+
+def _check_cohort(checker: _Checker, name, spec) -> dict:
+    key = f"split.{name}"
+    if not isinstance(name, str) or not name or "/" in name or name in _RESERVED_COHORTS:
+        checker.fail(
+            key, f"test-cohort names are non-empty strings without '/', other than {list(_RESERVED_COHORTS)}"
+        )
+    if not isinstance(spec, Mapping):
+        close = difflib.get_close_matches(name, _SPLIT_FORMS, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        checker.fail(key, f"expected a test cohort: {_COHORT_FORMS}; got {spec!r} ({_type_name(spec)}){hint}")
+    spec = checker.mapping(spec, key, (*_INTERNAL_KEYS, *_EXTERNAL_KEYS))
+    internal = [form for form in _INTERNAL_KEYS if form in spec]
+    if internal:
+        if len(spec) != 1:
+            checker.fail(key, f"give one of {_COHORT_FORMS}; got keys {list(spec)}")
+        if "test_size" in spec:
+            return {"test_size": checker.number(spec["test_size"], f"{key}.test_size", 0, 1)}
+        ids = spec["test_ids"]
+        if isinstance(ids, str) or not isinstance(ids, list) or not ids:
+            checker.fail(f"{key}.test_ids", f"expected a non-empty list of case ids, got {ids!r}")
+        for index, case in enumerate(ids):
+            if isinstance(case, bool) or not isinstance(case, (str, numbers.Integral)):
+                checker.fail(f"{key}.test_ids[{index}]", f"expected a case id, got {case!r} ({_type_name(case)})")
+        return {"test_ids": [str(case) for case in ids]}
+    if "features" not in spec:
+        checker.fail(f"{key}.features", f"missing required key; a test cohort is {_COHORT_FORMS}")
+    return {
+        part: checker.existing_file(spec[part], f"{key}.{part}", TABLE_SUFFIXES)
+        for part in _EXTERNAL_KEYS
+        if part in spec
+    }
 
 
 def _check_feature_sets(checker: _Checker, feature_sets) -> dict:
@@ -286,6 +379,40 @@ def _check_fusion(checker: _Checker, fusion, feature_sets: dict) -> dict | None:
         return check_fusion_spec(fusion, feature_sets, where=checker.path.name)
     except (TypeError, ValueError) as error:
         raise StudyConfigError(str(error)) from None
+
+
+def _check_combat_fusion(checker: _Checker, pipeline: dict, fusion, feature_sets: dict) -> None:
+    """With ComBat, each fusion block must be a feature set: only those carry the batch column."""
+    if not combat_columns(pipeline) or not fusion:
+        return
+    for name, spec in fusion.items():
+        for index, block in enumerate(spec["blocks"]):
+            if block not in feature_sets:
+                checker.fail(
+                    f"fusion.{name}.blocks[{index}]",
+                    f"{block!r} is not a feature set; with pipeline.combat every fusion block must name a "
+                    f"feature set (feature sets: {', '.join(feature_sets)}), to which the batch column is added",
+                )
+
+
+def _check_clinical_model(checker: _Checker, spec, data: dict, model_sets) -> dict | None:
+    """``clinical_model: {predictors, feature_set, n_boot}``; the predictors are columns of data.clinical."""
+    if spec is None:
+        return None
+    spec = checker.mapping(
+        spec, "clinical_model", ("predictors", "feature_set", "n_boot"), required=("predictors",)
+    )
+    if "clinical" not in data:
+        checker.fail(
+            "clinical_model",
+            "needs the clinical variables: give data.clinical, a table of case ids and clinical columns",
+        )
+    checked = {"predictors": checker.string_list(spec["predictors"], "clinical_model.predictors")}
+    if "feature_set" in spec:
+        checked["feature_set"] = checker.string(spec["feature_set"], "clinical_model.feature_set", model_sets)
+    if "n_boot" in spec:
+        checked["n_boot"] = checker.integer(spec["n_boot"], "clinical_model.n_boot", minimum=1)
+    return checked
 
 
 def _check_tuning(checker: _Checker, tuning, classifiers):
@@ -327,7 +454,7 @@ def _check_comparisons(checker: _Checker, comparisons, model_sets, classifiers) 
 
 _TOP_KEYS = (
     "name", "data", "feature_sets", "pipeline", "classifiers", "fusion", "tuning", "cv",
-    "split", "comparisons", "output", "random_state", "n_jobs",
+    "split", "clinical_model", "comparisons", "output", "random_state", "n_jobs",
 )
 
 

@@ -45,9 +45,6 @@ class ProtocolStep:
     required : mapping of str to (str, str)
         Parameters without a default, which the caller must give: what each
         holds and an example (the ICC step's repeated delineations).
-    study_file : bool
-        Whether a study file may list the step (ComBat needs a site column,
-        which a study's feature sets do not carry).
     """
 
     estimator: type
@@ -56,7 +53,6 @@ class ProtocolStep:
     parallel: bool = False
     repeated_cv: tuple | None = None
     required: Mapping = field(default_factory=dict)
-    study_file: bool = True
 
     def managed_params(self) -> tuple:
         """Parameters radfuse sets itself (seed, jobs, required data, CV splitter)."""
@@ -100,7 +96,7 @@ class ProtocolStep:
 
 #: The protocol's steps in order: name -> :class:`ProtocolStep` (class and radfuse's defaults).
 PROTOCOL_STEPS = MappingProxyType({
-    "combat": ProtocolStep(ComBat, study_file=False),
+    "combat": ProtocolStep(ComBat),
     "icc": ProtocolStep(
         ICCFilter, required={"reliability": ("the repeated delineations", "[reader1_table, reader2_table]")}
     ),
