@@ -60,7 +60,8 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r".*\.py$",
-    "ignore_pattern": r"__init__\.py",
+    # multicentre_data.py writes the tables of multicentre.yaml; it is not an example.
+    "ignore_pattern": r"__init__\.py|multicentre_data\.py",
     "reset_argv": example_arguments,
     "plot_gallery": "True",
     "download_all_examples": False,

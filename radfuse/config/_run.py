@@ -164,8 +164,7 @@ def _clinical_table(data: dict, split: dict, ids: pd.Index, predictors, fail) ->
 def _cv_splitter(spec: dict, seed: int, *, grouped: bool = False):
     """(Repeated) stratified k-fold; with ``grouped``, each group (patient, centre) in one fold."""
     if grouped:
-        # Not yet exported by radfuse.study; the lead's merge can switch this to the package import.
-        from ..study._design import RepeatedStratifiedGroupKFold
+        from ..study import RepeatedStratifiedGroupKFold
 
         if spec["n_repeats"] == 1:
             return StratifiedGroupKFold(n_splits=spec["n_splits"], shuffle=True, random_state=seed)
