@@ -237,3 +237,12 @@ def test_one_external_cohort_is_named_as_such(grouped_report):
     assert "primary" not in text and "the test cohort was used once" in text
     assert (directory / "figures" / "roc_us__centre_C.png").is_file()
     assert "Clinical and rad-score models" not in page
+
+
+def test_a_study_with_one_test_set_keeps_its_wording():
+    from radfuse.study import example_study_result
+
+    result = example_study_result()
+    text = methods_text(result)
+    assert result.cohorts == ["test"] and "cohort" not in text
+    assert "applied unchanged to the test set" in text and "and a test set of" in text

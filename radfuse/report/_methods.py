@@ -233,7 +233,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     settings = result.settings
     balance = result.class_balance
     comparisons = default_comparisons(result) if comparisons is None else list(comparisons)
-    named = has_named_cohorts(result)
+    in_cohorts = has_named_cohorts(result)
     n_train, pos_train = int(balance.loc["train", "n"]), int(balance.loc["train", "n_positive"])
     n_test = sum(int(balance.loc[cohort, "n"]) for cohort in result.cohorts)
     pos_test = sum(int(balance.loc[cohort, "n_positive"]) for cohort in result.cohorts)
@@ -241,7 +241,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     plain_sets = {name: cols for name, cols in settings["feature_sets"].items()}
 
     paragraphs = []
-    if named:
+    if in_cohorts:
         cohorts = "; ".join(
             f"'{cohort}', {int(balance.loc[cohort, 'n'])} cases ({int(balance.loc[cohort, 'n_positive'])} positive)"
             for cohort in result.cohorts
@@ -271,7 +271,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
         )
         + "feature selection, resampling, scaling and model fitting used the training set only; the test "
         + ("cohorts were used once each, to evaluate the final models." if len(result.cohorts) > 1 else
-           f"{'cohort' if named else 'set'} was used once, to evaluate the final models.")
+           f"{'cohort' if in_cohorts else 'set'} was used once, to evaluate the final models.")
     )
     if extraction_settings:
         design += " " + _describe_extraction(extraction_settings)
@@ -322,7 +322,7 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
 
     n_folds, n_repeats = settings["n_folds"], settings["n_repeats"]
     k = n_folds // max(n_repeats, 1)
-    tested = "each test cohort" if named else "the test set"
+    tested = "each test cohort" if in_cohorts else "the test set"
     if settings.get("groups"):
         scheme = (
             f"{count_noun(n_repeats, 'repeat')} of grouped cross-validation ({n_folds} fits; splitter "

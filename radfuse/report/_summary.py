@@ -112,8 +112,9 @@ def summary_section(result, compared: pd.DataFrame, held_out: pd.DataFrame | Non
     if not compared.empty:
         items.append((
             "Key comparisons",
-            f"Comparisons on {'each test cohort' if named else 'the test set'} of the pairs the study named or, by "
-            "default, of the chosen model with the best model (by mean CV AUC) of every other feature set.\n\n"
+            f"{'Comparisons on each test cohort' if named else 'Test-set comparisons'} of the pairs the study named "
+            "or, by default, of the chosen model with the best model (by mean CV AUC) of every other feature "
+            "set.\n\n"
             + _comparison_sentences(compared),
         ))
     if result.clinical_models is not None:

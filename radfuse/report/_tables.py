@@ -55,14 +55,15 @@ def _wide_intervals(table: pd.DataFrame, keys: list[str], digits: int) -> pd.Dat
 def summary_table(result, split: str = "test", digits: int = 3) -> pd.DataFrame:
     """One row per model, one formatted column per metric, as papers print them.
 
-    ``split="test"`` or ``"train"``: ``estimate (ci_lower-ci_upper)``;
-    ``split="cv"``: ``mean ± SD [ci_lower-ci_upper]`` with the corrected
-    resampled interval. The threshold column is the Youden cut-off.
+    ``split="test"``, ``"train"`` or a test cohort's name:
+    ``estimate (ci_lower-ci_upper)``; ``split="cv"``: ``mean ± SD
+    [ci_lower-ci_upper]`` with the corrected resampled interval. The
+    threshold column is the Youden cut-off.
 
     Parameters
     ----------
     result : StudyResult
-    split : {"test", "train", "cv"}
+    split : {"test", "train", "cv"} or a test cohort's name
     digits : int
         Decimals of every number.
 
@@ -281,7 +282,7 @@ def ranking_text(result, *, top=None, per_feature_set=False) -> str:
             "CV AUC (95% CI)": [
                 f"{row.cv_auc:.3f} ({row.cv_ci_lower:.3f} to {row.cv_ci_upper:.3f})" for row in table.itertuples()
             ],
-            "test AUC (95% DeLong CI)": [
+            f"{result.cohorts[0] if has_named_cohorts(result) else 'test'} AUC (95% DeLong CI)": [
                 f"{row.test_auc:.3f} ({row.test_ci_lower:.3f} to {row.test_ci_upper:.3f})" for row in table.itertuples()
             ],
         }
