@@ -139,8 +139,8 @@ def _describe_extraction(extraction: Mapping) -> str:
 
 
 def held_out_shown(result) -> bool:
-    """Whether the report has per-held-out-group results: a grouped study with scored CV folds."""
-    return result.fold_groups is not None and not result.held_out_metrics().empty
+    """Whether the report has per-held-out-group results: a grouped study (``Study(groups=...)``) with CV folds."""
+    return result.fold_groups is not None and not result.fold_groups.empty
 
 
 def clinical_methods(models, tested: str = "the test set") -> str:

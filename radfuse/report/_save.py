@@ -34,6 +34,7 @@ from ._tables import (
     hyperparameter_table,
     once_per_feature_set,
     ranking_table,
+    short_repr,
     summary_table,
     warning_summary,
     wide_test_predictions,
@@ -97,11 +98,15 @@ def _held_out_items(result, held_out: pd.DataFrame) -> list:
     )
     if result.settings["n_repeats"] > 1:
         return [intro + f" The {len(held_out)} rows of the repeated CV are in those files only."]
-    return [intro, ("Metrics per held-out group (95% CI)", held_out)]
+    shown = held_out.assign(held_out=held_out["held_out"].map(short_repr))
+    return [intro, ("Metrics per held-out group (95% CI)", shown)]
 
 
 def _clinical_items(models, figures: list) -> list:
-    """The clinical models' section: rad-score, coefficients, nomogram, validation, calibration, comparisons."""
+    """The clinical models' section: rad-score, coefficients, nomogram, validation, calibration, comparisons.
+
+    ``figures``: the built :data:`CLINICAL_FIGURES`, in that order (nomogram, bootstrap calibration).
+    """
     coefficients = models.coefficients()
     coefficients = coefficients.assign(pvalue=coefficients["pvalue"].map(format_pvalue))
     comparisons = models.comparisons()
@@ -135,7 +140,8 @@ def save_study(
         Created if needed; existing files of the same names are replaced.
     comparisons : list of (a, b), optional
         Model pairs (``"feature_set/classifier"``) to compare on the test set
-        with DeLong, NRI and IDI; default :func:`default_comparisons`.
+        (on every test cohort of a ``Study(split={...})``) with DeLong, NRI
+        and IDI; default :func:`default_comparisons`.
     extraction_settings : dict, optional
         Extraction provenance: stated in the methods and stored with every
         model, so ``radfuse predict --manifest`` can extract new images the
@@ -156,6 +162,19 @@ def save_study(
     Returns
     -------
     Path of ``report.html``.
+
+    Notes
+    -----
+    A study with named test cohorts (``Study(split={"internal": 0.3,
+    "centre_B": (X_b, y_b)})``) gets each cohort's metrics, comparisons and
+    test-set figures (``roc_<feature set>__<cohort>``...), with
+    ``tables/summary_cohorts.csv`` and ``predictions_<cohort>_wide.csv``; the
+    primary cohort is also ``summary_test.csv``. A grouped study
+    (``Study(groups=...)``, e.g. leave-one-centre-out CV) gets its CV scored
+    per held-out group (``summary_held_out.csv``). A study with
+    ``clinical_model`` gets a section on the clinical, radiomics and combined
+    logistic models: odds ratios, the nomogram, the bootstrap validation and
+    calibration, and their comparisons per cohort.
 
     Examples
     --------

@@ -463,11 +463,11 @@ def hyperparameter_table(result) -> pd.DataFrame:
         for parameter, value in estimator.get_params(deep=False).items():
             if value is None or hasattr(value, "get_params"):
                 continue
-            rows.append((component, parameter, _short_repr(value)))
+            rows.append((component, parameter, short_repr(value)))
     return pd.DataFrame(rows, columns=["component", "parameter", "value"])
 
 
-def _short_repr(value, limit: int = 80) -> str:
+def short_repr(value, limit: int = 80) -> str:
     text = str(value) if isinstance(value, (int, float, str, bool)) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
