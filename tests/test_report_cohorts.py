@@ -171,6 +171,7 @@ def test_clinical_models_section_shows_the_fits_validation_and_calibration(cohor
     validation = pd.read_csv(directory / "tables" / "clinical_models_validation.csv").set_index("index")
     shown = _table_after(page, "Internal validation of the combined model").set_index("index")
     assert shown.index.tolist() == ["Dxy", "C", "R2", "Intercept", "Slope", "Emax", "D", "U", "Q", "B", "g", "gp"]
+    assert f"optimism-corrected C statistic is {validation.loc['C', 'corrected']:.3f}" in page  # the summary
     for column in ("apparent", "optimism", "corrected"):
         assert shown[column].tolist() == [f"{value:.3f}" for value in validation[column]], column
 

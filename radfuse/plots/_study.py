@@ -156,7 +156,8 @@ def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins
     """
     y, probs = _study_probabilities(result, feature_set, split)
     return plot_calibration_panels(
-        y, probs, n_bins=n_bins, colours=_study_colours(result), title=f"Calibration: {feature_set} ({_split_label(split)})"
+        y, probs, n_bins=n_bins, colours=_study_colours(result),
+        title=f"Calibration: {feature_set} ({_split_label(split)})",
     )
 
 
@@ -233,7 +234,8 @@ def plot_study_confusion_matrices(result, feature_set: str, split: str = "test")
         for classifier in _classifiers_of(result, feature_set)
     }
     return plot_confusion_matrices(
-        y, probs, thresholds, class_names=_class_names(result), title=f"Confusion matrices: {feature_set} ({_split_label(split)})"
+        y, probs, thresholds, class_names=_class_names(result),
+        title=f"Confusion matrices: {feature_set} ({_split_label(split)})",
     )
 
 
@@ -275,7 +277,8 @@ def plot_study_waterfall(result, model, split: str = "test") -> Figure:
     prob = result.probabilities(key, split).loc[y.index].to_numpy()
     threshold = float(result.thresholds[key])
     return plot_waterfall(
-        y.to_numpy(), prob, threshold, class_names=_class_names(result), title=f"Waterfall plot: {'/'.join(key)} ({_split_label(split)})"
+        y.to_numpy(), prob, threshold, class_names=_class_names(result),
+        title=f"Waterfall plot: {'/'.join(key)} ({_split_label(split)})",
     )
 
 

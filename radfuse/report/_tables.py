@@ -43,7 +43,7 @@ def _interval_text(estimate, ci_lower, ci_upper, digits: int) -> str:
 
 
 def _wide_intervals(table: pd.DataFrame, keys: list[str], digits: int) -> pd.DataFrame:
-    """Tidy ``estimate``/``ci_lower``/``ci_upper`` rows as one formatted column per metric, rows in first-seen order."""
+    """Tidy ``estimate``/``ci_lower``/``ci_upper`` rows as one formatted column per metric (rows as first seen)."""
     rows: dict[tuple, dict] = {}
     for row in table[table["metric"].isin((*_SUMMARY_METRICS, "threshold"))].to_dict("records"):
         texts = rows.setdefault(tuple(row[key] for key in keys), {})
