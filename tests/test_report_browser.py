@@ -58,3 +58,41 @@ def test_report_screenshot_is_kept_as_an_artefact(report):
     path = screenshot(report, folder / "report-top.png", chromium=CHROMIUM)
     assert path.stat().st_size > 20_000
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def cohort_report(tmp_path_factory):
+    """Issues 14/15: three test cohorts, leave-one-centre-out CV and the clinical models in one report."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    data = make_multimodal_table(n_cases=400, blocks={"US": 20}, n_embedding=0, centres=4, random_state=0)
+    rng = np.random.default_rng(0)
+    clinical = pd.DataFrame({"age": 55 + 8 * data.target + rng.normal(0, 10, data.target.size),
+                             "grade": np.where(rng.random(data.target.size) < 0.4, "G2", "G1")},
+                            index=data.data.index)
+    parts = {c: (data.data[(data.centre == c).to_numpy()], data.target[(data.centre == c).to_numpy()])
+             for c in data.centre.unique()}
+    (X_a, y_a), (X_b, y_b), (X_c, y_c), (X_d, y_d) = parts.values()
+
+    def pipeline(classifier, random_state):
+        return make_radiomics_pipeline(classifier, univariate=False, spearman=False, mrmr={"n_features": 6},
+                                       lasso={"cv": 3}, random_state=random_state)
+
+    study = Study(
+        pd.concat([X_a, X_b]), pd.concat([y_a, y_b]), {"us": ["US"]}, pipeline=pipeline, classifiers=["lr", "nb"],
+        groups=data.centre, cv=LeaveOneGroupOut(), split={"centre_C": (X_c, y_c), "centre_D": (X_d, y_d)},
+        clinical=clinical, clinical_model={"predictors": ["age", "grade"], "n_boot": 20}, progress=False,
+    )
+    return study.run().save(tmp_path_factory.mktemp("browser-cohorts"), save_models=False, dpi=100)
+
+
+def test_cohort_and_clinical_report_renders_and_fits_the_page(cohort_report):
+    page = cohort_report.read_text(encoding="utf-8")
+    assert "Test cohort centre_D" in page and "Metrics per held-out group" in page and "Nomogram" in page
+    found = check_page(cohort_report, width=800, chromium=CHROMIUM)
+    assert found["images"] >= 15 and found["broken"] == []
+    assert found["dangling"] == []
+    assert found["scroll_width"] <= found["client_width"], "the page scrolls sideways"
+    assert found["overflowing"] == [], "elements reaching past the page outside a scrolling box"

@@ -49,6 +49,11 @@ def _study_probabilities(result, feature_set: str, split: str):
     return y.to_numpy(), probs
 
 
+def _split_label(split: str) -> str:
+    """``"test set"``/``"train set"``, or ``"cohort <name>"`` for a named test cohort."""
+    return f"{split} set" if split in ("test", "train") else f"cohort {split}"
+
+
 def _study_colours(result) -> dict:
     """Colours keyed by the classifiers' short labels, the same in every study figure."""
     classifiers = list(dict.fromkeys(classifier for _, classifier in result.models))
@@ -56,18 +61,21 @@ def _study_colours(result) -> dict:
 
 
 @styled
-def plot_study_roc(result, feature_set: str) -> Figure:
+def plot_study_roc(result, feature_set: str, split: str = "test") -> Figure:
     """ROC curves of every classifier of a feature set: repeated CV (left) and test set (right).
 
     The left panel averages the ROC curves of all outer CV folds (see
     :func:`plot_cv_roc`); the right one shows the final models on the test
-    set with DeLong 95% CIs (see :func:`plot_roc`).
+    set, or on the test cohort ``split``, with DeLong 95% CIs (see
+    :func:`plot_roc`).
 
     Parameters
     ----------
     result : StudyResult
     feature_set : str
         Feature set (or fusion model) whose classifiers are drawn.
+    split : str
+        ``"test"`` (the primary test cohort) or a test cohort's name.
 
     Returns
     -------
@@ -108,8 +116,9 @@ def plot_study_roc(result, feature_set: str) -> Figure:
     left, right = figure.subplots(1, 2)
     n_folds, n_repeats = result.settings["n_folds"], result.settings["n_repeats"]
     plot_cv_roc(folds, colours=colours, ax=left, title=f"Training set: {n_folds} CV folds ({n_repeats} repeats)")
-    y, probs = _study_probabilities(result, feature_set, "test")
-    plot_roc(y, probs, colours=colours, ax=right, title=f"Test set (n = {y.size})")
+    y, probs = _study_probabilities(result, feature_set, split)
+    where = "Test set" if split == "test" else f"Test cohort {split}"
+    plot_roc(y, probs, colours=colours, ax=right, title=f"{where} (n = {y.size})")
     figure.suptitle(f"ROC curves: {feature_set}")
     return figure
 
@@ -122,7 +131,7 @@ def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins
     ----------
     result : StudyResult
     feature_set : str
-    split : {"test", "train"}
+    split : {"test", "train"} or a test cohort's name
     n_bins : int, optional
         Default :func:`calibration_bins` of the split's size.
 
@@ -147,7 +156,8 @@ def plot_study_calibration(result, feature_set: str, split: str = "test", n_bins
     """
     y, probs = _study_probabilities(result, feature_set, split)
     return plot_calibration_panels(
-        y, probs, n_bins=n_bins, colours=_study_colours(result), title=f"Calibration: {feature_set} ({split} set)"
+        y, probs, n_bins=n_bins, colours=_study_colours(result),
+        title=f"Calibration: {feature_set} ({_split_label(split)})",
     )
 
 
@@ -161,7 +171,7 @@ def plot_study_decision_curve(
     ----------
     result : StudyResult
     feature_set : str
-    split : {"test", "train"}
+    split : {"test", "train"} or a test cohort's name
     threshold_range : (float, float) or "data"
     smooth : bool
         As in :func:`plot_decision_curve`.
@@ -187,7 +197,7 @@ def plot_study_decision_curve(
     y, probs = _study_probabilities(result, feature_set, split)
     return plot_decision_curve(
         y, probs, threshold_range=threshold_range, smooth=smooth, colours=_study_colours(result),
-        title=f"Decision curves: {feature_set} ({split} set)",
+        title=f"Decision curves: {feature_set} ({_split_label(split)})",
     )
 
 
@@ -199,7 +209,7 @@ def plot_study_confusion_matrices(result, feature_set: str, split: str = "test")
     ----------
     result : StudyResult
     feature_set : str
-    split : {"test", "train"}
+    split : {"test", "train"} or a test cohort's name
 
     Returns
     -------
@@ -224,7 +234,8 @@ def plot_study_confusion_matrices(result, feature_set: str, split: str = "test")
         for classifier in _classifiers_of(result, feature_set)
     }
     return plot_confusion_matrices(
-        y, probs, thresholds, class_names=_class_names(result), title=f"Confusion matrices: {feature_set} ({split} set)"
+        y, probs, thresholds, class_names=_class_names(result),
+        title=f"Confusion matrices: {feature_set} ({_split_label(split)})",
     )
 
 
@@ -242,7 +253,7 @@ def plot_study_waterfall(result, model, split: str = "test") -> Figure:
     result : StudyResult
     model : str or (feature_set, classifier)
         ``"feature_set/classifier"`` or a pair.
-    split : {"test", "train"}
+    split : {"test", "train"} or a test cohort's name
 
     Returns
     -------
@@ -266,7 +277,8 @@ def plot_study_waterfall(result, model, split: str = "test") -> Figure:
     prob = result.probabilities(key, split).loc[y.index].to_numpy()
     threshold = float(result.thresholds[key])
     return plot_waterfall(
-        y.to_numpy(), prob, threshold, class_names=_class_names(result), title=f"Waterfall plot: {'/'.join(key)} ({split} set)"
+        y.to_numpy(), prob, threshold, class_names=_class_names(result),
+        title=f"Waterfall plot: {'/'.join(key)} ({_split_label(split)})",
     )
 
 

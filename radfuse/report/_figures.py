@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from .. import plots
-from ._tables import best_by_feature_set, model_name
+from ._tables import best_by_feature_set, cohort_phrase, has_named_cohorts, model_name
 
 __all__ = [
     "DEFAULT_DPI",
@@ -51,6 +51,9 @@ class FigureContext:
     ``best`` is the feature set's model with the highest mean CV AUC,
     ``lasso`` the data of its LASSO figures (:meth:`StudyResult.lasso_path`)
     or None where its selection has no LASSO with a kept feature.
+    ``cohort`` is the test cohort a kind of :data:`COHORT_FIGURES` is drawn
+    for (``"test"`` for a study with one test set); ``n_bins`` its
+    calibration bins.
     """
 
     result: object
@@ -60,28 +63,30 @@ class FigureContext:
     threshold_range: object
     smooth: bool
     lasso: dict | None
+    cohort: str = "test"
 
 
 def _roc(c: FigureContext) -> ReportFigure:
-    n_folds, n_test = c.result.settings["n_folds"], c.result.y_test.size
+    n_folds, n_test = c.result.settings["n_folds"], c.result.outcome(c.cohort).size
+    where = cohort_phrase(c.cohort)
     return ReportFigure(
-        plots.plot_study_roc(c.result, c.feature_set),
+        plots.plot_study_roc(c.result, c.feature_set, c.cohort),
         f"ROC curves of every {c.feature_set} model. Left: vertical average of the {n_folds} "
         "cross-validation folds on the training set (legend: mean AUC \u00b1 SD over folds). Right: the "
-        f"final models on the test set (n = {n_test}); shaded: pointwise 95% bootstrap bands (1,000 "
+        f"final models on {where} (n = {n_test}); shaded: pointwise 95% bootstrap bands (1,000 "
         "resamples within each class); legend: AUC with DeLong 95% CI.",
-        f"ROC curves of the {c.feature_set} models: cross-validation on the training set and the test set.",
+        f"ROC curves of the {c.feature_set} models: cross-validation on the training set and {where}.",
     )
 
 
 def _calibration(c: FigureContext) -> ReportFigure:
     return ReportFigure(
-        plots.plot_study_calibration(c.result, c.feature_set, n_bins=c.n_bins),
-        f"Calibration of every {c.feature_set} model on the test set, one panel each: the observed event "
+        plots.plot_study_calibration(c.result, c.feature_set, c.cohort, n_bins=c.n_bins),
+        f"Calibration of every {c.feature_set} model on {cohort_phrase(c.cohort)}, one panel each: the observed event "
         f"rate in {c.n_bins} equal-count bins of predicted risk against the bins' mean predicted risk, with "
         "95% Wilson intervals; ticks mark single cases (events at the top); dashed: perfect calibration. "
         "Panel titles give the Brier score and the calibration slope.",
-        f"Calibration plots of the {c.feature_set} models on the test set, one panel per classifier.",
+        f"Calibration plots of the {c.feature_set} models on {cohort_phrase(c.cohort)}, one panel per classifier.",
     )
 
 
@@ -91,30 +96,34 @@ def _decision_curve(c: FigureContext) -> ReportFigure:
     else:
         span = f"threshold probabilities {c.threshold_range[0]:g}-{c.threshold_range[1]:g}"
     return ReportFigure(
-        plots.plot_study_decision_curve(c.result, c.feature_set, threshold_range=c.threshold_range, smooth=c.smooth),
-        f"Decision curves of every {c.feature_set} model on the test set: net benefit over {span}"
+        plots.plot_study_decision_curve(
+            c.result, c.feature_set, c.cohort, threshold_range=c.threshold_range, smooth=c.smooth
+        ),
+        f"Decision curves of every {c.feature_set} model on {cohort_phrase(c.cohort)}: net benefit over {span}"
         + (" (smoothed with a Gaussian kernel, SD 0.02)" if c.smooth else "")
         + ", against treating every patient (grey) and treating none (dashed).",
-        f"Decision curves of the {c.feature_set} models on the test set.",
+        f"Decision curves of the {c.feature_set} models on {cohort_phrase(c.cohort)}.",
     )
 
 
 def _confusion(c: FigureContext) -> ReportFigure:
     return ReportFigure(
-        plots.plot_study_confusion_matrices(c.result, c.feature_set),
-        f"Confusion matrices of every {c.feature_set} model on the test set at its Youden threshold, "
-        "chosen on the training set.",
-        f"Confusion matrices of the {c.feature_set} models on the test set.",
+        plots.plot_study_confusion_matrices(c.result, c.feature_set, c.cohort),
+        f"Confusion matrices of every {c.feature_set} model on {cohort_phrase(c.cohort)} at its Youden "
+        "threshold, chosen on the training set.",
+        f"Confusion matrices of the {c.feature_set} models on {cohort_phrase(c.cohort)}.",
     )
 
 
 def _waterfall(c: FigureContext) -> ReportFigure:
     model = model_name(*c.best)
     return ReportFigure(
-        plots.plot_study_waterfall(c.result, c.best),
+        plots.plot_study_waterfall(c.result, c.best, c.cohort),
         f"Waterfall plot of {model}, the {c.feature_set} model with the highest mean CV AUC: one bar per "
-        "test case, sorted by predicted probability and coloured by the true class; dashed: its threshold.",
-        f"Waterfall plot of the test-set predictions of {model}.",
+        f"{'test case' if c.cohort == 'test' else f'case of {cohort_phrase(c.cohort)}'}, sorted by predicted "
+        "probability and coloured by the true class; dashed: its threshold.",
+        f"Waterfall plot of the {'test-set' if c.cohort == 'test' else cohort_phrase(c.cohort)} predictions "
+        f"of {model}.",
     )
 
 
@@ -153,6 +162,44 @@ def _lasso_coefficients(c: FigureContext) -> ReportFigure | None:
     )
 
 
+def _clinical_models(c: FigureContext):
+    """The study's clinical models when their rad-score comes from this feature set, else None."""
+    models = c.result.clinical_models
+    return models if models is not None and models.rad_score_model[0] == c.feature_set else None
+
+
+def _nomogram(c: FigureContext) -> ReportFigure | None:
+    models = _clinical_models(c)
+    if models is None:
+        return None
+    fit = models.fits["combined"]
+    predictors = ", ".join(name for name in fit.predictors if name != "rad_score")
+    return ReportFigure(
+        plots.plot_nomogram(fit),
+        f"Nomogram of the combined logistic model (the rad-score of {model_name(*models.rad_score_model)} and "
+        f"{predictors}), fitted on the training set ({fit.n} cases, {fit.n_events} events). Each predictor's "
+        "value gives points on the top axis; the sum of the points is read on the total-points axis, and "
+        "below it the linear predictor and the predicted probability (as rms::nomogram).",
+        "Nomogram of the combined clinical and rad-score model.",
+    )
+
+
+def _clinical_calibration(c: FigureContext) -> ReportFigure | None:
+    models = _clinical_models(c)
+    if models is None:
+        return None
+    calibration = models.calibration
+    kept = calibration.n_resamples - calibration.n_failed
+    return ReportFigure(
+        plots.plot_bootstrap_calibration(calibration, title="Combined model: bootstrap calibration"),
+        "Calibration of the combined model on the training set: apparent (dotted) and bias-corrected (solid) "
+        f"lowess calibration curves from Harrell's optimism-corrected bootstrap ({kept} resamples, as "
+        f"rms::calibrate) against the ideal line (grey); mean absolute error {calibration.mean_absolute_error:.3f}. "
+        "Ticks at the bottom: the training cases' predicted probabilities.",
+        "Bias-corrected bootstrap calibration curve of the combined model.",
+    )
+
+
 #: The report's figures of each feature set, in the order the report shows them:
 #: kind (the file stem is ``<kind>_<feature set>``) -> builder. A new figure is one entry.
 REPORT_FIGURES: dict[str, Callable[[FigureContext], ReportFigure | None]] = {
@@ -164,12 +211,26 @@ REPORT_FIGURES: dict[str, Callable[[FigureContext], ReportFigure | None]] = {
     "lasso": _lasso,
     "lasso_path": _lasso_path,
     "lasso_coefficients": _lasso_coefficients,
+    "nomogram": _nomogram,
+    "clinical_calibration": _clinical_calibration,
 }
 
+#: Kinds drawn once per test cohort (``FigureContext.cohort``) when the study
+#: has named cohorts (``Study(split={...})``); their stems end in ``__<cohort>``.
+COHORT_FIGURES = frozenset({"roc", "calibration", "decision_curve", "confusion", "waterfall"})
 
-def figure_stem(kind: str, feature_set: str) -> str:
-    """File stem of a feature set's figure of one kind, e.g. ``roc_radiomics``."""
-    return f"{kind}_{file_stem(feature_set)}"
+#: Kinds the report shows in its section on the clinical models, not among the feature set's figures.
+CLINICAL_FIGURES = ("nomogram", "clinical_calibration")
+
+
+def figure_stem(kind: str, feature_set: str, cohort: str | None = None) -> str:
+    """File stem of a feature set's figure of one kind, e.g. ``roc_radiomics`` or ``roc_radiomics__centre_B``."""
+    return f"{kind}_{file_stem(feature_set)}" + ("" if cohort is None else f"__{file_stem(cohort)}")
+
+
+def figure_cohorts(result, kind: str) -> list[str | None]:
+    """The cohorts a kind is drawn for: each named test cohort for :data:`COHORT_FIGURES`, else once (None)."""
+    return list(result.cohorts) if kind in COHORT_FIGURES and has_named_cohorts(result) else [None]
 
 
 def _lasso_data(result, feature_set: str) -> dict | None:
@@ -190,7 +251,10 @@ def study_figures(result, *, threshold_range=(0.0, 0.5), smooth=False) -> dict[s
     set's best model (highest CV AUC); and where the selection ends in a
     LASSO, its CV error, its coefficient paths (linear LASSO) and the
     coefficient bar chart, each a figure of its own so it stays readable at
-    page width.
+    page width. With named test cohorts (``Study(split={...})``) the test-set
+    figures are drawn once per cohort (stems ``roc_<feature set>__<cohort>``).
+    With clinical models, the rad-score's feature set also gets the nomogram
+    of the combined model and its bias-corrected bootstrap calibration curve.
 
     Parameters
     ----------
@@ -231,16 +295,21 @@ def study_figures(result, *, threshold_range=(0.0, 0.5), smooth=False) -> dict[s
         565-574.
     """
     best = best_by_feature_set(result)
-    n_bins = plots.calibration_bins(result.y_test.size)
     figures = {}
     for feature_set in dict.fromkeys(name for name, _ in result.models):
         context = FigureContext(
-            result, feature_set, best[feature_set], n_bins, threshold_range, smooth, _lasso_data(result, feature_set)
+            result, feature_set, best[feature_set], plots.calibration_bins(result.y_test.size), threshold_range,
+            smooth, _lasso_data(result, feature_set),
         )
         for kind, build in REPORT_FIGURES.items():
-            figure = build(context)
-            if figure is not None:
-                figures[figure_stem(kind, feature_set)] = figure
+            for cohort in figure_cohorts(result, kind):
+                if cohort is None:
+                    figure = build(context)
+                else:
+                    size = result.outcome(cohort).size
+                    figure = build(replace(context, cohort=cohort, n_bins=plots.calibration_bins(size)))
+                if figure is not None:
+                    figures[figure_stem(kind, feature_set, cohort)] = figure
     return figures
 
 

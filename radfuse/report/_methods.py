@@ -9,10 +9,11 @@ import pandas as pd
 from .._methods_text import count_noun, icc_form, join_words
 from .._versions import installed_versions
 from ..models import CLASSIFIERS, classifier_label
-from ._tables import default_comparisons, pipeline_steps
+from ._tables import default_comparisons, has_named_cohorts, model_name, pipeline_steps
 
 __all__ = [
     "REPORTED_PACKAGES",
+    "clinical_methods",
     "library_versions",
     "methods_text",
 ]
@@ -137,6 +138,57 @@ def _describe_extraction(extraction: Mapping) -> str:
     return " ".join(sentences)
 
 
+def held_out_shown(result) -> bool:
+    """Whether the report has per-held-out-group results: a grouped study (``Study(groups=...)``) with CV folds."""
+    return result.fold_groups is not None and not result.fold_groups.empty
+
+
+def clinical_methods(models, tested: str = "the test set") -> str:
+    """The methods paragraph of the clinical, radiomics (rad-score) and combined logistic models.
+
+    Parameters
+    ----------
+    models : ClinicalModels
+        ``StudyResult.clinical_models``.
+    tested : str
+        How the text names where the models were tested.
+
+    References
+    ----------
+    .. [1] Harrell, F. E. (2015). Regression Modeling Strategies (2nd ed.).
+        Springer. (``rms``: ``lrm``, ``nomogram``, ``validate``, ``calibrate``.)
+    .. [2] Harrell, F. E., Lee, K. L., & Mark, D. B. (1996). Multivariable
+        prognostic models. Statistics in Medicine, 15(4), 361-387.
+    .. [3] Steyerberg, E. W. (2019). Clinical Prediction Models (2nd ed.). Springer.
+    """
+    predictors = join_words([str(name) for name in models.fits["clinical"].predictors])
+    n_boot = models.validation.n_resamples
+    failed = models.validation.n_failed
+    return (
+        "**Clinical and rad-score models.** The rad-score was the linear predictor (intercept plus "
+        "coefficient-weighted features) of the LASSO step of the final model "
+        f"{model_name(*models.rad_score_model)}, fitted on the training set and applied unchanged to "
+        f"{tested} ({models.rad_score_formula}). Three logistic regression models were fitted on the training "
+        "set by unpenalised maximum likelihood (as rms::lrm; Harrell 2015): a clinical model "
+        f"({predictors}), a radiomics model (the rad-score alone) and a combined model (the rad-score and "
+        f"{predictors}); categorical predictors were dummy-coded against their first level, and odds ratios "
+        "are given with Wald 95% confidence intervals. Each model's threshold maximised Youden's J on its "
+        "training probabilities. The combined model is presented as a nomogram. It was internally validated "
+        f"by Harrell's optimism-corrected bootstrap with B = {n_boot} resamples (as rms::validate; Harrell, "
+        "Lee & Mark 1996; Steyerberg 2019): the model was refitted on each resample and scored on the "
+        "resample and on the original training set, and the mean difference (the optimism) was subtracted "
+        "from the apparent Somers' Dxy, C statistic, Nagelkerke R\u00b2, calibration intercept and slope, "
+        "Brier score and the other indexes"
+        + (f" ({failed} resample(s) without a maximum-likelihood fit were left out)" if failed else "")
+        + "; a bias-corrected calibration curve (lowess, as rms::calibrate) was estimated from "
+        f"{models.calibration.n_resamples} resamples. The bootstrap refits the logistic model on the fixed "
+        "rad-score; the optimism of the feature selection itself is measured by the cross-validation, "
+        f"where the whole protocol is refitted in every fold. On {tested}, the combined model was compared "
+        "with the clinical and the radiomics model, and the radiomics with the clinical model, by DeLong's "
+        "test, NRI and IDI."
+    )
+
+
 def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     """A methods section generated from the study's resolved settings, as Markdown.
 
@@ -181,23 +233,45 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     settings = result.settings
     balance = result.class_balance
     comparisons = default_comparisons(result) if comparisons is None else list(comparisons)
-    n_train, n_test = int(balance.loc["train", "n"]), int(balance.loc["test", "n"])
-    pos_train, pos_test = int(balance.loc["train", "n_positive"]), int(balance.loc["test", "n_positive"])
+    in_cohorts = has_named_cohorts(result)
+    n_train, pos_train = int(balance.loc["train", "n"]), int(balance.loc["train", "n_positive"])
+    n_test = sum(int(balance.loc[cohort, "n"]) for cohort in result.cohorts)
+    pos_test = sum(int(balance.loc[cohort, "n_positive"]) for cohort in result.cohorts)
     fusion = settings.get("fusion") or {}
     plain_sets = {name: cols for name, cols in settings["feature_sets"].items()}
 
     paragraphs = []
-    design = (
-        f"**Study design.** The {n_train + n_test} cases ({pos_train + pos_test} positive, label "
-        f"'{result.pos_label}') were split ({settings['split']}) into a training set of {n_train} cases "
-        f"({pos_train} positive) and a test set of {n_test} cases ({pos_test} positive). "
-        + (
+    if in_cohorts:
+        cohorts = "; ".join(
+            f"'{cohort}', {int(balance.loc[cohort, 'n'])} cases ({int(balance.loc[cohort, 'n_positive'])} positive)"
+            for cohort in result.cohorts
+        )
+        design = (
+            f"**Study design.** The {n_train + n_test} cases ({pos_train + pos_test} positive, label "
+            f"'{result.pos_label}') formed a training set of {n_train} cases ({pos_train} positive) and "
+            f"{count_noun(len(result.cohorts), 'test cohort')} ({settings['split']}): {cohorts}"
+            + (f"; '{result.cohorts[0]}' is the primary test cohort. " if len(result.cohorts) > 1 else ". ")
+        )
+    else:
+        design = (
+            f"**Study design.** The {n_train + n_test} cases ({pos_train + pos_test} positive, label "
+            f"'{result.pos_label}') were split ({settings['split']}) into a training set of {n_train} cases "
+            f"({pos_train} positive) and a test set of {n_test} cases ({pos_test} positive). "
+        )
+    if settings.get("groups"):
+        design += (
+            f"Cases were grouped ({settings['groups']}, e.g. patients or centres); the hold-out split and the "
+            "cross-validation folds kept every group on one side. "
+        )
+    design += (
+        (
             "Apart from the outcome-free reliability filter described below, all "
             if extraction_settings and extraction_settings.get("reliability")
             else "All "
         )
         + "feature selection, resampling, scaling and model fitting used the training set only; the test "
-        "set was used once, to evaluate the final models."
+        + ("cohorts were used once each, to evaluate the final models." if len(result.cohorts) > 1 else
+           f"{'cohort' if in_cohorts else 'set'} was used once, to evaluate the final models.")
     )
     if extraction_settings:
         design += " " + _describe_extraction(extraction_settings)
@@ -248,26 +322,48 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
 
     n_folds, n_repeats = settings["n_folds"], settings["n_repeats"]
     k = n_folds // max(n_repeats, 1)
-    paragraphs.append(
-        f"**Evaluation.** Each model was evaluated on the training set by {count_noun(n_repeats, 'repeat')} of "
-        f"stratified {k}-fold cross-validation ({n_folds} fits; splitter {settings['cv']}), and then refitted on the whole "
-        "training set and applied to the test set. Cross-validated metrics are reported as mean \u00b1 SD over "
-        "folds with 95% confidence intervals from the corrected resampled t statistic of Nadeau and Bengio, "
-        "which allows for the overlap between training parts of different folds. The classification "
-        f"threshold of each model was chosen by {settings['threshold']} and applied unchanged to the test set. "
-        "On the test set, the AUC is given with a DeLong 95% confidence interval, accuracy, sensitivity, "
+    tested = "each test cohort" if in_cohorts else "the test set"
+    if settings.get("groups"):
+        scheme = (
+            f"{count_noun(n_repeats, 'repeat')} of grouped cross-validation ({n_folds} fits; splitter "
+            f"{settings['cv']}), each group's cases in one fold"
+        )
+    else:
+        scheme = (
+            f"{count_noun(n_repeats, 'repeat')} of stratified {k}-fold cross-validation ({n_folds} fits; "
+            f"splitter {settings['cv']})"
+        )
+    evaluation = (
+        f"**Evaluation.** Each model was evaluated on the training set by {scheme}, and then refitted on the "
+        f"whole training set and applied to {tested}. Cross-validated metrics are reported as mean \u00b1 SD "
+        "over folds with 95% confidence intervals from the corrected resampled t statistic of Nadeau and "
+        "Bengio, which allows for the overlap between training parts of different folds. "
+    )
+    if held_out_shown(result):
+        evaluation += (
+            "The out-of-fold predictions were also scored per held-out group (e.g. leave-one-centre-out: each "
+            "centre scored by the models trained on the other centres), with the intervals used on the test "
+            "set. "
+        )
+    evaluation += (
+        "The classification "
+        f"threshold of each model was chosen by {settings['threshold']} and applied unchanged to {tested}. "
+        f"On {tested}, the AUC is given with a DeLong 95% confidence interval, accuracy, sensitivity, "
         "specificity, PPV and NPV with Wilson score intervals, and F1 with a bootstrap interval. Calibration "
         "was assessed with calibration curves, the Brier score, calibration intercept and slope and the "
         "Hosmer-Lemeshow test, and clinical utility with decision curve analysis (net benefit against "
         "treat-all and treat-none)."
     )
+    paragraphs.append(evaluation)
     if comparisons:
         pairs = "; ".join(f"{a} versus {b}" for a, b in comparisons)
         paragraphs.append(
-            "**Model comparison.** On the test set, models were compared pairwise with DeLong's test for "
+            f"**Model comparison.** On {tested}, models were compared pairwise with DeLong's test for "
             "correlated AUCs, the category-free net reclassification improvement (NRI) and the integrated "
             f"discrimination improvement (IDI), all two-sided at alpha = 0.05: {pairs}."
         )
+    if result.clinical_models is not None:
+        paragraphs.append(clinical_methods(result.clinical_models, tested))
 
     versions = {**library_versions(), **{"python": settings["versions"].get("python", "")}}
     software = ", ".join(f"{package} {version}" for package, version in versions.items() if version)

@@ -7,9 +7,12 @@ import pandas as pd
 __all__ = [
     "RANKING_RULE",
     "aligned_text",
+    "clinical_summary_table",
+    "cohort_summary_table",
     "comparison_table",
     "default_comparisons",
     "format_pvalue",
+    "held_out_summary_table",
     "hyperparameter_table",
     "ranking_table",
     "ranking_text",
@@ -23,17 +26,44 @@ def model_name(feature_set: str, classifier: str) -> str:
     return f"{feature_set}/{classifier}"
 
 
+def has_named_cohorts(result) -> bool:
+    """Whether the study was tested on named cohorts (``Study(split={...})``) rather than one test set."""
+    return list(result.cohorts) != ["test"]
+
+
+def cohort_phrase(cohort: str) -> str:
+    """How text names a test cohort: ``"the test set"`` for the single unnamed one."""
+    return "the test set" if cohort == "test" else f"test cohort '{cohort}'"
+
+
+def _interval_text(estimate, ci_lower, ci_upper, digits: int) -> str:
+    if pd.isna(ci_lower):
+        return f"{estimate:.{digits}f}"
+    return f"{estimate:.{digits}f} ({ci_lower:.{digits}f}-{ci_upper:.{digits}f})"
+
+
+def _wide_intervals(table: pd.DataFrame, keys: list[str], digits: int) -> pd.DataFrame:
+    """Tidy ``estimate``/``ci_lower``/``ci_upper`` rows as one formatted column per metric (rows as first seen)."""
+    rows: dict[tuple, dict] = {}
+    for row in table[table["metric"].isin((*_SUMMARY_METRICS, "threshold"))].to_dict("records"):
+        texts = rows.setdefault(tuple(row[key] for key in keys), {})
+        texts[row["metric"]] = _interval_text(row["estimate"], row["ci_lower"], row["ci_upper"], digits)
+    wide = pd.DataFrame([{**dict(zip(keys, key)), **texts} for key, texts in rows.items()])
+    return wide.loc[:, [*keys, *(m for m in (*_SUMMARY_METRICS, "threshold") if m in wide.columns)]]
+
+
 def summary_table(result, split: str = "test", digits: int = 3) -> pd.DataFrame:
     """One row per model, one formatted column per metric, as papers print them.
 
-    ``split="test"`` or ``"train"``: ``estimate (ci_lower-ci_upper)``;
-    ``split="cv"``: ``mean ± SD [ci_lower-ci_upper]`` with the corrected
-    resampled interval. The threshold column is the Youden cut-off.
+    ``split="test"``, ``"train"`` or a test cohort's name:
+    ``estimate (ci_lower-ci_upper)``; ``split="cv"``: ``mean ± SD
+    [ci_lower-ci_upper]`` with the corrected resampled interval. The
+    threshold column is the Youden cut-off.
 
     Parameters
     ----------
     result : StudyResult
-    split : {"test", "train", "cv"}
+    split : {"test", "train", "cv"} or a test cohort's name
     digits : int
         Decimals of every number.
 
@@ -78,6 +108,62 @@ def summary_table(result, split: str = "test", digits: int = 3) -> pd.DataFrame:
         rows.setdefault(name, {})[row.metric] = text
     summary = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
     return summary.loc[:, [m for m in (*_SUMMARY_METRICS, "threshold") if m in summary.columns]].reset_index()
+
+
+def cohort_summary_table(result, digits: int = 3) -> pd.DataFrame:
+    """:func:`summary_table` of every test cohort in one table, with a leading ``cohort`` column.
+
+    The formatted counterpart of :meth:`StudyResult.cohort_metrics`: each
+    model at its Youden threshold from the training set, on each cohort.
+
+    Examples
+    --------
+    >>> from radfuse.study import example_study_result
+    >>> from radfuse.report import cohort_summary_table
+    >>> cohort_summary_table(example_study_result())[["cohort", "model"]].values.tolist()
+    [['test', 'US/lr'], ['test', 'MG/lr']]
+    """
+    frames = [summary_table(result, cohort, digits).assign(cohort=cohort) for cohort in result.cohorts]
+    table = pd.concat(frames, ignore_index=True)
+    return table[["cohort", *table.columns[:-1]]]
+
+
+def held_out_summary_table(result, digits: int = 3) -> pd.DataFrame:
+    """:meth:`StudyResult.held_out_metrics` as papers print it: one row per model and CV fold.
+
+    With leave-one-centre-out CV each row is one held-out centre, scored by
+    the model trained on the other centres, at the model's Youden threshold.
+
+    Returns
+    -------
+    DataFrame
+        ``model``, ``repeat``, ``fold``, ``held_out``, ``n``, then
+        ``estimate (ci_lower-ci_upper)`` per metric as in :func:`summary_table`.
+    """
+    table = result.held_out_metrics()
+    table = table.assign(model=[model_name(f, c) for f, c in zip(table["feature_set"], table["classifier"])])
+    keys = ["model", "repeat", "fold", "held_out", "n"]
+    return _wide_intervals(table, keys, digits)
+
+
+def clinical_summary_table(models, digits: int = 3) -> pd.DataFrame:
+    """Metrics of the clinical, radiomics and combined models on the training set and each test cohort.
+
+    Parameters
+    ----------
+    models : ClinicalModels
+        ``StudyResult.clinical_models``.
+
+    Returns
+    -------
+    DataFrame
+        ``split`` (``"train"``: apparent, or the cohort), ``model``, then
+        ``estimate (ci_lower-ci_upper)`` per metric as in :func:`summary_table`.
+    """
+    table = pd.concat(
+        [models.metrics(split).assign(split=split) for split in ("train", *models.cohorts)], ignore_index=True
+    )
+    return _wide_intervals(table, ["split", "model"], digits)
 
 
 def best_by_feature_set(result) -> dict[str, tuple[str, str]]:
@@ -196,7 +282,7 @@ def ranking_text(result, *, top=None, per_feature_set=False) -> str:
             "CV AUC (95% CI)": [
                 f"{row.cv_auc:.3f} ({row.cv_ci_lower:.3f} to {row.cv_ci_upper:.3f})" for row in table.itertuples()
             ],
-            "test AUC (95% DeLong CI)": [
+            f"{result.cohorts[0] if has_named_cohorts(result) else 'test'} AUC (95% DeLong CI)": [
                 f"{row.test_auc:.3f} ({row.test_ci_lower:.3f} to {row.test_ci_upper:.3f})" for row in table.itertuples()
             ],
         }
@@ -267,13 +353,22 @@ def default_comparisons(result) -> list[tuple[str, str]]:
     return [(model_name(*leader), model_name(*key)) for key in others]
 
 
-def comparison_table(result, comparisons) -> pd.DataFrame:
+def comparison_table(result, comparisons, cohorts=None) -> pd.DataFrame:
     """DeLong, NRI and IDI of each ``(a, b)`` pair on the test set (``a`` is the new model).
+
+    Parameters
+    ----------
+    result : StudyResult
+    comparisons : list of (a, b)
+    cohorts : list of str, optional
+        Compare on each of these test cohorts, one block of rows each, with a
+        leading ``cohort`` column; default: the (primary) test set only.
 
     Returns
     -------
     DataFrame with ``a``, ``b``, ``test`` and :meth:`StudyResult.compare`'s
-    ``estimate``, ``ci_lower``, ``ci_upper``, ``statistic`` and ``pvalue``.
+    ``estimate``, ``ci_lower``, ``ci_upper``, ``statistic`` and ``pvalue``
+    (and ``cohort`` first when ``cohorts`` is given).
 
     Examples
     --------
@@ -298,20 +393,22 @@ def comparison_table(result, comparisons) -> pd.DataFrame:
         usefulness of new biomarkers. Statistics in Medicine, 30(1), 11-21.
     """
     frames = []
-    for a, b in comparisons:
-        table = result.compare(a, b).reset_index()
-        frames.append(table.assign(a=table.attrs["a"], b=table.attrs["b"]))
-    columns = ["a", "b", "test", "estimate", "ci_lower", "ci_upper", "statistic", "pvalue"]
+    for cohort in ["test"] if cohorts is None else cohorts:
+        for a, b in comparisons:
+            table = result.compare(a, b, cohort).reset_index()
+            frames.append(table.assign(cohort=cohort, a=table.attrs["a"], b=table.attrs["b"]))
+    columns = [*([] if cohorts is None else ["cohort"]), "a", "b", "test", "estimate", "ci_lower", "ci_upper",
+               "statistic", "pvalue"]
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True).loc[:, columns]
 
 
-def wide_test_predictions(result) -> pd.DataFrame:
-    """Case id, outcome and one column per model: the input of ``radfuse compare``."""
-    y = result.y_test
+def wide_test_predictions(result, cohort: str = "test") -> pd.DataFrame:
+    """Case id, outcome and one column per model on a test cohort: the input of ``radfuse compare``."""
+    y = result.outcome(cohort)
     columns = {
-        model_name(*key): result.probabilities(key, "test").loc[y.index].to_numpy() for key in result.models
+        model_name(*key): result.probabilities(key, cohort).loc[y.index].to_numpy() for key in result.models
     }
     return pd.DataFrame({"y_true": y.to_numpy(), **columns}, index=y.index).rename_axis("case_id")
 
@@ -366,11 +463,11 @@ def hyperparameter_table(result) -> pd.DataFrame:
         for parameter, value in estimator.get_params(deep=False).items():
             if value is None or hasattr(value, "get_params"):
                 continue
-            rows.append((component, parameter, _short_repr(value)))
+            rows.append((component, parameter, short_repr(value)))
     return pd.DataFrame(rows, columns=["component", "parameter", "value"])
 
 
-def _short_repr(value, limit: int = 80) -> str:
+def short_repr(value, limit: int = 80) -> str:
     text = str(value) if isinstance(value, (int, float, str, bool)) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
