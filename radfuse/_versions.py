@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from importlib import metadata
 
+#: Libraries whose versions a study records and its methods text states (when installed).
+REPORTED_PACKAGES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "imbalanced-learn",
+    "xgboost",
+    "lightgbm",
+    "pyradiomics",
+    "SimpleITK",
+    "radfuse",
+)
+
 
 def installed_versions(distributions) -> dict[str, str | None]:
     """The installed version of each distribution, ``None`` for one that is not installed.
@@ -29,3 +43,8 @@ def installed_versions(distributions) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[distribution] = None
     return versions
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of :data:`REPORTED_PACKAGES` (absent ones left out)."""
+    return {package: version for package, version in installed_versions(REPORTED_PACKAGES).items() if version}

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from .._methods_text import count_noun, icc_form, join_words
-from .._versions import installed_versions
+from .._versions import REPORTED_PACKAGES, library_versions
 from ..models import CLASSIFIERS, classifier_label
 from ._tables import default_comparisons, has_named_cohorts, model_name, pipeline_steps
 
@@ -17,26 +17,6 @@ __all__ = [
     "library_versions",
     "methods_text",
 ]
-
-#: Packages whose versions the methods text reports (when installed).
-REPORTED_PACKAGES = (
-    "numpy",
-    "scipy",
-    "pandas",
-    "scikit-learn",
-    "imbalanced-learn",
-    "xgboost",
-    "lightgbm",
-    "pyradiomics",
-    "SimpleITK",
-    "radfuse",
-)
-
-
-def library_versions() -> dict[str, str]:
-    """Installed versions of :data:`REPORTED_PACKAGES` (absent ones left out)."""
-    return {package: version for package, version in installed_versions(REPORTED_PACKAGES).items() if version}
-
 
 def describe_step(name: str, step, *, class_counts=None, kept_range=None) -> str:
     """One methods sentence for a pipeline step, stating its parameters.
@@ -365,7 +345,9 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     if result.clinical_models is not None:
         paragraphs.append(clinical_methods(result.clinical_models, tested))
 
-    versions = {**library_versions(), **{"python": settings["versions"].get("python", "")}}
+    # The versions the study ran with, recorded when it ran.
+    versions = {package: version for package, version in settings["versions"].items() if package != "python"}
+    versions["python"] = settings["versions"].get("python", "")
     software = ", ".join(f"{package} {version}" for package, version in versions.items() if version)
     paragraphs.append(
         f"**Software and reproducibility.** Analyses ran in Python with {software}. Every random step (split, "

@@ -6,7 +6,6 @@ import platform
 import tempfile
 import warnings
 from collections.abc import Mapping
-from importlib import metadata
 from numbers import Integral
 
 import joblib
@@ -17,7 +16,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from tqdm.auto import tqdm
 
-from .. import __version__
+from .._versions import library_versions
 from .._validation import preview
 from ..models import PROTOCOL_CLASSIFIERS, make_classifier, search_space
 from ..pipeline import make_radiomics_pipeline
@@ -34,17 +33,6 @@ _TUNING_KEYS = ("cv", "scoring", "param_grid")
 def protocol_pipeline(classifier, random_state):
     """The default pipeline factory: the published protocol with its defaults."""
     return make_radiomics_pipeline(classifier, random_state=random_state)
-
-
-def _versions() -> dict[str, str]:
-    packages = ("numpy", "scipy", "pandas", "scikit-learn", "imbalanced-learn", "xgboost", "lightgbm")
-    versions = {"python": platform.python_version(), "radfuse": __version__}
-    for package in packages:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
 
 
 class Study:
@@ -406,7 +394,7 @@ class Study:
             "pipeline": {name: repr(template) for name, template in templates.items()},
             "n_jobs": self.n_jobs,
             "joblib_backend": type(joblib.parallel.get_active_backend()[0]).__name__,
-            "versions": _versions(),
+            "versions": {"python": platform.python_version(), **library_versions()},
         }
         result = _assemble_result(
             tasks, outcomes, y_train, cohorts, pos_label, balance, baseline, settings, cases, fold_groups
