@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._files import read_csv_exact
+
 log = logging.getLogger("radfuse.cli")
 
 
@@ -118,7 +120,7 @@ def read_table(path, id_column=None) -> pd.DataFrame:
     if suffix == ".parquet":
         table = pd.read_parquet(path)
     elif suffix == ".csv":
-        table = pd.read_csv(path, float_precision="round_trip", dtype={id_column: str} if id_column else None)
+        table = read_csv_exact(path, dtype={id_column: str} if id_column else None)
     else:
         raise ValueError(f"cannot read {path.name}: use a .csv or .parquet file.")
     if id_column is not None:

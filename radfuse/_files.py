@@ -23,6 +23,19 @@ _FILE_MODE = 0o666
 TABLE_SUFFIXES = (".csv", ".parquet")
 
 
+def read_csv_exact(path, **options):
+    """``pandas.read_csv`` that reads back every float64 written by ``to_csv`` bit for bit.
+
+    pandas < 3 needs the round-trip parser for that; pandas 3 parses exactly
+    by default and deprecates the ``float_precision`` option.
+    """
+    import pandas as pd
+
+    if int(pd.__version__.split(".")[0]) < 3:
+        options["float_precision"] = "round_trip"
+    return pd.read_csv(path, **options)
+
+
 def fsync_file(path) -> None:
     """Flush a closed file's content to disk (before renaming it into place)."""
     descriptor = os.open(path, os.O_RDONLY)

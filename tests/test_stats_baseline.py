@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pingouin_compat import pingouin_names
 from scipy import stats
 
+from radfuse._files import read_csv_exact
 from radfuse.stats import baseline_table
 
 P_TOL = 1e-12
@@ -242,10 +243,7 @@ def test_missing_values_are_counted_and_excluded(asah):
 def test_csv_round_trip(by_outcome, tmp_path):
     path = tmp_path / "table1.csv"
     by_outcome.to_csv(path)
-    back = pd.read_csv(
-        path, index_col=[0, 1], keep_default_na=False, na_values={"p_value": [""]},
-        float_precision="round_trip",
-    )
+    back = read_csv_exact(path, index_col=[0, 1], keep_default_na=False, na_values={"p_value": [""]})
     assert back.shape == by_outcome.shape
     np.testing.assert_array_equal(back["p_value"], by_outcome["p_value"])
     assert back["Good"].tolist() == by_outcome["Good"].tolist()

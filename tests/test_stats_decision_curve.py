@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import confusion_matrix
 
+from radfuse._files import read_csv_exact
 from radfuse.stats import biopsy_impact, decision_curve
 
 
@@ -23,7 +24,7 @@ def test_matches_python_dcurves(mskcc, data_dir):
     ours = decision_curve(mskcc["cancer"], {m: mskcc[m] for m in models}, thresholds)
     # dcurves 1.1.7's dca() output; its lifelines dependency caps pandas < 3,
     # so it is stored rather than installed with the tests.
-    theirs = pd.read_csv(data_dir / "dcurves_mskcc.csv", float_precision="round_trip")
+    theirs = read_csv_exact(data_dir / "dcurves_mskcc.csv")
     assert ours["model"].tolist() == theirs["model"].tolist()
     np.testing.assert_array_equal(ours["threshold"], theirs["threshold"])
     for column in ["n", "prevalence", "test_pos_rate", "tp_rate", "fp_rate", "net_benefit"]:

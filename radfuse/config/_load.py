@@ -11,7 +11,7 @@ from ._run import StudyConfig
 from ._schema import (
     _TOP_KEYS,
     StudyConfigError,
-    _Checker,
+    Checker,
     _check_comparisons,
     _check_clinical_model,
     _check_combat_fusion,
@@ -74,7 +74,7 @@ def load_study_config(path) -> StudyConfig:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_study_config: study file {str(path)!r} does not exist.")
-    checker = _Checker(path.resolve())
+    checker = Checker(path.resolve())
     try:
         raw = safe_load_unique(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:

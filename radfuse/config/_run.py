@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedGroupKFold, StratifiedKFold
 
+from .._files import read_csv_exact
 from .._validation import preview
 from ..pipeline import make_radiomics_pipeline
 from ..select import reliability_summary
-from ._schema import _Checker, combat_columns
+from ._schema import Checker, combat_columns
 
 
 def _read_table(path: Path, id_column: str, what: str) -> pd.DataFrame:
@@ -20,7 +21,7 @@ def _read_table(path: Path, id_column: str, what: str) -> pd.DataFrame:
         if id_column in table.columns:
             table = table.set_index(id_column)
     else:
-        table = pd.read_csv(path, dtype={id_column: str}, float_precision="round_trip")
+        table = read_csv_exact(path, dtype={id_column: str})
         if id_column not in table.columns:
             raise ValueError(
                 f"{what} {path.name}: no id column {id_column!r}; set data.id_column to one of "
@@ -319,7 +320,7 @@ class StudyConfig:
         if icc not in (None, False):
             summary = reliability_summary(features, reliability, **(icc if isinstance(icc, dict) else {}))
             extraction_settings = {**(extraction_settings or {}), "reliability": summary}
-        fail = _Checker(self.path).fail
+        fail = Checker(self.path).fail
         groups = None
         if "group_column" in data:
             column = data["group_column"]

@@ -46,7 +46,7 @@ def _type_name(value) -> str:
     return type(value).__name__
 
 
-class _Checker:
+class Checker:
     """Walks the parsed YAML, resolving paths and raising errors with key paths."""
 
     def __init__(self, path: Path):
@@ -125,7 +125,7 @@ _DATA_KEYS = (
 )
 
 
-def _check_data(checker: _Checker, data) -> dict:
+def _check_data(checker: Checker, data) -> dict:
     data = checker.mapping(data, "data", _DATA_KEYS, required=("label_column",))
     sources = [name for name in ("features", "manifest") if name in data]
     if len(sources) != 1:
@@ -177,7 +177,7 @@ def _check_data(checker: _Checker, data) -> dict:
     return checked
 
 
-def _check_preprocessing(checker: _Checker, spec):
+def _check_preprocessing(checker: Checker, spec):
     """``{block: [{step: MapMaskToImage, ...}, ...]}`` -> validated plain dicts."""
     if spec is None:
         return None
@@ -200,7 +200,7 @@ def _check_preprocessing(checker: _Checker, spec):
     return checked
 
 
-def _check_step_params(checker: _Checker, name: str, spec) -> dict | bool:
+def _check_step_params(checker: Checker, name: str, spec) -> dict | bool:
     """A step's parameters, checked against its class's ``_parameter_constraints``.
 
     The parameters radfuse sets itself (seed, jobs, the readers' tables) may
@@ -240,7 +240,7 @@ def _check_step_params(checker: _Checker, name: str, spec) -> dict | bool:
     return checked
 
 
-def _check_pipeline(checker: _Checker, pipeline, data: dict) -> dict:
+def _check_pipeline(checker: Checker, pipeline, data: dict) -> dict:
     if pipeline is None:
         return {}
     pipeline = checker.mapping(pipeline, "pipeline", list(PROTOCOL_STEPS))
@@ -256,7 +256,7 @@ def _check_pipeline(checker: _Checker, pipeline, data: dict) -> dict:
     return checked
 
 
-def _check_combat_columns(checker: _Checker, combat: dict) -> None:
+def _check_combat_columns(checker: Checker, combat: dict) -> None:
     """ComBat's batch and covariates as column names: a study file adds them to every feature set."""
     if "batch" in combat:
         checker.string(combat["batch"], "pipeline.combat.batch")
@@ -276,7 +276,7 @@ def combat_columns(pipeline: dict) -> list[str]:
     return [combat.get("batch", "site"), *(combat.get("covariates") or [])]
 
 
-def _check_cv(checker: _Checker, value, key: str):
+def _check_cv(checker: Checker, value, key: str):
     if isinstance(value, Mapping):
         value = checker.mapping(value, key, ("n_splits", "n_repeats"), required=("n_splits",))
         return {
@@ -297,7 +297,7 @@ _COHORT_FORMS = (
 )
 
 
-def _check_split(checker: _Checker, split) -> dict:
+def _check_split(checker: Checker, split) -> dict:
     """``{test_size}``, ``{test_file}`` or named cohorts ``{"cohorts": {name: spec}}``."""
     if split is None:
         return {"test_size": 0.3}
@@ -325,7 +325,7 @@ def _check_split(checker: _Checker, split) -> dict:
     return {"cohorts": cohorts}
 
 
-def _check_cohort(checker: _Checker, name, spec) -> dict:
+def _check_cohort(checker: Checker, name, spec) -> dict:
     key = f"split.{name}"
     if not isinstance(name, str) or not name or "/" in name or name in _RESERVED_COHORTS:
         checker.fail(
@@ -358,7 +358,7 @@ def _check_cohort(checker: _Checker, name, spec) -> dict:
     }
 
 
-def _check_feature_sets(checker: _Checker, feature_sets) -> dict:
+def _check_feature_sets(checker: Checker, feature_sets) -> dict:
     if not isinstance(feature_sets, Mapping) or not feature_sets:
         checker.fail("feature_sets", "expected a mapping of set name to a list of blocks or columns")
     checked = {}
@@ -370,7 +370,7 @@ def _check_feature_sets(checker: _Checker, feature_sets) -> dict:
     return checked
 
 
-def _check_fusion(checker: _Checker, fusion, feature_sets: dict) -> dict | None:
+def _check_fusion(checker: Checker, fusion, feature_sets: dict) -> dict | None:
     if fusion is None:
         return None
     from ..study import check_fusion_spec
@@ -381,7 +381,7 @@ def _check_fusion(checker: _Checker, fusion, feature_sets: dict) -> dict | None:
         raise StudyConfigError(str(error)) from None
 
 
-def _check_combat_fusion(checker: _Checker, pipeline: dict, fusion, feature_sets: dict) -> None:
+def _check_combat_fusion(checker: Checker, pipeline: dict, fusion, feature_sets: dict) -> None:
     """With ComBat, each fusion block must be a feature set: only those carry the batch column."""
     if not combat_columns(pipeline) or not fusion:
         return
@@ -395,7 +395,7 @@ def _check_combat_fusion(checker: _Checker, pipeline: dict, fusion, feature_sets
                 )
 
 
-def _check_clinical_model(checker: _Checker, spec, data: dict, model_sets) -> dict | None:
+def _check_clinical_model(checker: Checker, spec, data: dict, model_sets) -> dict | None:
     """``clinical_model: {predictors, feature_set, n_boot}``; the predictors are columns of data.clinical."""
     if spec is None:
         return None
@@ -415,7 +415,7 @@ def _check_clinical_model(checker: _Checker, spec, data: dict, model_sets) -> di
     return checked
 
 
-def _check_tuning(checker: _Checker, tuning, classifiers):
+def _check_tuning(checker: Checker, tuning, classifiers):
     if tuning is None or isinstance(tuning, bool):
         return tuning or None
     tuning = checker.mapping(tuning, "tuning", ("cv", "scoring", "param_grid"))
@@ -432,7 +432,7 @@ def _check_tuning(checker: _Checker, tuning, classifiers):
     return checked
 
 
-def _check_comparisons(checker: _Checker, comparisons, model_sets, classifiers) -> list[tuple[str, str]]:
+def _check_comparisons(checker: Checker, comparisons, model_sets, classifiers) -> list[tuple[str, str]]:
     if comparisons is None:
         return None
     if not isinstance(comparisons, list):

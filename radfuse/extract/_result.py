@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._files import TABLE_SUFFIXES, atomic_path, check_table_destination, sha256_of_file
+from .._files import TABLE_SUFFIXES, atomic_path, check_table_destination, read_csv_exact, sha256_of_file
 from .._validation import preview
 
 FAILURE_COLUMNS = ("case_id", "block", "reader", "kind", "reason")
@@ -355,7 +355,5 @@ def load_features(path) -> tuple[pd.DataFrame, dict]:
     if suffix == ".parquet":
         features = pd.read_parquet(path)
     else:
-        features = pd.read_csv(
-            path, index_col="case_id", dtype={"case_id": str}, float_precision="round_trip"
-        )
+        features = read_csv_exact(path, index_col="case_id", dtype={"case_id": str})
     return features, provenance
