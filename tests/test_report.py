@@ -358,6 +358,8 @@ def test_a_figure_registered_once_is_built_saved_captioned_and_shown(tmp_path, m
     assert (tmp_path / "study" / "figures" / "extra_MG.svg").stat().st_size > 1000
     page = report.read_text(encoding="utf-8")
     section = page[page.index(">Figures: US</h2>"):page.index(">Figures: MG</h2>")]
-    # Every kind is shown, except the clinical models' figures (no clinical model here; shown in their section).
-    kinds = [kind for kind in _figures.REPORT_FIGURES if kind not in _figures.CLINICAL_FIGURES]
+    # Every kind is shown, except those of the clinical models and the centre effects (neither here; each
+    # shown in its own section).
+    kinds = [kind for kind in _figures.REPORT_FIGURES
+             if kind not in (*_figures.CLINICAL_FIGURES, *_figures.CENTRE_FIGURES)]
     assert section.count("<figure") == len(kinds) and 'alt="Extra figure of US."' in section

@@ -200,6 +200,20 @@ def _clinical_calibration(c: FigureContext) -> ReportFigure | None:
     )
 
 
+def _centre_pca(c: FigureContext) -> ReportFigure | None:
+    if c.feature_set not in c.result.combat_feature_sets:
+        return None
+    return ReportFigure(
+        c.result.plot_centre_pca(c.feature_set),
+        f"Centre effects in the {c.feature_set} features of the training cases: the first two "
+        "principal components of the z-scored harmonised features, coloured by centre, before (left) and "
+        "after (right) the ComBat of the final model, fitted on these cases. Each panel has its own PCA; "
+        "its title gives the variance the two components explain.",
+        f"Principal-component scatter plots of the {c.feature_set} training cases by centre, before and after "
+        "ComBat.",
+    )
+
+
 #: The report's figures of each feature set, in the order the report shows them:
 #: kind (the file stem is ``<kind>_<feature set>``) -> builder. A new figure is one entry.
 REPORT_FIGURES: dict[str, Callable[[FigureContext], ReportFigure | None]] = {
@@ -213,6 +227,7 @@ REPORT_FIGURES: dict[str, Callable[[FigureContext], ReportFigure | None]] = {
     "lasso_coefficients": _lasso_coefficients,
     "nomogram": _nomogram,
     "clinical_calibration": _clinical_calibration,
+    "centre_pca": _centre_pca,
 }
 
 #: Kinds drawn once per test cohort (``FigureContext.cohort``) when the study
@@ -221,6 +236,9 @@ COHORT_FIGURES = frozenset({"roc", "calibration", "decision_curve", "confusion",
 
 #: Kinds the report shows in its section on the clinical models, not among the feature set's figures.
 CLINICAL_FIGURES = ("nomogram", "clinical_calibration")
+
+#: Kinds the report shows in its section on centre effects (feature sets harmonised by ComBat).
+CENTRE_FIGURES = ("centre_pca",)
 
 
 def figure_stem(kind: str, feature_set: str, cohort: str | None = None) -> str:
@@ -255,6 +273,9 @@ def study_figures(result, *, threshold_range=(0.0, 0.5), smooth=False) -> dict[s
     figures are drawn once per cohort (stems ``roc_<feature set>__<cohort>``).
     With clinical models, the rad-score's feature set also gets the nomogram
     of the combined model and its bias-corrected bootstrap calibration curve.
+    A feature set whose pipelines start with ComBat gets the first two
+    principal components of its training cases coloured by centre, before
+    and after harmonisation.
 
     Parameters
     ----------

@@ -18,6 +18,10 @@ __all__ = [
     "methods_text",
 ]
 
+#: Significance level of the per-feature Kruskal-Wallis tests of centre effects.
+CENTRE_EFFECT_ALPHA = 0.05
+
+
 def describe_step(name: str, step, *, class_counts=None, kept_range=None) -> str:
     """One methods sentence for a pipeline step, stating its parameters.
 
@@ -169,6 +173,25 @@ def clinical_methods(models, tested: str = "the test set") -> str:
     )
 
 
+def centre_effect_methods(result) -> str:
+    """The methods sentence of the centre-effect diagnostic, or "" when no pipeline starts with ComBat."""
+    table = result.centre_effects(alpha=CENTRE_EFFECT_ALPHA)
+    if table.empty:
+        return ""
+    counts = table.set_index(["feature_set", "stage"])
+    found = "; ".join(
+        f"{int(counts.loc[(name, 'before'), 'n_significant'])} of the {int(counts.loc[(name, 'before'), 'n_features'])} "
+        f"{name} features (across {int(counts.loc[(name, 'before'), 'n_centres'])} centres) before ComBat and "
+        f"{int(counts.loc[(name, 'after'), 'n_significant'])} after it"
+        for name in dict.fromkeys(table["feature_set"])
+    )
+    return (
+        "**Centre effects.** Each harmonised feature of the training set was tested for a difference between "
+        f"centres with the Kruskal-Wallis test (alpha = {CENTRE_EFFECT_ALPHA:g}, uncorrected) before and after "
+        f"the ComBat harmonisation fitted on the training set; a centre effect was found in {found}."
+    )
+
+
 def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     """A methods section generated from the study's resolved settings, as Markdown.
 
@@ -273,6 +296,10 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
             "the final models, on the whole training set, so no information from validation or test cases "
             "entered feature selection."
         )
+
+    centre_effects = centre_effect_methods(result)
+    if centre_effects:
+        paragraphs.append(centre_effects)
 
     classifiers = settings["classifiers"]
     named = ", ".join(

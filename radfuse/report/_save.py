@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 
 from ..persistence import save_model
 from ._figures import (
+    CENTRE_FIGURES,
     CLINICAL_FIGURES,
     DEFAULT_DPI,
     REPORT_FIGURES,
@@ -20,7 +21,7 @@ from ._figures import (
     study_figures,
 )
 from ._html import write_html_report
-from ._methods import held_out_shown, methods_text
+from ._methods import CENTRE_EFFECT_ALPHA, held_out_shown, methods_text
 from ._summary import summary_section
 from ._tables import (
     clinical_summary_table,
@@ -127,6 +128,18 @@ def _clinical_items(models, figures: list) -> list:
     ]
 
 
+def _centre_items(result, figures: list) -> list:
+    """The centre-effect section: Kruskal-Wallis counts before and after ComBat, and the PCA figures."""
+    return [
+        "Each harmonised feature of the training cases was tested across centres (ComBat's batch column) with "
+        f"the Kruskal-Wallis test at alpha = {CENTRE_EFFECT_ALPHA:g} (uncorrected), before and after the ComBat of "
+        "the final model, fitted on these cases. Also in tables/centre_effects.csv.",
+        (f"Features with a centre effect (Kruskal-Wallis p < {CENTRE_EFFECT_ALPHA:g}) before and after ComBat",
+         result.centre_effects(alpha=CENTRE_EFFECT_ALPHA)),
+        *figures,
+    ]
+
+
 def save_study(
     result, directory, *, comparisons=None, extraction_settings=None, title=None, save_models=True, progress=False,
     dpi=DEFAULT_DPI, threshold_range=(0.0, 0.5), smooth=False,
@@ -174,7 +187,10 @@ def save_study(
     per held-out group (``summary_held_out.csv``). A study with
     ``clinical_model`` gets a section on the clinical, radiomics and combined
     logistic models: odds ratios, the nomogram, the bootstrap validation and
-    calibration, and their comparisons per cohort.
+    calibration, and their comparisons per cohort. A study whose pipelines
+    start with ComBat gets a section on centre effects: the features of the
+    training cases differing between centres (Kruskal-Wallis) before and
+    after harmonisation, and their first two principal components by centre.
 
     Examples
     --------
@@ -249,7 +265,7 @@ def save_study(
             f"Figures: {feature_set}",
             shown(
                 figure_stem(kind, feature_set, cohort)
-                for kind in REPORT_FIGURES if kind not in CLINICAL_FIGURES
+                for kind in REPORT_FIGURES if kind not in (*CLINICAL_FIGURES, *CENTRE_FIGURES)
                 for cohort in figure_cohorts(result, kind)
             ),
         )
@@ -278,6 +294,11 @@ def save_study(
         ("Methods", methods),
         ("Cohort", [("Class balance by split", result.class_balance.reset_index())]
          + ([("Baseline characteristics", result.baseline.reset_index())] if result.baseline is not None else [])),
+        *([] if not result.combat_feature_sets else [
+            ("Centre effects", _centre_items(result, shown(
+                figure_stem(kind, feature_set) for feature_set in result.combat_feature_sets for kind in CENTRE_FIGURES
+            )))
+        ]),
         ("Performance", performance),
         *([] if held_out is None else [("Cross-validation per held-out group", _held_out_items(result, held_out))]),
         ("Model comparisons on the test cohorts" if named else "Model comparisons on the test set",

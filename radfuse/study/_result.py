@@ -14,6 +14,7 @@ import pandas as pd
 
 from .._files import atomic_path, check_destination, fsync_file
 from .._validation import preview
+from ..harmonize import ComBat, centre_effect_summary
 from ..stats import (
     auc_ci,
     corrected_resampled_ci,
@@ -73,6 +74,18 @@ def fixed_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
     values = {"auc": (auc.estimate, auc.ci_lower, auc.ci_upper, note), "threshold": (threshold, np.nan, np.nan, "")}
     values.update(threshold_metric_rows(y, prob, threshold, random_state))
     return values
+
+
+def combat_steps(models: dict) -> dict:
+    """Feature set -> the fitted :class:`~radfuse.harmonize.ComBat` its first final model starts with.
+
+    Feature sets (and fusion models) whose pipelines do not start with ComBat are left out.
+    """
+    first_steps = {}
+    for (feature_set, _), model in models.items():
+        steps = getattr(model, "steps", None)
+        first_steps.setdefault(feature_set, steps[0][1] if steps else None)
+    return {name: step for name, step in first_steps.items() if isinstance(step, ComBat)}
 
 
 class StudyResult:
@@ -147,6 +160,12 @@ class StudyResult:
         and combined logistic models, their metrics and comparisons per
         cohort, the bootstrap validation and calibration of the combined
         model (see :class:`~radfuse.study.ClinicalModels`).
+    centre_training : DataFrame or None
+        The training cases' columns of the feature sets whose pipelines start
+        with :class:`~radfuse.harmonize.ComBat` (features, batch and covariate
+        columns): the input of :meth:`centre_effects` and
+        :meth:`centre_effect_tables`, which apply the final models' fitted
+        ComBat to it. None when no pipeline starts with ComBat.
     settings : dict
         The resolved design (seed, CV scheme, split, tuning scheme, feature-set
         columns, classifiers, pipeline, library versions) for methods text.
@@ -173,6 +192,7 @@ class StudyResult:
         feature_set_cases=None,
         fold_groups=None,
         clinical_models=None,
+        centre_training=None,
     ):
         self.predictions = predictions
         self.y_train = y_train
@@ -198,6 +218,7 @@ class StudyResult:
         self.feature_set_cases = feature_set_cases
         self.fold_groups = fold_groups
         self.clinical_models = clinical_models
+        self.centre_training = centre_training
         self._metrics_cache: dict[str, pd.DataFrame] = {}
 
     def __repr__(self) -> str:
@@ -576,6 +597,94 @@ class StudyResult:
             )
         return dict(details["lasso"])
 
+    # ---------------------------------------------------------- centre effects
+    @property
+    def combat_feature_sets(self) -> list[str]:
+        """Feature sets whose final pipelines start with :class:`~radfuse.harmonize.ComBat`."""
+        return list(combat_steps(self.models_)) if self.centre_training is not None else []
+
+    def centre_effect_tables(self, feature_set: str) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+        """The training features of one feature set before and after its final ComBat, with their centres.
+
+        Returns
+        -------
+        tables : dict
+            ``{"before": X, "after": harmonised}``: the harmonised features
+            (every column but ComBat's batch column and covariates) of the
+            training cases with all of the feature set's blocks, as given
+            to, and as returned by, the ``transform`` of the ComBat step of
+            the feature set's final model (fitted on these cases).
+        centre : Series
+            Each case's label in ComBat's batch column.
+        """
+        if feature_set not in self.combat_feature_sets:
+            raise ValueError(
+                f"StudyResult.centre_effect_tables: feature set {feature_set!r} has no final model "
+                f"starting with ComBat; those that do are {preview(self.combat_feature_sets)}."
+            )
+        combat = combat_steps(self.models_)[feature_set]
+        columns = self.settings["feature_sets"][feature_set]
+        table = self.centre_training.loc[:, columns]
+        table = table[table.notna().all(axis=1)]
+        features = table.iloc[:, combat.feature_positions_]
+        harmonised = combat.transform(table).loc[:, features.columns]
+        return {"before": features, "after": harmonised}, table.iloc[:, combat.batch_position_]
+
+    def plot_centre_pca(self, feature_set: str):
+        """First two principal components of one feature set's training cases by centre, before and after ComBat.
+
+        :func:`radfuse.harmonize.plot_centre_pca` of :meth:`centre_effect_tables`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Panels "before ComBat" and "after ComBat".
+        """
+        from ..harmonize import plot_centre_pca  # matplotlib only when a figure is wanted
+
+        tables, centre = self.centre_effect_tables(feature_set)
+        return plot_centre_pca({f"{stage} ComBat": table for stage, table in tables.items()}, centre)
+
+    def centre_effects(self, alpha: float = 0.05) -> pd.DataFrame:
+        """How many features differ between centres before and after ComBat, per feature set.
+
+        For every feature set whose final pipeline starts with
+        :class:`~radfuse.harmonize.ComBat`, each harmonised feature of the
+        training cases is tested across centres (ComBat's batch column) with
+        the Kruskal-Wallis test (:func:`~radfuse.harmonize.centre_effect_summary`),
+        before ComBat and after the final model's fitted ComBat (see
+        :meth:`centre_effect_tables`).
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            Significance level of each (uncorrected) test.
+
+        Returns
+        -------
+        DataFrame with ``feature_set``, ``stage`` (``"before"``, ``"after"``),
+        ``n_cases``, ``n_centres``, ``n_features``, ``n_significant`` and
+        ``share_significant``; no rows when no pipeline starts with ComBat.
+
+        References
+        ----------
+        F. Orlhac et al., "A guide to ComBat harmonization of imaging
+        biomarkers in multicenter studies", Journal of Nuclear Medicine 63,
+        172-179 (2022).
+        """
+        frames = []
+        for feature_set in self.combat_feature_sets:
+            tables, centre = self.centre_effect_tables(feature_set)
+            summary = centre_effect_summary(tables, centre, alpha=alpha)
+            frames.append(
+                summary.rename_axis("stage").reset_index().assign(
+                    feature_set=feature_set, n_cases=centre.size, n_centres=centre.nunique()
+                )
+            )
+        columns = ["feature_set", "stage", "n_cases", "n_centres", "n_features", "n_significant",
+                   "share_significant"]
+        return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
     # ----------------------------------------------------------------- export
     def to_dict(self) -> dict[str, pd.DataFrame]:
         """All tables by name (what :meth:`save_tables` writes)."""
@@ -604,6 +713,8 @@ class StudyResult:
             tables["tuning"] = self.tuning
         if self.fold_groups is not None:
             tables["metrics_held_out"] = self.held_out_metrics()
+        if self.centre_training is not None:
+            tables["centre_effects"] = self.centre_effects()
         if self.clinical_models is not None:
             tables.update(self.clinical_models.to_dict())
         if self.baseline is not None:

@@ -24,7 +24,7 @@ from ..stats import youden_threshold
 from . import _design
 from ._clinical import check_clinical_cases, check_clinical_model, fit_clinical_models
 from ._fusion_spec import check_fusion_spec
-from ._result import StudyResult
+from ._result import StudyResult, combat_steps
 from ._units import FusionModels, SharedSelection, TunedModels, complete_cases, run_task, split_pipeline
 
 _TUNING_KEYS = ("cv", "scoring", "param_grid")
@@ -399,6 +399,9 @@ class Study:
         result = _assemble_result(
             tasks, outcomes, y_train, cohorts, pos_label, balance, baseline, settings, cases, fold_groups
         )
+        harmonised = [c for name in combat_steps(result.models_) for c in feature_sets[name]]
+        if harmonised:
+            result.centre_training = X_train.loc[:, list(dict.fromkeys(harmonised))]
         if clinical_spec is not None:
             result.clinical_models = _clinical_models(
                 result, clinical_spec, self.clinical, feature_sets, X_train, y_train, cohorts, seed, self.n_jobs
