@@ -79,14 +79,15 @@ check-user-install: $(USER_VENV)/.radfuse-installed
 	$(USER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall .
 	cd $(USER_VENV) && bin/python ../.ci/check_user_install.py
 
-# The environments are built one at a time; then the development suite, the
-# latest and minimum suites side by side (pytest runs mostly in one process and
-# CI has two cores; each logs to test-artifacts/<target>.log, and the step
-# fails if either does), and the user-install check.
+# The environments are built one at a time; then the suites run two at a time
+# (pytest runs mostly in one process and CI has two cores): the development and
+# latest suites, then the minimum suite beside the user-install check and
+# MATRIX_EXTRA (.ci/run adds `docs`). Each logs to test-artifacts/<target>.log;
+# a step fails if any of its targets does.
+MATRIX_EXTRA ?=
 test-matrix: $(STAMP) $(LATEST)/.radfuse-installed $(MIN)/.radfuse-installed $(USER_VENV)/.radfuse-installed
-	$(MAKE) --no-print-directory test
-	.ci/side_by_side test-latest test-min
-	$(MAKE) --no-print-directory check-user-install
+	.ci/side_by_side test test-latest
+	.ci/side_by_side test-min check-user-install $(MATRIX_EXTRA)
 	@for env in $(VENV) $(LATEST) $(MIN) $(USER_VENV); do $$env/bin/python -c "import sys, numpy, pandas, sklearn, imblearn; print('$$env: Python', sys.version.split()[0], 'pandas', pandas.__version__, 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__, 'imbalanced-learn', imblearn.__version__)"; done
 
 bench: $(STAMP)
