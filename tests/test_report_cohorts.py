@@ -80,8 +80,11 @@ def _table_after(page: str, heading: str) -> pd.DataFrame:
     markup = page[match.end():].split("</table>")[0]
     header = re.findall(r"<th>(.*?)</th>", markup.split("</thead>")[0])
     body = markup.split("<tbody>")[1]
-    rows = [re.findall(r"<td>(.*?)</td>", row, flags=re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]
-    return pd.DataFrame(rows, columns=header).map(html.unescape)
+    rows = [
+        [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    ]
+    return pd.DataFrame(rows, columns=header)
 
 
 def _interval(row) -> str:
