@@ -7,15 +7,20 @@ wherever they appear.
 
 from __future__ import annotations
 
+from .model_selection import CaseGroupSplitter
+
 
 def describe_cv(cv) -> str:
     """A cross-validation scheme (an int or a splitter) as a phrase, e.g. '20 repeats of stratified 10-fold cross-validation'."""
+    if isinstance(cv, CaseGroupSplitter):
+        cv = cv.cv
     n_splits = getattr(cv, "n_splits", None) or getattr(cv, "cvargs", {}).get("n_splits")
     n_repeats = getattr(cv, "n_repeats", None)
     if isinstance(cv, int):
         return f"stratified {cv}-fold cross-validation"
     if n_repeats and n_splits:
-        return f"{n_repeats} repeats of stratified {n_splits}-fold cross-validation"
+        grouping = " with each patient's or centre's cases in one fold" if "Group" in type(cv).__name__ else ""
+        return f"{n_repeats} repeats of stratified {n_splits}-fold cross-validation{grouping}"
     if n_splits:
         return f"{n_splits}-fold cross-validation ({type(cv).__name__})"
     return f"the splitter {cv!r}"

@@ -42,6 +42,7 @@ from .harmonize import ComBat
 from .pipeline import CheckedSMOTE, CheckedStandardScaler, RadiomicsPipeline
 from .select import CorrelationPruner, ICCFilter, LassoSelector, MRMRSelector, UnivariateFilter
 from .stats import LogisticMLE
+from .model_selection import CaseGroupSplitter, RepeatedStratifiedGroupKFold
 
 __all__ = [
     "TRUSTED_TYPES",
@@ -64,7 +65,8 @@ TRUSTED_TYPES = frozenset({
         f"{cls.__module__}.{cls.__qualname__}"
         for cls in (
             CheckedSMOTE, CheckedStandardScaler, ComBat, CorrelationPruner, ICCFilter, LassoSelector, LogisticMLE,
-            MRMRSelector, RadiomicsPipeline, StackingFusion, UnivariateFilter, WeightedEnsemble,
+            MRMRSelector, RadiomicsPipeline, RepeatedStratifiedGroupKFold, StackingFusion, UnivariateFilter,
+            WeightedEnsemble,
         )
     ),
     "collections.OrderedDict",
@@ -80,6 +82,7 @@ TRUSTED_TYPES = frozenset({
     # plain settings, no callables.
     "sklearn.model_selection._split.GroupKFold",
     "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.LeaveOneGroupOut",
     "sklearn.model_selection._split.LeaveOneOut",
     "sklearn.model_selection._split.RepeatedKFold",
     "sklearn.model_selection._split.RepeatedStratifiedKFold",
@@ -175,8 +178,14 @@ def _map_model_state(obj, convert):
     return obj
 
 
-def _encode_pandas(obj):
-    return _PandasState(obj) if isinstance(obj, (pd.Series, pd.DataFrame)) else obj
+def _encode_for_file(obj):
+    if isinstance(obj, (pd.Series, pd.DataFrame)):
+        return _PandasState(obj)
+    if isinstance(obj, CaseGroupSplitter):
+        # Its groups are the training cases' patients or centres: training
+        # data, not model state. The file keeps the grouped splitter itself.
+        return obj.cv
+    return obj
 
 
 def _decode_pandas(obj):
@@ -321,7 +330,7 @@ def save_model(model, path, *, feature_names=None, extraction_settings=None, met
                 "names are unknown; pass feature_names=[...]."
             )
     payload = sio.dumps(
-        _map_model_state(_strip_training_data(model), _encode_pandas),
+        _map_model_state(_strip_training_data(model), _encode_for_file),
         compression=zipfile.ZIP_DEFLATED,
     )
     bundle = {

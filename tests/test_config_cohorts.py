@@ -20,6 +20,7 @@ from radfuse._files import read_csv_exact
 from radfuse.cli import main
 from radfuse.config import StudyConfigError, load_study_config
 from radfuse.harmonize import ComBat
+from radfuse.model_selection import CaseGroupSplitter
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -72,7 +73,8 @@ def test_example_runs_groups_combat_cohorts_and_clinical_models_from_its_file(ex
 
 def test_example_keeps_each_patient_on_one_side(example_run):
     study, result = example_run
-    assert isinstance(study.cv, StratifiedGroupKFold)
+    lasso = result.models_[("radiomics", "lr")].named_steps["lasso"]
+    assert isinstance(lasso.cv, CaseGroupSplitter) and isinstance(lasso.cv.cv, StratifiedGroupKFold)
     predictions = result.predictions
     train = set(predictions.loc[predictions["split"] == "train", "case_id"])
     internal = set(predictions.loc[predictions["split"] == "internal", "case_id"])

@@ -10,12 +10,29 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, StratifiedGroupKFold
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import make_pipeline
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    LeaveOneGroupOut,
+    RepeatedStratifiedKFold,
+    ShuffleSplit,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 
 from radfuse.datasets import make_multimodal_table
-from radfuse.pipeline import make_radiomics_pipeline
+from radfuse.persistence import load_model, save_model
+from radfuse.pipeline import CheckedSMOTE, fit_resample_transform, make_radiomics_pipeline
+from radfuse.select import LassoSelector
+from radfuse.model_selection import (
+    CaseGroupSplitter,
+    RepeatedStratifiedGroupKFold,
+    group_inner_cv,
+    grouped_cv,
+)
 from radfuse.study import Study
-from radfuse.study._design import CaseGroupSplitter, RepeatedStratifiedGroupKFold
 
 
 def _quick(classifier, random_state):
@@ -126,3 +143,128 @@ def test_tuning_and_stacking_inner_folds_are_grouped(cohort):
     _assert_groups_together(result, patients)
     assert "grouped by case" in result.settings["tuning"]
     assert set(result.predictions["feature_set"]) == {"us", "mg", "stacking"}
+
+
+def _lasso_pipeline(classifier, random_state):
+    return make_radiomics_pipeline(
+        classifier, univariate=False, spearman=False, mrmr={"n_features": 8},
+        lasso={"cv": RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=random_state)},
+        random_state=random_state)
+
+
+def _imbalanced(data):
+    """Every negative case and every other positive one."""
+    keep = (data.target == 0).to_numpy() | (np.arange(len(data.target)) % 2 == 0)
+    return data.data[keep], data.target[keep]
+
+
+def test_smote_labels_synthetic_cases_with_their_parent_case(cohort):
+    """The values are imbalanced-learn's; each synthetic row lies on a segment from its labelled parent."""
+    data, _ = cohort
+    X, y = _imbalanced(data)
+    X = X.iloc[:, :6]
+    smote = CheckedSMOTE(k_neighbors=3, random_state=0)
+    Xr, yr = smote.fit_resample(X, y)
+    Xi, yi = SMOTE(k_neighbors=3, random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(Xr.to_numpy(), Xi.to_numpy())
+    np.testing.assert_array_equal(yr.to_numpy(), yi.to_numpy())
+    n = len(X)
+    assert Xr.index[:n].equals(X.index) and yr.index.equals(Xr.index) and len(Xr) > n
+    minority = X[y == 1].to_numpy()
+    for case, row in zip(Xr.index[n:], Xr.to_numpy()[n:]):
+        parent = X.loc[case].to_numpy()
+        assert y.loc[case] == 1
+        towards = minority - parent
+        step = (towards @ (row - parent)) / np.maximum((towards**2).sum(axis=1), 1e-300)
+        residual = np.abs(row - parent - step[:, None] * towards).max(axis=1)
+        assert np.any((residual < 1e-12) & (step >= 0) & (step < 1))
+    # The Study's shared-selection path resamples the array: same rows, same ids.
+    Xf, yf = fit_resample_transform(make_pipeline(CheckedSMOTE(k_neighbors=3, random_state=0)), X, y)
+    pd.testing.assert_frame_equal(Xf, Xr)
+    pd.testing.assert_series_equal(yf, yr)
+
+
+def test_lasso_inner_cv_keeps_patients_and_their_synthetic_cases_together(cohort):
+    data, patients = cohort
+    model = group_inner_cv(_lasso_pipeline("lr", 0), patients)
+    X, y = _imbalanced(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Xt, yt = fit_resample_transform(model[:-2], X, y)
+        model.fit(X, y)
+    lasso = model.named_steps["lasso"]
+    assert isinstance(lasso.cv, CaseGroupSplitter)
+    assert isinstance(lasso.cv.cv, RepeatedStratifiedGroupKFold)
+    row_groups = patients.loc[Xt.index].to_numpy()
+    assert len(Xt) > len(X)
+    splits = list(lasso.cv.split(Xt, yt))
+    assert len(splits) == 6
+    for inner_train, inner_test in splits:
+        assert not set(row_groups[inner_train]) & set(row_groups[inner_test])
+    # Independent reference: the same folds from scikit-learn's StratifiedGroupKFold, per repeat.
+    rng = np.random.RandomState(0)
+    reference = []
+    for _ in range(2):
+        seed = rng.randint(np.iinfo(np.int32).max)
+        reference += StratifiedGroupKFold(3, shuffle=True, random_state=seed).split(Xt, yt, row_groups)
+    for (a_train, a_test), (b_train, b_test) in zip(splits, reference):
+        np.testing.assert_array_equal(a_test, b_test)
+    direct = LassoSelector(cv=reference).fit(Xt, yt)
+    np.testing.assert_array_equal(lasso.cv_errors_, direct.cv_errors_)
+    assert "with each patient's or centre's cases in one fold" in lasso.describe_method()
+
+
+def test_study_groups_the_lasso_inner_cv(cohort):
+    data, patients = cohort
+    X, y = _imbalanced(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = Study(X, y, {"us": ["US"]}, pipeline=_lasso_pipeline, classifiers=["lr"],
+                       groups=patients.loc[X.index], cv=2, progress=False).run()
+    _assert_groups_together(result, patients)
+    final = result.models_[("us", "lr")]
+    assert isinstance(final.named_steps["lasso"].cv, CaseGroupSplitter)
+
+
+def test_grouped_cv_converts_stratified_splitters_and_refuses_the_rest():
+    converted = grouped_cv(StratifiedKFold(4, shuffle=True, random_state=3), "lasso__cv")
+    assert isinstance(converted, StratifiedGroupKFold)
+    assert (converted.n_splits, converted.shuffle, converted.random_state) == (4, True, 3)
+    logo = LeaveOneGroupOut()
+    assert grouped_cv(logo, "cv") is logo
+    with pytest.raises(ValueError, match=r"with groups, lasso__cv=ShuffleSplit\("):
+        grouped_cv(ShuffleSplit(3), "lasso__cv")
+    groups = pd.Series(["p1", "p2"], index=["a", "b"])
+    X = pd.DataFrame({"f": [1.0, 2.0, 3.0]}, index=["a", "b", 7])
+    with pytest.raises(ValueError, match=r"row id\(s\) \[7\] name no case with a group"):
+        list(CaseGroupSplitter(GroupKFold(2), groups).split(X))
+
+
+def test_too_few_groups_for_the_inner_folds_give_one_fold_per_group_and_say_so():
+    index = pd.Index([f"c{i}" for i in range(12)])
+    X = pd.DataFrame({"f": np.arange(12.0)}, index=index)
+    y = pd.Series([0, 1] * 6, index=index)
+    two_centres = pd.Series(["A"] * 6 + ["B"] * 6, index=index)
+    splitter = CaseGroupSplitter(StratifiedGroupKFold(3), two_centres)
+    with pytest.warns(UserWarning, match=r"hold 2 groups .* fewer than the 3 folds .* using 2 folds"):
+        splits = list(splitter.split(X, y))
+    assert [sorted(set(two_centres.iloc[test])) for _, test in splits] in ([["A"], ["B"]], [["B"], ["A"]])
+    one_centre = pd.Series("A", index=index)
+    with pytest.warns(UserWarning, match=r"all 12 cases belong to one group \('A'\)"):
+        splits = list(CaseGroupSplitter(StratifiedGroupKFold(3), one_centre).split(X, y))
+    assert len(splits) == 3 and sorted(np.concatenate([test for _, test in splits])) == list(range(12))
+
+
+def test_a_saved_grouped_model_keeps_the_grouped_splitter_but_no_case_ids(cohort, tmp_path):
+    data, patients = cohort
+    model = group_inner_cv(_lasso_pipeline("lr", 0), patients)
+    X, y = _imbalanced(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    save_model(model, tmp_path / "model.skops")
+    loaded = load_model(tmp_path / "model.skops")
+    cv = loaded.estimator.named_steps["lasso"].cv
+    assert repr(cv) == "RepeatedStratifiedGroupKFold(n_splits=3, n_repeats=2, random_state=0)"
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert isinstance(model.named_steps["lasso"].cv, CaseGroupSplitter)  # the fitted model is untouched

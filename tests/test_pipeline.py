@@ -128,8 +128,12 @@ def test_checked_smote_frame_output_is_identical_to_imblearn(wdbc, y_as):
     X = X.set_axis([f"case{i}" for i in range(len(X))])
     y = pd.Series(y.to_numpy(), index=X.index, name="malignant")
     y = y if y_as == "series" else y.to_numpy()
-    ours_X, ours_y = CheckedSMOTE(random_state=3).fit_resample(X, y)
+    sampler = CheckedSMOTE(random_state=3)
+    ours_X, ours_y = sampler.fit_resample(X, y)
     expected_X, expected_y = SMOTE(random_state=3).fit_resample(X, y)
+    # Same values; the rows are labelled with the case ids of the cases they come from.
+    expected_X.index = X.index[sampler.parent_indices_]
+    assert ours_X.index[:len(X)].equals(X.index) and len(ours_X) > len(X)
     pd.testing.assert_frame_equal(ours_X, expected_X, check_exact=True)
     assert ours_X.to_numpy().flags.f_contiguous == expected_X.to_numpy().flags.f_contiguous
     # The fitted sampler records the column names as imbalanced-learn's does.
@@ -139,7 +143,7 @@ def test_checked_smote_frame_output_is_identical_to_imblearn(wdbc, y_as):
     assert fitted_ours.feature_names_in_.tolist() == fitted_expected.feature_names_in_.tolist()
     assert fitted_ours.n_features_in_ == fitted_expected.n_features_in_
     if y_as == "series":
-        pd.testing.assert_series_equal(ours_y, expected_y, check_exact=True)
+        pd.testing.assert_series_equal(ours_y, expected_y.set_axis(expected_X.index), check_exact=True)
     else:
         np.testing.assert_array_equal(ours_y, expected_y)
         assert type(ours_y) is type(expected_y)
@@ -148,9 +152,10 @@ def test_checked_smote_frame_output_is_identical_to_imblearn(wdbc, y_as):
 def test_checked_smote_mixed_dtype_frame_is_resampled_by_imblearn(wdbc):
     X, y = wdbc
     X = X.assign(grade=(X.iloc[:, 0] > X.iloc[:, 0].median()).astype(np.int64))
-    ours_X, _ = CheckedSMOTE(random_state=0).fit_resample(X, y)
+    sampler = CheckedSMOTE(random_state=0)
+    ours_X, _ = sampler.fit_resample(X, y)
     expected_X, _ = SMOTE(random_state=0).fit_resample(X, y)
-    pd.testing.assert_frame_equal(ours_X, expected_X, check_exact=True)
+    pd.testing.assert_frame_equal(ours_X, expected_X.set_axis(X.index[sampler.parent_indices_]), check_exact=True)
 
 
 def test_checked_smote_keeps_no_training_rows(wdbc):

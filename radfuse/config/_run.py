@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from .._files import read_csv_exact
 from .._validation import preview
@@ -162,16 +162,8 @@ def _clinical_table(data: dict, split: dict, ids: pd.Index, predictors, fail) ->
     return clinical
 
 
-def _cv_splitter(spec: dict, seed: int, *, grouped: bool = False):
-    """(Repeated) stratified k-fold; with ``grouped``, each group (patient, centre) in one fold."""
-    if grouped:
-        from ..study import RepeatedStratifiedGroupKFold
-
-        if spec["n_repeats"] == 1:
-            return StratifiedGroupKFold(n_splits=spec["n_splits"], shuffle=True, random_state=seed)
-        return RepeatedStratifiedGroupKFold(
-            n_splits=spec["n_splits"], n_repeats=spec["n_repeats"], random_state=seed
-        )
+def _cv_splitter(spec: dict, seed: int):
+    """(Repeated) stratified k-fold; a Study with groups makes it grouped (:func:`radfuse.model_selection.grouped_cv`)."""
     if spec["n_repeats"] == 1:
         return StratifiedKFold(n_splits=spec["n_splits"], shuffle=True, random_state=seed)
     return RepeatedStratifiedKFold(n_splits=spec["n_splits"], n_repeats=spec["n_repeats"], random_state=seed)
@@ -396,7 +388,7 @@ class StudyConfig:
             classifiers=self.classifiers,
             fusion=self.fusion,
             split=split,
-            cv=_cv_splitter(self.cv, self.random_state, grouped=study_data.groups is not None),
+            cv=_cv_splitter(self.cv, self.random_state),
             groups=study_data.groups,
             tuning=self.tuning,
             clinical=study_data.clinical,

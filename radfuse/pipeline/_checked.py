@@ -34,7 +34,22 @@ class CheckedSMOTE(SMOTE):
     unfitted: the fitted neighbour search would keep the training rows of the
     oversampled class in the model (and in every saved model file).
 
+    A resampled DataFrame keeps its case ids: the original rows keep theirs
+    and each synthetic case carries the id of the case it was made from
+    (imbalanced-learn numbers all rows afresh). Later steps can then look up
+    a synthetic case's patient or centre, e.g. so that the LASSO's inner
+    cross-validation keeps it in its parent's fold
+    (:class:`radfuse.model_selection.CaseGroupSplitter`).
+
     Parameters are those of ``imblearn.over_sampling.SMOTE``.
+
+    Attributes
+    ----------
+    parent_indices_ : ndarray of shape (n_resampled,)
+        For each output row, the position in the input of the case it is or
+        was made from: ``0, ..., n - 1`` for the original rows, then the base
+        case of each synthetic one (its neighbour is the other end of the
+        segment it was drawn on).
 
     References
     ----------
@@ -48,9 +63,12 @@ class CheckedSMOTE(SMOTE):
     >>> from radfuse.pipeline import CheckedSMOTE
     >>> X = np.arange(20.0).reshape(10, 2)
     >>> y = np.array([0] * 7 + [1] * 3)
-    >>> Xr, yr = CheckedSMOTE(k_neighbors=2, random_state=0).fit_resample(X, y)
+    >>> smote = CheckedSMOTE(k_neighbors=2, random_state=0)
+    >>> Xr, yr = smote.fit_resample(X, y)
     >>> np.bincount(yr)
     array([7, 7])
+    >>> y[smote.parent_indices_[10:]]  # the synthetic cases' parents: all of class 1
+    array([1, 1, 1, 1])
     >>> CheckedSMOTE(k_neighbors=5).fit_resample(X, y)
     Traceback (most recent call last):
     ...
@@ -94,18 +112,46 @@ class CheckedSMOTE(SMOTE):
                         "of a fold: use fewer folds, or a smaller k_neighbors (e.g. "
                         f"smote={{'k_neighbors': {max(n_cases - 1, 1)}}})."
                     )
-        if _is_float_frame(X):
-            resampled = super().fit_resample(X.to_numpy(), labels, **params)
-            # Record the column names as fitting on the frame would have.
-            validate_data(self, X, skip_check_array=True, reset=True)
-            resampled = _as_float_frame(*resampled, X, y)
-        else:
-            resampled = super().fit_resample(X, y, **params)
+        self._base_rows = []
+        try:
+            if _is_float_frame(X):
+                resampled = super().fit_resample(X.to_numpy(), labels, **params)
+                # Record the column names as fitting on the frame would have.
+                validate_data(self, X, skip_check_array=True, reset=True)
+            else:
+                resampled = super().fit_resample(X, y, **params)
+            self.parent_indices_ = self._parent_indices(labels, len(resampled[1]))
+        finally:
+            del self._base_rows
+        if isinstance(X, pd.DataFrame):
+            resampled = _as_resampled_frame(*resampled, X, y, self.parent_indices_)
         # The fitted neighbour search holds the oversampled class's training
         # rows; resampling is done, so keep only its settings (a saved model
         # would otherwise carry, e.g., 150 MB of training data at p = 20,000).
         self.nn_k_ = clone(self.nn_k_)
         return resampled
+
+    def _generate_samples(self, X, nn_data, nn_num, rows, cols, steps, y_type=None, y=None):
+        # imbalanced-learn calls this once per oversampled class, in the order
+        # of sampling_strategy_, with ``rows`` the base case of each synthetic
+        # one among that class's cases: the only place the parents are known.
+        self._base_rows.append(rows)
+        return super()._generate_samples(X, nn_data, nn_num, rows, cols, steps, y_type, y)
+
+    def _parent_indices(self, labels, n_resampled):
+        oversampled = [label for label, n_new in self.sampling_strategy_.items() if n_new > 0]
+        parents = [np.arange(labels.size)] + [
+            np.flatnonzero(labels == label)[rows] for label, rows in zip(oversampled, self._base_rows)
+        ]
+        parents = np.concatenate(parents)
+        if len(self._base_rows) != len(oversampled) or parents.size != n_resampled:
+            import imblearn
+
+            raise RuntimeError(
+                f"SMOTE: imbalanced-learn {imblearn.__version__} no longer reports the base case of "
+                "each synthetic case as radfuse expects; please report this to radfuse."
+            )
+        return parents
 
 
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
@@ -239,11 +285,20 @@ def _is_float_frame(X) -> bool:
     return isinstance(X, pd.DataFrame) and bool((X.dtypes == np.float64).all())
 
 
-def _as_float_frame(X_resampled, y_resampled, X, y):
-    """Resampled arrays as imbalanced-learn returns them for the DataFrame ``X`` and ``y``."""
-    # Column-major, as imbalanced-learn's column-wise rebuild leaves it: later
-    # steps then sum in the same order and give bit-identical results.
-    X_resampled = pd.DataFrame(np.asfortranarray(X_resampled), columns=X.columns)
+def _as_resampled_frame(X_resampled, y_resampled, X, y, parent_indices=None):
+    """Resampled arrays as a DataFrame (and Series) like ``X`` (and ``y``).
+
+    With ``parent_indices`` each row is labelled with the case id of the row
+    of ``X`` it was made from; without, rows are numbered afresh, as
+    imbalanced-learn does.
+    """
+    index = None if parent_indices is None else X.index[parent_indices]
+    if isinstance(X_resampled, pd.DataFrame):
+        X_resampled = X_resampled.set_axis(index if index is not None else X_resampled.index, axis=0)
+    else:
+        # Column-major, as imbalanced-learn's column-wise rebuild leaves it:
+        # later steps then sum in the same order and give bit-identical results.
+        X_resampled = pd.DataFrame(np.asfortranarray(X_resampled), columns=X.columns, index=index)
     if isinstance(y, pd.Series):
-        y_resampled = pd.Series(y_resampled, dtype=y.dtype, name=y.name)
+        y_resampled = pd.Series(np.asarray(y_resampled), dtype=y.dtype, name=y.name, index=index)
     return X_resampled, y_resampled

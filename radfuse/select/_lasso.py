@@ -276,6 +276,8 @@ class LassoSelector(FeatureFilter):
         self
         """
         step = type(self).__name__
+        # The splitter sees the table as given: a grouped one looks up each case's group by its id.
+        cases = X
         X, y01, _ = self._validate_training_data(X, y)
         y01 = y01.astype(np.float64)
         if self.min_features > X.shape[1]:
@@ -285,7 +287,7 @@ class LassoSelector(FeatureFilter):
             )
 
         self.alphas_ = self._penalty_grid(X, y01)
-        splits = cv_splits(self.cv, X, y01, step=step)
+        splits = cv_splits(self.cv, cases if isinstance(cases, pd.DataFrame) else X, y01, step=step)
         if len(splits) < 2:
             raise ValueError(
                 f"{step}: cv yields {len(splits)} split; at least two are needed to "

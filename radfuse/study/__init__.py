@@ -5,7 +5,6 @@ predictions and fitted models that reports and figures are built from.
 """
 
 from ._clinical import ClinicalModels
-from ._design import RepeatedStratifiedGroupKFold
 from ._example import example_study_result
 from ._fusion_spec import FUSION_STRATEGIES, check_fusion_spec
 from ._result import METRICS, StudyResult
@@ -15,7 +14,6 @@ __all__ = [
     "ClinicalModels",
     "FUSION_STRATEGIES",
     "METRICS",
-    "RepeatedStratifiedGroupKFold",
     "Study",
     "StudyResult",
     "check_fusion_spec",

@@ -21,6 +21,7 @@ from sklearn.model_selection import (
 from sklearn.utils import check_random_state
 
 from .._validation import check_binary_target, check_feature_table, check_finite_features, preview
+from ..model_selection import grouped_cv
 from ..blocks import block_columns, list_blocks
 from ..blocks._naming import block_of
 
@@ -297,20 +298,20 @@ def split_cohorts(features, y, split, seed, *, pos_label=None, groups=None):
 def make_outer_cv(cv, seed, *, grouped=False):
     """The protocol's 20 x 5 repeated stratified CV unless a splitter is given.
 
-    ``grouped``: the same, keeping each group (patient, centre) in one fold.
+    ``grouped``: the same, keeping each group (patient, centre) in one fold
+    (see :func:`grouped_cv`; a splitter of another kind is used as given and
+    :func:`outer_folds` checks that no group straddles a fold).
     """
     if cv is None:
-        if grouped:
-            return RepeatedStratifiedGroupKFold(n_splits=5, n_repeats=20, random_state=seed)
-        return RepeatedStratifiedKFold(n_splits=5, n_repeats=20, random_state=seed)
-    if isinstance(cv, Integral) and not isinstance(cv, bool):
-        if grouped:
-            return StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=seed)
-        return StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    if not hasattr(cv, "split"):
+        cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=20, random_state=seed)
+    elif isinstance(cv, Integral) and not isinstance(cv, bool):
+        cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    elif not hasattr(cv, "split"):
         raise TypeError(
             f"{STEP}: cv must be None, an int or a scikit-learn splitter; got {cv!r}."
         )
+    if grouped and isinstance(cv, (RepeatedStratifiedKFold, StratifiedKFold)):
+        return grouped_cv(cv, "cv")
     return cv
 
 
@@ -426,66 +427,3 @@ def _grouped_holdout(features, y, split, seed, groups):
         f"(test fraction {test.size / len(y):.3f}, {np.unique(groups.to_numpy()[test]).size} groups)"
     )
     return (features.iloc[train], y.iloc[train], features.iloc[test], y.iloc[test], description)
-
-
-class RepeatedStratifiedGroupKFold:
-    """``StratifiedGroupKFold`` repeated with a new shuffle each time.
-
-    scikit-learn has no repeated version of the grouped splitter; this gives
-    the protocol's 20 x 5 repeated CV with each group in one fold per repeat.
-    """
-
-    def __init__(self, n_splits=5, n_repeats=20, random_state=None):
-        self.n_splits = n_splits
-        self.n_repeats = n_repeats
-        self.random_state = random_state
-
-    def split(self, X, y, groups):
-        rng = check_random_state(self.random_state)
-        for _ in range(self.n_repeats):
-            seed = rng.randint(np.iinfo(np.int32).max)
-            yield from StratifiedGroupKFold(self.n_splits, shuffle=True, random_state=seed).split(
-                X, y, groups
-            )
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        return self.n_splits * self.n_repeats
-
-    def __repr__(self) -> str:
-        return (
-            f"RepeatedStratifiedGroupKFold(n_splits={self.n_splits}, n_repeats={self.n_repeats}, "
-            f"random_state={self.random_state})"
-        )
-
-
-class CaseGroupSplitter:
-    """A grouped splitter that finds each case's group from the table's case ids.
-
-    Inner cross-validations (``GridSearchCV`` tuning, stacking's out-of-fold
-    scores) receive only the training part of a fold, without groups; this
-    splitter looks the groups up by the DataFrame's index, so inner folds keep
-    patients or centres together too.
-    """
-
-    def __init__(self, cv, groups: pd.Series):
-        self.cv = cv
-        self.groups = groups
-
-    def _groups_of(self, X):
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                f"{STEP}: grouped inner cross-validation needs the case-indexed DataFrame; "
-                f"got {type(X).__name__}."
-            )
-        return self.groups.loc[X.index].to_numpy()
-
-    def split(self, X, y=None, groups=None):
-        yield from self.cv.split(X, y, self._groups_of(X))
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        if X is None:
-            return self.cv.get_n_splits()
-        return self.cv.get_n_splits(X, y, self._groups_of(X))
-
-    def __repr__(self) -> str:
-        return f"{self.cv!r} grouped by case"

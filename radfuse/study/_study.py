@@ -6,6 +6,7 @@ import platform
 import tempfile
 import warnings
 from collections.abc import Mapping
+from functools import partial
 from numbers import Integral
 
 import joblib
@@ -13,11 +14,12 @@ import numpy as np
 import pandas as pd
 from joblib import Memory, Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
 from .._versions import library_versions
 from .._validation import preview
+from ..model_selection import CaseGroupSplitter, group_inner_cv, grouped_cv
 from ..models import PROTOCOL_CLASSIFIERS, make_classifier, search_space
 from ..pipeline import make_radiomics_pipeline
 from ..stats import youden_threshold
@@ -124,13 +126,16 @@ class Study:
         result has metrics, comparisons and predictions per cohort.
     cv : int or splitter, default=None
         Outer CV on the training set; None: ``RepeatedStratifiedKFold(5, 20)``
-        (with ``groups``: the same with ``StratifiedGroupKFold``; pass
+        (with ``groups``, an int or a (Repeated)``StratifiedKFold`` becomes
+        its grouped counterpart, :func:`~radfuse.model_selection.grouped_cv`; pass
         ``LeaveOneGroupOut()`` for leave-one-centre-out, reported per held-out
         centre by ``StudyResult.fold_scores()``).
     groups : Series or array-like, default=None
         Patient or centre of each case (a Series by case id, or one label per
-        row of ``features``). The hold-out split, the outer folds and the
-        tuning and stacking inner folds then keep each group on one side.
+        row of ``features``). The hold-out split, the outer folds and every
+        inner cross-validation (the LASSO's, tuning's and stacking's; see
+        :func:`~radfuse.model_selection.grouped_cv`) then keep each group on one side;
+        SMOTE's synthetic cases go with the case they were made from.
     tuning : None, True or dict, default=None
         Nested tuning (Varma & Simon 2006): within each outer training part,
         ``GridSearchCV`` over the full pipeline with inner CV. A dict may set
@@ -300,10 +305,9 @@ class Study:
             raise ValueError(f"Study: unknown tuning key(s) {unknown}; allowed: {list(_TUNING_KEYS)}.")
         inner = settings.get("cv", 3)
         if isinstance(inner, Integral):
-            splitter = StratifiedGroupKFold if groups is not None else StratifiedKFold
-            inner = splitter(n_splits=inner, shuffle=True, random_state=seed)
+            inner = StratifiedKFold(n_splits=inner, shuffle=True, random_state=seed)
         if groups is not None:
-            inner = _design.CaseGroupSplitter(inner, groups)
+            inner = CaseGroupSplitter(grouped_cv(inner, "tuning['cv']"), groups)
         return inner, settings.get("scoring", "roc_auc"), dict(settings.get("param_grid") or {})
 
     # ------------------------------------------------------------------ units
@@ -316,9 +320,10 @@ class Study:
             else:
                 units.append(_tuned_unit(name, columns, templates, tuning, memory))
         for name, (strategy, blocks, params) in late.items():
-            if groups is not None and strategy == "stacking" and "cv" not in params:
-                folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
-                params = {**params, "cv": _design.CaseGroupSplitter(folds, groups)}
+            if groups is not None and strategy == "stacking":
+                folds = params.get("cv", StratifiedKFold(n_splits=5, shuffle=True, random_state=seed))
+                folds = grouped_cv(folds, f"fusion {name!r} cv")
+                params = {**params, "cv": CaseGroupSplitter(folds, groups)}
             units.append(_fusion_unit(name, strategy, blocks, params, templates, factory, seed, memory))
         return units
 
@@ -341,6 +346,8 @@ class Study:
         late_columns = [cols for _, blocks, _ in late.values() for cols in blocks.values()]
         used = list(dict.fromkeys(c for cols in [*feature_sets.values(), *late_columns] for c in cols))
         groups = _design.check_groups(self.groups, self.features.index)
+        if groups is not None:
+            factory = partial(_grouped_pipeline, factory, groups)
         X_train, y_train, cohorts, split_description = _design.split_cohorts(
             self.features.loc[:, used], y, self.split, seed, pos_label=self.pos_label, groups=groups
         )
@@ -562,6 +569,11 @@ def _tuned_unit(name, columns, templates, tuning, memory) -> TunedModels:
                 ) from error
         pipelines[clf_name] = _with_memory(clone(template), memory)
     return TunedModels(name, columns, pipelines, param_grids, inner_cv, scoring)
+
+
+def _grouped_pipeline(factory, groups, classifier, random_state):
+    """The user's pipeline with its inner cross-validations (e.g. the LASSO's) grouped."""
+    return group_inner_cv(factory(classifier, random_state), groups)
 
 
 def _fusion_unit(name, strategy, blocks, params, templates, factory, seed, memory) -> FusionModels:
