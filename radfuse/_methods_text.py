@@ -52,3 +52,32 @@ def icc_form(icc_type: str) -> str:
     """The Shrout & Fleiss form of an ICC type, or the type itself where radfuse has no wording for it."""
     return ICC_FORMS.get(icc_type, icc_type)
 
+
+class MethodSentenceMixin:
+    """Mixin of the protocol's steps: each states its own methods-section sentence.
+
+    The report's methods text (:func:`radfuse.report.methods_text`) joins the
+    sentences of a fitted pipeline's steps; a step implements
+    :meth:`describe_method` from its parameters alone, so the sentence names
+    exactly the settings that ran.
+    """
+
+    def describe_method(self, *, class_counts=None, kept_range=None) -> str:
+        """One methods-section sentence stating this step's parameters.
+
+        Parameters
+        ----------
+        class_counts : tuple of (int, int), optional
+            ``(n_negative, n_positive)`` of the training set, for steps whose
+            wording depends on the classes (SMOTE names the class it
+            oversampled, or says that a balanced training set received no
+            synthetic case).
+        kept_range : tuple of (int, int), optional
+            Fewest and most features the step kept over the final refit and
+            the CV folds, for the steps that report how many they kept.
+
+        Returns
+        -------
+        str
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not state a methods sentence.")

@@ -363,3 +363,18 @@ def test_a_figure_registered_once_is_built_saved_captioned_and_shown(tmp_path, m
     kinds = [kind for kind in _figures.REPORT_FIGURES
              if kind not in (*_figures.CLINICAL_FIGURES, *_figures.CENTRE_FIGURES)]
     assert section.count("<figure") == len(kinds) and 'alt="Extra figure of US."' in section
+
+
+def test_every_protocol_step_states_its_sentence_under_one_documented_method():
+    import inspect
+
+    from radfuse._methods_text import MethodSentenceMixin
+    from radfuse.pipeline import PROTOCOL_STEPS
+
+    base_doc = inspect.getdoc(MethodSentenceMixin.describe_method)
+    for name, step in PROTOCOL_STEPS.items():
+        assert issubclass(step.estimator, MethodSentenceMixin), name
+        assert step.estimator.describe_method is not MethodSentenceMixin.describe_method, name
+        assert inspect.getdoc(step.estimator.describe_method) == base_doc, name
+    with pytest.raises(NotImplementedError, match="Bare does not state a methods sentence"):
+        type("Bare", (MethodSentenceMixin,), {})().describe_method()

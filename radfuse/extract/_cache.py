@@ -74,8 +74,11 @@ def store(cache_dir: str, key: str, values: dict, material: dict) -> None:
     write_text(Path(cache_dir) / f"{key}.json", json.dumps(entry))
 
 
-def lookup_or_compute(cache_dir: str | None, key: str, material: dict, compute):
+def lookup_or_compute(cache_dir: str | None, key_material, compute):
     """Values for one work item from the cache, or from ``compute()``.
+
+    ``key_material()`` gives the inputs that identify the item's values (see
+    :func:`cache_key`); it is only called when there is a cache.
 
     Returns
     -------
@@ -88,6 +91,8 @@ def lookup_or_compute(cache_dir: str | None, key: str, material: dict, compute):
     """
     if cache_dir is None:
         return compute(), "extracted", None
+    material = key_material()
+    key = cache_key(material)
     status, note = "extracted", None
     try:
         values = load(cache_dir, key)

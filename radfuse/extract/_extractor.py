@@ -492,9 +492,8 @@ def run_work_item(item: WorkItem, itk_threads: int | None = None) -> ItemOutcome
     try:
         hashes = {"image_sha256": file_sha256(item.image)}
         hashes["mask_sha256"] = file_sha256(item.mask)
-        material = _key_material(item, hashes)
         values, status, cache_note = _cache.lookup_or_compute(
-            item.cache_dir, _cache.cache_key(material), material, lambda: _extract(item)
+            item.cache_dir, lambda: _key_material(item, hashes), lambda: _extract(item)
         )
     except InputProblem as problem:
         return ItemOutcome(

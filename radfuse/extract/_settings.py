@@ -11,6 +11,7 @@ radfuse fills in its defaults so the provenance records every value used.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import json
 import os
@@ -131,6 +132,11 @@ class ExtractionParams:
 
     def fingerprint(self) -> str:
         """Canonical JSON text, identical for equal parameters."""
+        return self._canonical_json
+
+    @functools.cached_property
+    def _canonical_json(self) -> str:
+        # Computed once per object: every work item asks for its extractor.
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def radiomics_extractor(self):
@@ -139,7 +145,8 @@ class ExtractionParams:
         PyRadiomics' ``execute`` copies its settings per call, so one
         extractor serves every work item; treat it as read-only.
         """
-        return _shared_extractor(self.to_dict())
+        extractor = _EXTRACTORS.get(self.fingerprint())
+        return extractor if extractor is not None else _shared_extractor(self.to_dict())
 
 
 def check_image_type_packages(image_types, where: str = "") -> None:

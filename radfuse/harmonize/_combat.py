@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._methods_text import join_words
+from .._methods_text import MethodSentenceMixin, join_words
 from .._validation import check_finite_features, explain_column_mismatch, preview
 from ._empirical_bayes import (
     inverse_gamma_prior,
@@ -22,7 +22,7 @@ from ._empirical_bayes import (
 _STEP = "ComBat"
 
 
-class ComBat(TransformerMixin, BaseEstimator):
+class ComBat(MethodSentenceMixin, TransformerMixin, BaseEstimator):
     r"""Remove additive and multiplicative site effects, fitted on training rows only.
 
     The model of Johnson, Li & Rabinovic (2007) for feature :math:`g` of case
@@ -407,20 +407,6 @@ class ComBat(TransformerMixin, BaseEstimator):
         return gamma_star, delta_star, n_iter
 
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
-        """One methods-section sentence stating this step's parameters.
-
-        Parameters
-        ----------
-        class_counts : (n_negative, n_positive) or None
-            Of the training set; not used by this step.
-        kept_range : (min, max) or None
-            Features this step kept over the final refit and the CV folds;
-            not used by this step.
-
-        Returns
-        -------
-        str
-        """
         names = self._covariate_list()
         if not names:
             covariates = "no biological covariates"

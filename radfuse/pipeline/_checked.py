@@ -12,10 +12,11 @@ from sklearn.base import _fit_context, clone
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import validate_data
 
+from .._methods_text import MethodSentenceMixin
 from .._validation import check_feature_table, check_finite_features, check_same_cases, preview
 
 
-class CheckedSMOTE(SMOTE):
+class CheckedSMOTE(MethodSentenceMixin, SMOTE):
     """imbalanced-learn's ``SMOTE`` with input checks that name the culprit.
 
     SMOTE builds each synthetic case from a case of the class it oversamples
@@ -69,6 +70,8 @@ class CheckedSMOTE(SMOTE):
     array([7, 7])
     >>> y[smote.parent_indices_[10:]]  # the synthetic cases' parents: all of class 1
     array([1, 1, 1, 1])
+    >>> smote.describe_method(class_counts=(120, 40))[:71]
+    'Class balancing: the positive class of the training data (40 versus 120'
     >>> CheckedSMOTE(k_neighbors=5).fit_resample(X, y)
     Traceback (most recent call last):
     ...
@@ -155,27 +158,6 @@ class CheckedSMOTE(SMOTE):
 
 
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
-        """One methods-section sentence stating this step's parameters.
-
-        Parameters
-        ----------
-        class_counts : tuple of (int, int), optional
-            ``(n_negative, n_positive)`` of the training set: the sentence then
-            names the class that was oversampled, or says that a balanced
-            training set received no synthetic case in the final models.
-        kept_range : tuple of (int, int), optional
-            Unused: SMOTE keeps every feature.
-
-        Returns
-        -------
-        str
-
-        Examples
-        --------
-        >>> from radfuse.pipeline import CheckedSMOTE
-        >>> CheckedSMOTE(k_neighbors=5).describe_method(class_counts=(120, 40))[:71]
-        'Class balancing: the positive class of the training data (40 versus 120'
-        """
         setting = f"SMOTE (k = {self.k_neighbors} nearest neighbours, sampling strategy '{self.sampling_strategy}')"
         if class_counts is None:
             return (
@@ -197,7 +179,7 @@ class CheckedSMOTE(SMOTE):
             "validation and test cases were never resampled."
         )
 
-class CheckedStandardScaler(StandardScaler):
+class CheckedStandardScaler(MethodSentenceMixin, StandardScaler):
     """scikit-learn's ``StandardScaler`` (the protocol's z-score step) that names an overflow.
 
     A column whose values exceed about 1e154 in magnitude has a variance
@@ -226,6 +208,8 @@ class CheckedStandardScaler(StandardScaler):
     Traceback (most recent call last):
     ...
     ValueError: z-score (StandardScaler): the variance of column(s) ['b'] overflows float64 ...
+    >>> CheckedStandardScaler().describe_method()
+    'Standardisation: each feature was z-scored with the mean and standard deviation of the training data.'
     """
 
     _step = "z-score (StandardScaler)"
@@ -259,25 +243,6 @@ class CheckedStandardScaler(StandardScaler):
         return Xt
 
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
-        """One methods-section sentence stating this step's parameters.
-
-        Parameters
-        ----------
-        class_counts : tuple of (int, int), optional
-            Unused: the z-score does not depend on the classes.
-        kept_range : tuple of (int, int), optional
-            Unused: the z-score keeps every feature.
-
-        Returns
-        -------
-        str
-
-        Examples
-        --------
-        >>> from radfuse.pipeline import CheckedStandardScaler
-        >>> CheckedStandardScaler().describe_method()
-        'Standardisation: each feature was z-scored with the mean and standard deviation of the training data.'
-        """
         return "Standardisation: each feature was z-scored with the mean and standard deviation of the training data."
 
 

@@ -8,6 +8,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._methods_text import MethodSentenceMixin
 from .._validation import (
     check_binary_target,
     check_feature_table,
@@ -33,7 +34,7 @@ def centred_unit_columns(X: np.ndarray) -> np.ndarray:
     return scaled - scaled.mean(axis=0)
 
 
-class FeatureFilter(SelectorMixin, BaseEstimator):
+class FeatureFilter(MethodSentenceMixin, SelectorMixin, BaseEstimator):
     """Base class: validation at the top of ``fit`` and a stored support mask.
 
     Subclasses call :meth:`_validate_training_data` first in ``fit`` and

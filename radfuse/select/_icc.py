@@ -158,20 +158,6 @@ class ICCFilter(FeatureFilter):
         return self
 
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
-        """One methods-section sentence stating this step's parameters.
-
-        Parameters
-        ----------
-        class_counts : (n_negative, n_positive) or None
-            Of the training set; not used by this step.
-        kept_range : (min, max) or None
-            Features this step kept over the final refit and the CV folds;
-            not used by this step.
-
-        Returns
-        -------
-        str
-        """
         return (
             f"Reproducibility: features were retained when their intraclass correlation coefficient "
             f"({icc_form(self.icc_type)}; Shrout and Fleiss) between the repeated delineations exceeded "

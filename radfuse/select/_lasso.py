@@ -359,20 +359,6 @@ class LassoSelector(FeatureFilter):
         )
 
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
-        """One methods-section sentence stating this step's parameters.
-
-        Parameters
-        ----------
-        class_counts : (n_negative, n_positive) or None
-            Of the training set; not used by this step.
-        kept_range : (min, max) or None
-            Features this step kept over the final refit and the CV folds;
-            not used by this step.
-
-        Returns
-        -------
-        str
-        """
         model = "Gaussian (least-squares)" if self.model == "linear" else "L1-penalised logistic"
         rule = "minimising" if self.rule == "min" else "within one standard error of the minimum of"
         return (

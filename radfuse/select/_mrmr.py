@@ -180,21 +180,6 @@ class MRMRSelector(FeatureFilter):
         return self
 
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
-        """One methods-section sentence stating this step's parameters.
-
-        Parameters
-        ----------
-        class_counts : (n_negative, n_positive) or None
-            Of the training set; not used by this step.
-        kept_range : (min, max) or None
-            Features this step kept over the final refit and the CV folds.
-            When fewer than ``n_features`` reached the step in some fit, the
-            sentence states the range kept.
-
-        Returns
-        -------
-        str
-        """
         fewer = ""
         if kept_range is not None and kept_range[0] < self.n_features:
             low, high = kept_range
