@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from benchmarks import interleaved, print_rows, timing_row
-from radfuse.stats.roc import auc_ci
+from radfuse.stats import auc_ci
 
 N_BOOT = 2000
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks import interleaved, print_rows, timing_row
-from radfuse.stats.roc import delong_test
+from radfuse.stats import delong_test
 
 _BLOCK_ROWS = 256
 
