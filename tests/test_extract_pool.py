@@ -100,3 +100,15 @@ def test_pool_starts_only_when_it_saves_more_than_its_start_up(
 ):
     monkeypatch.setattr(extractor_module, "_POOL_START_S", 4.0)
     assert extractor_module._pool_saves_time(seconds_per_item, remaining, workers) is expected
+
+
+def test_an_uncached_run_builds_no_cache_keys(small_cohort, monkeypatch, tmp_path):
+    """Issue 16: each item serialised its parameters into a cache key even without a cache."""
+    _, manifest = small_cohort
+    built = []
+    real = extractor_module._key_material
+    monkeypatch.setattr(extractor_module, "_key_material", lambda *a: built.append(1) or real(*a))
+    extract_features(manifest, FIRSTORDER, progress=False)
+    assert built == []
+    extract_features(manifest, FIRSTORDER, cache_dir=tmp_path, progress=False)
+    assert len(built) == len(manifest)
