@@ -231,3 +231,13 @@ def test_combat_with_the_single_test_file_form_codes_its_sites_like_the_training
     _edit_table(folder, "centre_c.csv", lambda t: t.assign(site="D"))
     with pytest.raises(StudyConfigError, match=r"^study.yaml: split.test_file: site\(s\) \['D'\]"):
         load_study_config(_write(folder, study)).load_data(progress=False)
+
+
+def test_methods_text_counts_the_site_column_as_no_feature(example_run):
+    """ComBat removes its site column: 12 radiomic features and the covariate age are the features."""
+    from radfuse.report import methods_text
+
+    _, result = example_run
+    assert result.harmonisation["radiomics"].batch == "site"
+    assert ("'radiomics' (13 features from block(s) US, and the site column 'site' for harmonisation)"
+            in methods_text(result))

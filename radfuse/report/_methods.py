@@ -57,14 +57,24 @@ def _kept_ranges(result, feature_set: str) -> dict[str, tuple[int, int]]:
     }
 
 
-def _describe_feature_sets(feature_sets: Mapping[str, list]) -> str:
+def _describe_feature_sets(feature_sets: Mapping[str, list], harmonisation: Mapping | None = None) -> str:
+    """Each feature set with its feature count; ComBat's site column is named, not counted.
+
+    ``harmonisation`` maps a feature set to the fitted ComBat its pipelines
+    start with: the site column is removed there, so it is no feature.
+    """
     from ..blocks import list_blocks
 
     parts = []
     for name, columns in feature_sets.items():
         blocks = list_blocks(columns)
         origin = f" from block(s) {', '.join(blocks)}" if blocks else ""
-        parts.append(f"'{name}' ({count_noun(len(columns), 'feature')}{origin})")
+        combat = (harmonisation or {}).get(name)
+        site = ""
+        if combat is not None and combat.batch in columns:
+            columns = [column for column in columns if column != combat.batch]
+            site = f", and the site column '{combat.batch}' for harmonisation"
+        parts.append(f"'{name}' ({count_noun(len(columns), 'feature')}{origin}{site})")
     return "; ".join(parts)
 
 
@@ -278,7 +288,10 @@ def methods_text(result, comparisons=None, extraction_settings=None) -> str:
     )
     if extraction_settings:
         design += " " + _describe_extraction(extraction_settings)
-    design += f" Models were built from {count_noun(len(plain_sets), 'feature set')}: {_describe_feature_sets(plain_sets)}."
+    design += (
+        f" Models were built from {count_noun(len(plain_sets), 'feature set')}: "
+        f"{_describe_feature_sets(plain_sets, result.harmonisation)}."
+    )
     paragraphs.append(design)
 
     plain_models = [key for key in result.models if key[0] not in fusion]

@@ -599,6 +599,11 @@ class StudyResult:
 
     # ---------------------------------------------------------- centre effects
     @property
+    def harmonisation(self) -> dict:
+        """Feature set -> the fitted :class:`~radfuse.harmonize.ComBat` its final pipelines start with."""
+        return combat_steps(self.models_)
+
+    @property
     def combat_feature_sets(self) -> list[str]:
         """Feature sets whose final pipelines start with :class:`~radfuse.harmonize.ComBat`."""
         return list(combat_steps(self.models_)) if self.centre_training is not None else []
