@@ -215,13 +215,37 @@ def group_inner_cv(estimator, groups: pd.Series):
     >>> model = group_inner_cv(make_radiomics_pipeline(random_state=0), patients)
     >>> model.named_steps["lasso"].cv
     RepeatedStratifiedGroupKFold(n_splits=10, n_repeats=20, random_state=0) grouped by case
+
+    A sampler that numbers its output rows afresh (imbalanced-learn's own
+    samplers) would make the case ids meaningless downstream, and with
+    integer case ids silently wrong; it is refused:
+
+    >>> from imblearn.over_sampling import SMOTE
+    >>> group_inner_cv(make_radiomics_pipeline(smote=SMOTE(), random_state=0), patients)
+    Traceback (most recent call last):
+    ...
+    ValueError: group_inner_cv: the sampler SMOTE() numbers its output rows afresh, ...
     """
+    # Imported here: radfuse.pipeline imports this module (through the methods text).
+    from .pipeline import CheckedSMOTE
+
+    params = estimator.get_params(deep=True)
     grouped = {}
-    for name, value in estimator.get_params(deep=True).items():
+    for name, value in params.items():
         if not (name == "cv" or name.endswith("__cv")) or isinstance(value, (str, CaseGroupSplitter)):
             continue
         # cv=None is scikit-learn's default of 5 folds.
         grouped[name] = CaseGroupSplitter(grouped_cv(5 if value is None else value, name), groups)
+    relabelling = [
+        value for value in params.values() if hasattr(value, "fit_resample") and not isinstance(value, CheckedSMOTE)
+    ]
+    if grouped and relabelling:
+        raise ValueError(
+            f"group_inner_cv: the sampler {relabelling[0]!r} numbers its output rows afresh, so the "
+            f"grouped inner cross-validation ({', '.join(grouped)}) could not find each row's patient "
+            "or centre; use radfuse.pipeline.CheckedSMOTE, which labels each synthetic case with the "
+            "id of the case it was made from."
+        )
     return estimator.set_params(**grouped)
 
 

@@ -268,3 +268,18 @@ def test_a_saved_grouped_model_keeps_the_grouped_splitter_but_no_case_ids(cohort
     assert repr(cv) == "RepeatedStratifiedGroupKFold(n_splits=3, n_repeats=2, random_state=0)"
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert isinstance(model.named_steps["lasso"].cv, CaseGroupSplitter)  # the fitted model is untouched
+
+
+def test_a_study_with_groups_refuses_a_sampler_that_drops_the_case_ids(cohort):
+    """imbalanced-learn's SMOTE numbers rows 0, 1, ...: with integer case ids the groups would be silently wrong."""
+    data, patients = cohort
+
+    def plain_smote(classifier, random_state):
+        return make_radiomics_pipeline(classifier, smote=SMOTE(random_state=random_state),
+                                       lasso={"cv": 3}, random_state=random_state)
+
+    study = Study(data.data, data.target, {"us": ["US"]}, pipeline=plain_smote, classifiers=["lr"],
+                  groups=patients, cv=2, progress=False)
+    with pytest.raises(ValueError, match=r"pipeline of classifier 'lr': group_inner_cv: the sampler "
+                                         r"SMOTE\(random_state=0\) numbers its output rows afresh"):
+        study.run()
