@@ -9,6 +9,10 @@ T2), all seven feature classes:
   each side, which leaves out what a run costs once (manifest checks, table,
   provenance: a large share beside this cohort's tiny images, little beside
   real ones) (target: at most 3% overhead, i.e. ratio >= 0.97);
+* the same on PyRadiomics' own test images (brain1, brain2, breast1, beside
+  the repository in ``../shared``; rows left out when absent): per case (the
+  three images minus breast1 alone), and one brain1 image inside the worker
+  against reading and extracting it alone;
 * ``n_jobs=2`` vs ``n_jobs=1`` throughput on the whole cohort (target: at
   least 1.8x on 2 cores), with the worker pool forced (the cohort is below
   the work for which ``extract_features`` starts one) and already running;
@@ -34,6 +38,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from pathlib import Path
 from statistics import median
 from unittest import mock
 
@@ -41,6 +46,13 @@ from benchmarks import interleaved, interleaved_clocks, print_rows, timing_row
 
 N_CASES = 24
 MODALITIES = ("US", "MG", "T2", "DCE")
+#: PyRadiomics' own test images, beside the repository (``../shared``).
+REAL_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pyradiomics"
+ALL_CLASSES = {
+    "setting": {"binWidth": 25},
+    "imageType": {"Original": {}},
+    "featureClass": {name: [] for name in ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm")},
+}
 
 
 def _direct_pyradiomics(manifest, extractors):
@@ -59,6 +71,65 @@ def _direct_pyradiomics(manifest, extractors):
             {f"{row.block}__{name}": float(value) for name, value in features.items()}
         )
     return rows
+
+
+def _real_images_row() -> list[dict]:
+    """Per-case overhead on PyRadiomics' own brain1, brain2 and breast1 images, all feature classes.
+
+    As the synthetic per-case row: each side's time for the three images
+    minus its time for breast1 alone, which leaves out what a run costs once
+    (manifest checks, table, provenance). Empty when the images are not
+    beside the repository.
+    """
+    import pandas as pd
+    from radiomics.featureextractor import RadiomicsFeatureExtractor
+
+    from radfuse.extract import _extractor, extract_features
+
+    if not REAL_IMAGES.is_dir():
+        return []
+    manifest = pd.DataFrame([
+        {"case_id": case, "block": "MRI", "image": str(REAL_IMAGES / f"{case}_image.nrrd"),
+         "mask": str(REAL_IMAGES / f"{case}_label.nrrd")}
+        for case in ("brain1", "brain2", "breast1")
+    ])
+    small = manifest[manifest["case_id"] == "breast1"]
+    extractors = {"MRI": RadiomicsFeatureExtractor(ALL_CLASSES)}
+
+    def ours(cases):
+        return lambda: extract_features(cases, ALL_CLASSES, n_jobs=1, progress=False)
+
+    def bare(cases):
+        return lambda: _direct_pyradiomics(cases, extractors)
+
+    ours(manifest)()  # warm-up: the shared extractor is built before the clock starts
+    clocks = {"all": interleaved_clocks(ours(manifest), bare(manifest), pairs=7),
+              "small": interleaved_clocks(ours(small), bare(small), pairs=7)}
+    per_case = {
+        clock: [[big - few for big, few in zip(clocks["all"][clock][side], clocks["small"][clock][side])]
+                for side in (0, 1)]
+        for clock in ("wall", "cpu")
+    }
+    whole = 100 * (median(clocks["all"]["wall"][0]) / median(clocks["all"]["wall"][1]) - 1)
+    per_case_cpu = 100 * (median(per_case["cpu"][0]) / median(per_case["cpu"][1]) - 1)
+
+    # One image inside a worker: hashing, reading, checks, extraction and value
+    # conversion, against reading and extracting alone.
+    params = _extractor.ExtractionParams.from_pyradiomics(ALL_CLASSES)
+    brain1 = manifest.iloc[0]
+    item = _extractor.WorkItem("brain1", "MRI", "reader1", brain1["image"], brain1["mask"], 1, params,
+                               (), 1, 1e-4, None)
+    worker = interleaved(lambda: _extractor.run_work_item(item), bare(manifest.iloc[:1]), pairs=11)
+    return [
+        timing_row(
+            "per case, PyRadiomics' brain1+brain2 (3 images minus 1), wall (target >= 0.97)",
+            *per_case["wall"],
+            f"per-case CPU overhead {per_case_cpu:+.1f}%; whole run of the 3 images {whole:+.1f}% wall "
+            "(fixed costs included); all 7 feature classes, bin width 25",
+        ),
+        timing_row("one brain1 image in the worker vs read + execute (target >= 0.97)", *worker,
+                   "radfuse's per-image work alone: hashing, checks, value conversion"),
+    ]
 
 
 def _stop_pool():
@@ -139,6 +210,7 @@ def run(n_cases: int = N_CASES) -> list[dict]:
                    f"overhead {overhead:+.1f}% wall (per pair {100 * (min(ratios) - 1):+.1f}% to "
                    f"{100 * (max(ratios) - 1):+.1f}%), {overhead_cpu:+.1f}% CPU time (medians "
                    f"{median(serial_cpu):.3g} vs {median(direct_cpu):.3g} s); {cases}"),
+        *_real_images_row(),
         timing_row("per case: CPU time of 24 cases minus 2, vs bare loop (target >= 0.97)",
                    *per_case["cpu"],
                    f"wall-clock per-case overhead {per_case_wall:+.1f}%; 2 cases alone: CPU "
