@@ -258,8 +258,8 @@ def _as_resampled_frame(X_resampled, y_resampled, X, y, parent_indices=None):
     imbalanced-learn does.
     """
     index = None if parent_indices is None else X.index[parent_indices]
-    if isinstance(X_resampled, pd.DataFrame):
-        X_resampled = X_resampled.set_axis(index if index is not None else X_resampled.index, axis=0)
+    if isinstance(X_resampled, pd.DataFrame):  # imbalanced-learn's own rebuild of a mixed-type frame
+        X_resampled = X_resampled.set_axis(index, axis=0)
     else:
         # Column-major, as imbalanced-learn's column-wise rebuild leaves it:
         # later steps then sum in the same order and give bit-identical results.
