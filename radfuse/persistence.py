@@ -39,10 +39,10 @@ from ._validation import preview
 from ._versions import installed_versions
 from .fusion import StackingFusion, WeightedEnsemble
 from .harmonize import ComBat
+from .model_selection import CaseGroupSplitter, RepeatedStratifiedGroupKFold
 from .pipeline import CheckedSMOTE, CheckedStandardScaler, RadiomicsPipeline
 from .select import CorrelationPruner, ICCFilter, LassoSelector, MRMRSelector, UnivariateFilter
 from .stats import LogisticMLE
-from .model_selection import CaseGroupSplitter, RepeatedStratifiedGroupKFold
 
 __all__ = [
     "TRUSTED_TYPES",

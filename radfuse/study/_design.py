@@ -21,9 +21,9 @@ from sklearn.model_selection import (
 from sklearn.utils import check_random_state
 
 from .._validation import check_binary_target, check_feature_table, check_finite_features, preview
-from ..model_selection import grouped_cv
 from ..blocks import block_columns, list_blocks
 from ..blocks._naming import block_of
+from ..model_selection import grouped_cv
 
 STEP = "Study"
 

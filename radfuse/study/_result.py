@@ -76,18 +76,6 @@ def fixed_metric_rows(y, prob, threshold, random_state) -> dict[str, tuple]:
     return values
 
 
-def combat_steps(models: dict) -> dict:
-    """Feature set -> the fitted :class:`~radfuse.harmonize.ComBat` its first final model starts with.
-
-    Feature sets (and fusion models) whose pipelines do not start with ComBat are left out.
-    """
-    first_steps = {}
-    for (feature_set, _), model in models.items():
-        steps = getattr(model, "steps", None)
-        first_steps.setdefault(feature_set, steps[0][1] if steps else None)
-    return {name: step for name, step in first_steps.items() if isinstance(step, ComBat)}
-
-
 class StudyResult:
     """Everything a :class:`~radfuse.study.Study` produced.
 
@@ -600,13 +588,20 @@ class StudyResult:
     # ---------------------------------------------------------- centre effects
     @property
     def harmonisation(self) -> dict:
-        """Feature set -> the fitted :class:`~radfuse.harmonize.ComBat` its final pipelines start with."""
-        return combat_steps(self.models_)
+        """Feature set -> the fitted :class:`~radfuse.harmonize.ComBat` its final pipelines start with.
+
+        Feature sets (and fusion models) whose pipelines do not start with ComBat are left out.
+        """
+        first_steps = {}
+        for (feature_set, _), model in self.models_.items():
+            steps = getattr(model, "steps", None)
+            first_steps.setdefault(feature_set, steps[0][1] if steps else None)
+        return {name: step for name, step in first_steps.items() if isinstance(step, ComBat)}
 
     @property
     def combat_feature_sets(self) -> list[str]:
         """Feature sets whose final pipelines start with :class:`~radfuse.harmonize.ComBat`."""
-        return list(combat_steps(self.models_)) if self.centre_training is not None else []
+        return list(self.harmonisation) if self.centre_training is not None else []
 
     def centre_effect_tables(self, feature_set: str) -> tuple[dict[str, pd.DataFrame], pd.Series]:
         """The training features of one feature set before and after its final ComBat, with their centres.
@@ -627,7 +622,7 @@ class StudyResult:
                 f"StudyResult.centre_effect_tables: feature set {feature_set!r} has no final model "
                 f"starting with ComBat; those that do are {preview(self.combat_feature_sets)}."
             )
-        combat = combat_steps(self.models_)[feature_set]
+        combat = self.harmonisation[feature_set]
         columns = self.settings["feature_sets"][feature_set]
         table = self.centre_training.loc[:, columns]
         table = table[table.notna().all(axis=1)]

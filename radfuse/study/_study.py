@@ -26,7 +26,7 @@ from ..stats import youden_threshold
 from . import _design
 from ._clinical import check_clinical_cases, check_clinical_model, fit_clinical_models
 from ._fusion_spec import check_fusion_spec
-from ._result import StudyResult, combat_steps
+from ._result import StudyResult
 from ._units import FusionModels, SharedSelection, TunedModels, complete_cases, run_task, split_pipeline
 
 _TUNING_KEYS = ("cv", "scoring", "param_grid")
@@ -406,7 +406,7 @@ class Study:
         result = _assemble_result(
             tasks, outcomes, y_train, cohorts, pos_label, balance, baseline, settings, cases, fold_groups
         )
-        harmonised = [c for name in combat_steps(result.models_) for c in feature_sets[name]]
+        harmonised = [c for name in result.harmonisation for c in feature_sets[name]]
         if harmonised:
             result.centre_training = X_train.loc[:, list(dict.fromkeys(harmonised))]
         if clinical_spec is not None:
