@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 from sklearn.model_selection import RepeatedStratifiedKFold
+from study_file_edits import set_key
 
 from radfuse.config import StudyConfigError, load_study_config
 from radfuse.datasets.multimodal import make_multimodal_table
@@ -52,17 +53,7 @@ def _write(folder, content, name="study.yaml"):
 
 def _changed(path_and_value):
     """VALID with one key set (``None`` deletes it); keys are dotted paths."""
-    keys, value = path_and_value
-    study = copy.deepcopy(VALID)
-    *parents, last = keys.split(".")
-    node = study
-    for key in parents:
-        node = node[key]
-    if value is None:
-        del node[last]
-    else:
-        node[last] = value
-    return study
+    return set_key(copy.deepcopy(VALID), *path_and_value)
 
 
 def test_valid_file_round_trips_into_a_study(folder):

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
+from study_file_edits import set_key
 
 from radfuse._files import read_csv_exact
 from radfuse.cli import main
@@ -100,18 +101,6 @@ def test_radfuse_run_writes_the_report_of_the_example(tmp_path):
         assert section in report, section
 
 
-def _set(study, keys, value):
-    *parents, last = keys.split(".")
-    node = study
-    for key in parents:
-        node = node[key]
-    if value is None:
-        del node[last]
-    else:
-        node[last] = value
-    return study
-
-
 COHORT_B = {"features": "multicentre_data/centre_b.csv"}
 
 
@@ -150,7 +139,7 @@ COHORT_B = {"features": "multicentre_data/centre_b.csv"}
 )
 def test_mistakes_in_the_new_keys_name_the_key_path(folder, change, message):
     with pytest.raises(StudyConfigError) as caught:
-        load_study_config(_write(folder, _set(_example(), *change)))
+        load_study_config(_write(folder, set_key(_example(), *change)))
     assert str(caught.value).startswith(message)
 
 
@@ -187,7 +176,7 @@ def _edit_table(folder, name, edit):
 def test_table_contents_are_checked_with_the_key_path(folder, edit, change, message):
     if edit is not None:
         _edit_table(folder, *edit)
-    study = _example() if change is None else _set(_example(), *change)
+    study = _example() if change is None else set_key(_example(), *change)
     config = load_study_config(_write(folder, study))
     with pytest.raises(StudyConfigError) as caught:
         config.load_data(progress=False)

@@ -9,14 +9,12 @@ import html
 import re
 import warnings
 
-import numpy as np
+from centre_cohorts import quick_pipeline, three_centres
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import LeaveOneGroupOut
 
-from radfuse.datasets import make_multimodal_table
-from radfuse.pipeline import make_radiomics_pipeline
 from radfuse.plots import plot_study_roc
 from radfuse.report import cohort_summary_table, methods_text
 from radfuse.study import Study
@@ -25,29 +23,16 @@ COHORTS = ["internal", "centre_B", "centre_C"]
 METRICS = ["auc", "accuracy", "sensitivity", "specificity", "ppv", "npv", "f1"]
 
 
-def _quick(classifier, random_state):
-    return make_radiomics_pipeline(classifier, univariate=False, spearman=False, mrmr={"n_features": 8},
-                                   lasso={"cv": 3}, random_state=random_state)
-
-
 @pytest.fixture(scope="module")
 def centres():
-    data = make_multimodal_table(n_cases=300, blocks={"US": 20}, n_embedding=0, centres=3, random_state=0)
-    rng = np.random.default_rng(0)
-    y = data.target
-    clinical = pd.DataFrame(
-        {"age": 55 + 8 * y + rng.normal(0, 10, y.size),
-         "grade": np.where(rng.random(y.size) < 0.3 + 0.3 * y, "G2", "G1")},
-        index=data.data.index,
-    )
-    parts = [(data.data[(data.centre == c).to_numpy()], y[(data.centre == c).to_numpy()]) for c in data.centre.unique()]
-    return data, parts, clinical
+    data, parts, clinical = three_centres()
+    return data, list(parts.values()), clinical
 
 
 def _run(X, y, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Study(X, y, {"us": ["US"]}, pipeline=_quick, classifiers=["lr", "nb"], progress=False,
+        return Study(X, y, {"us": ["US"]}, pipeline=quick_pipeline, classifiers=["lr", "nb"], progress=False,
                      **{"cv": 3, **kwargs}).run()
 
 

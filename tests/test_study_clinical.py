@@ -7,38 +7,22 @@ pipeline's own steps.
 
 import warnings
 
+from centre_cohorts import quick_pipeline, three_centres
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 from sklearn.metrics import roc_auc_score
 
-from radfuse.datasets import make_multimodal_table
 from radfuse.pipeline import make_radiomics_pipeline, transform_new_cases
 from radfuse.select import LassoSelector
 from radfuse.stats import LogisticMLE, bootstrap_validate, delong_test
 from radfuse.study import Study
 
 
-def _quick(classifier, random_state):
-    return make_radiomics_pipeline(classifier, univariate=False, spearman=False, mrmr={"n_features": 8},
-                                   lasso={"cv": 3}, random_state=random_state)
-
-
 @pytest.fixture(scope="module")
 def cohort():
-    data = make_multimodal_table(n_cases=300, blocks={"US": 20}, n_embedding=0, centres=3, random_state=0)
-    rng = np.random.default_rng(0)
-    y = data.target
-    clinical = pd.DataFrame(
-        {"age": 55 + 8 * y + rng.normal(0, 10, y.size),
-         "grade": np.where(rng.random(y.size) < 0.3 + 0.3 * y, "G2", "G1")},
-        index=data.data.index,
-    )
-    parts = {}
-    for centre in data.centre.unique():
-        rows = (data.centre == centre).to_numpy()
-        parts[centre] = (data.data[rows], y[rows])
+    _, parts, clinical = three_centres()
     return parts, clinical
 
 
@@ -46,7 +30,7 @@ def _run(parts, clinical, split, **kwargs):
     X, y = next(iter(parts.values()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Study(X, y, {"us": ["US"]}, pipeline=_quick, classifiers=["lr"], cv=3, split=split,
+        return Study(X, y, {"us": ["US"]}, pipeline=quick_pipeline, classifiers=["lr"], cv=3, split=split,
                      clinical=clinical, progress=False,
                      clinical_model={"predictors": ["age", "grade"], "n_boot": 20, **kwargs}).run()
 
