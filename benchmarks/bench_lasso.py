@@ -1,18 +1,22 @@
 """LassoSelector's 20 x 10-fold CV against the same computation through scikit-learn's public API.
 
 The protocol's LASSO on the ~30 features that reach it (n=270, p=30, 100
-penalties, RepeatedStratifiedKFold 10 x 20 = 200 splits):
+penalties, RepeatedStratifiedKFold 10 x 20 = 200 splits). LassoSelector
+follows every split's exact path at once (homotopy, ``solver_``); the peers
+run coordinate descent:
 
 (a) against the computation ``LassoCV`` makes, as ``LassoSelector.fit`` made
-    it before it called the coordinate-descent kernel directly: per split
-    ``lasso_path`` of the centred training part on its Gram matrix, with
-    scikit-learn's input and parameter validation switched off
-    (``check_input=False``, ``skip_parameter_validation``), scored by held-out
-    MSE, then the minimum of the mean error and a ``Lasso`` refit;
+    it before issue 16: per split ``lasso_path`` of the centred training part
+    on its Gram matrix, with scikit-learn's input and parameter validation
+    switched off (``check_input=False``, ``skip_parameter_validation``),
+    scored by held-out MSE, then the minimum of the mean error and a
+    ``Lasso`` refit;
 (b) against ``LassoCV`` itself on the same splits and grid (public API, which
     validates its input at every penalty);
 (c) as (a) on a grid above every split's largest useful penalty, where every
-    solution is zero: the fixed cost per (split, penalty).
+    solution is zero: the fixed cost per (split, penalty);
+(d) as (a), run to convergence (``tol=1e-12``, ``max_iter=100_000``): the
+    reference the exact path must equal.
 
 LassoSelector also fits the all-data path (``coef_path_``), which the
 references do not. Each row: median of ``benchmarks.PAIRS`` interleaved runs
@@ -20,14 +24,8 @@ of both sides (wall clock, the side that runs first alternating), their
 range, the median CPU times of this process (less disturbed by other
 processes on a shared machine), the BLAS threads, the load average, and
 the largest relative difference of the MSE path and of ``alpha_`` from
-the peer's.
-
-A last row states how far today's path (coordinate descent to scikit-learn's
-default ``tol=1e-4``) lies from the *converged reference*: per split,
-``lasso_path`` of the centred training part on the same grid with
-``tol=1e-12`` and ``max_iter=100_000``, scored the same way. A solver that is
-not scikit-learn's own kernel cannot agree with today's path more closely
-than this distance unless it reproduces that kernel's iterates.
+the peer's. Against (a) and (b), at scikit-learn's default ``tol=1e-4``,
+that difference is how far coordinate descent stops short of the path.
 """
 
 from __future__ import annotations
@@ -134,7 +132,7 @@ def run() -> list[dict]:
         "LASSO 20x10 CV vs the converged reference (tol=1e-12)",
         lambda: LassoSelector(cv=splits, n_alphas=N_ALPHAS).fit(X, y),
         lambda: lasso_cv_by_lasso_path(X, y, splits, alphas, **CONVERGED),
-        "today's path from the converged one: " + _deviation(selector, alpha, mse_path),
+        f"solver_={selector.solver_!r}; " + _deviation(selector, alpha, mse_path),
     ))
     return rows
 

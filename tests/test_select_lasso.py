@@ -1,5 +1,5 @@
-"""LassoSelector against scikit-learn's LassoCV, lasso_path, Lasso and LogisticRegression,
-and R's cv.glmnet (tests/r/lasso_glmnet_cv.R)."""
+"""LassoSelector against scikit-learn's LARS-LASSO (lars_path), LassoCV, lasso_path, Lasso
+and LogisticRegression, and R's cv.glmnet (tests/r/lasso_glmnet_cv.R)."""
 
 import warnings
 from pathlib import Path
@@ -11,7 +11,7 @@ from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Lasso, LassoCV, LogisticRegression, lasso_path
+from sklearn.linear_model import Lasso, LassoCV, LogisticRegression, lars_path, lasso_path
 from sklearn.metrics import log_loss
 from sklearn.model_selection import (
     GridSearchCV,
@@ -30,6 +30,8 @@ from sklearn.utils.fixes import parse_version
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
 
 from radfuse.select import LassoSelector
+from radfuse.select import _lasso
+from radfuse.select._homotopy import HomotopyFailed
 from radfuse.select._lasso import _centred_lasso_path, l1_logistic_path
 
 DATA = Path(__file__).parent / "data"
@@ -65,49 +67,123 @@ def wide_table():
     return StandardScaler().fit_transform(X), y
 
 
-@pytest.mark.parametrize("table", ["breast_cancer", "wide"])
-def test_single_splitter_matches_lasso_cv(table, breast_cancer):
-    X, y = breast_cancer if table == "breast_cancer" else wide_table()
+def exact_lasso_path(X, y, alphas):
+    """The exact LASSO path of centred data at ``alphas`` (features x penalties): the
+    knots of scikit-learn's LARS-LASSO, linearly interpolated (the path is
+    piecewise linear between them and zero above the first)."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    knots, _, coefs = lars_path(X - X.mean(axis=0), y - y.mean(), method="lasso")
+    return np.array([np.interp(alphas, knots[::-1], row[::-1], right=0.0) for row in coefs])
+
+
+def exact_cv_errors(X, y, folds, alphas):
+    """Held-out MSE (penalties x splits) of the exact path fitted on each training part."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    errors = []
+    for train, test in folds:
+        coefs = exact_lasso_path(X[train], y[train], alphas)
+        intercepts = y[train].mean() - X[train].mean(axis=0) @ coefs
+        errors.append(((X[test] @ coefs + intercepts - y[test][:, None]) ** 2).mean(axis=0))
+    return np.column_stack(errors)
+
+
+def test_single_splitter_follows_the_exact_path(breast_cancer):
+    X, y = breast_cancer
     folds = list(KFold(n_splits=5, shuffle=True, random_state=0).split(X, y))
     selector = LassoSelector(cv=folds).fit(X, y)
-    reference = LassoCV(cv=folds).fit(X, y)
-    assert selector.alpha_ == pytest.approx(reference.alpha_, rel=1e-12)
-    np.testing.assert_allclose(selector.alphas_, reference.alphas_, rtol=1e-12)
-    np.testing.assert_allclose(selector.cv_errors_, reference.mse_path_, rtol=1e-8)
-    np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
-    assert selector.intercept_ == pytest.approx(reference.intercept_, rel=1e-10)
-    np.testing.assert_array_equal(selector.get_support(), reference.coef_ != 0)
-    np.testing.assert_allclose(selector.rad_score(X), reference.predict(X), rtol=1e-10, atol=1e-12)
+    assert selector.solver_ == "homotopy"
+    grid = LassoCV(cv=folds).fit(X, y).alphas_
+    np.testing.assert_allclose(selector.alphas_, grid, rtol=1e-12)
+    errors = exact_cv_errors(X, y, folds, selector.alphas_)
+    np.testing.assert_allclose(selector.cv_errors_, errors, rtol=1e-10)
+    assert selector.alpha_ == selector.alphas_[np.argmin(errors.mean(axis=1))]
+    coef = exact_lasso_path(X, y, [selector.alpha_])[:, 0]
+    np.testing.assert_allclose(selector.coef_, coef, rtol=1e-10, atol=1e-12)
+    assert selector.intercept_ == pytest.approx(y.mean() - X.mean().to_numpy() @ coef, rel=1e-10)
+    np.testing.assert_array_equal(selector.get_support(), coef != 0)
+    np.testing.assert_allclose(selector.rad_score(X), X @ coef + selector.intercept_, rtol=1e-9, atol=1e-12)
+    assert selector.n_iter_ > np.count_nonzero(coef) - 1  # knots passed on the way to alpha_
     assert selector.mse_path_ is selector.cv_errors_
     assert selector.selection_rule_ == "cv"
 
 
-def test_repeated_cv_equals_lasso_cv_on_the_pooled_splits(breast_cancer):
+def test_exact_path_equals_converged_coordinate_descent(breast_cancer):
+    """An independent second reference: LassoCV run to convergence (tol=1e-12)."""
+    X, y = breast_cancer
+    folds = list(KFold(n_splits=5, shuffle=True, random_state=1).split(X, y))
+    selector = LassoSelector(cv=folds).fit(X, y)
+    reference = LassoCV(cv=folds, alphas=selector.alphas_, tol=1e-12, max_iter=10**6).fit(X, y)
+    np.testing.assert_allclose(selector.cv_errors_, reference.mse_path_, rtol=1e-8)
+    assert selector.alpha_ == pytest.approx(reference.alpha_, rel=1e-12)
+    np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_wide_table_uses_coordinate_descent_as_lasso_cv_does():
+    X, y = wide_table()
+    folds = list(KFold(n_splits=5, shuffle=True, random_state=0).split(X, y))
+    selector = LassoSelector(cv=folds).fit(X, y)
+    assert selector.solver_ == "coordinate descent"
+    reference = LassoCV(cv=folds).fit(X, y)
+    assert selector.alpha_ == pytest.approx(reference.alpha_, rel=1e-12)
+    np.testing.assert_allclose(selector.cv_errors_, reference.mse_path_, rtol=1e-8)
+    np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
+    assert selector.intercept_ == pytest.approx(reference.intercept_, rel=1e-10)
+    np.testing.assert_allclose(selector.rad_score(X), reference.predict(X), rtol=1e-10, atol=1e-12)
+
+
+def test_many_features_use_coordinate_descent():
+    X, y = make_classification(n_samples=400, n_features=_lasso.HOMOTOPY_MAX_FEATURES + 1, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    folds = list(KFold(n_splits=3, shuffle=True, random_state=0).split(X, y))
+    selector = LassoSelector(cv=folds, n_alphas=10).fit(X, y)
+    assert selector.solver_ == "coordinate descent"
+    reference = LassoCV(cv=folds, alphas=selector.alphas_).fit(X, y)
+    np.testing.assert_allclose(selector.cv_errors_, reference.mse_path_, rtol=1e-8)
+
+
+def test_a_failed_homotopy_falls_back_to_coordinate_descent(breast_cancer, monkeypatch):
+    def fail(*args, **kwargs):
+        raise HomotopyFailed("singular Gram matrix on an active set")
+
+    X, y = breast_cancer
+    folds = list(KFold(n_splits=5, shuffle=True, random_state=0).split(X, y))
+    monkeypatch.setattr(_lasso, "lasso_homotopy_path", fail)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        selector = LassoSelector(cv=folds).fit(X, y)
+        reference = LassoCV(cv=folds).fit(X, y)
+    assert selector.solver_ == "coordinate descent"
+    np.testing.assert_allclose(selector.cv_errors_, reference.mse_path_, rtol=1e-8)
+    np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_repeated_cv_equals_the_exact_path_on_the_pooled_splits(breast_cancer):
     X, y = breast_cancer
     cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=3, random_state=1)
     selector = LassoSelector(cv=cv).fit(X, y)
-    reference = LassoCV(cv=list(cv.split(X, y))).fit(X, y)
+    errors = exact_cv_errors(X, y, list(cv.split(X, y)), selector.alphas_)
     assert selector.cv_errors_.shape == (100, 15)
-    np.testing.assert_allclose(selector.cv_errors_, reference.mse_path_, rtol=1e-8)
-    assert selector.alpha_ == pytest.approx(reference.alpha_, rel=1e-12)
+    np.testing.assert_allclose(selector.cv_errors_, errors, rtol=1e-10)
+    assert selector.alpha_ == selector.alphas_[np.argmin(errors.mean(axis=1))]
 
 
-def test_one_standard_error_rule_from_lasso_cv_path(breast_cancer):
+def test_one_standard_error_rule_from_the_exact_cv_path(breast_cancer):
     X, y = breast_cancer
     cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=2)
     folds = list(cv.split(X, y))
     selector = LassoSelector(cv=folds, rule="1se").fit(X, y)
 
-    reference = LassoCV(cv=folds).fit(X, y)
-    mean = reference.mse_path_.mean(axis=1)
-    se = reference.mse_path_.std(axis=1, ddof=1) / np.sqrt(len(folds))
+    alphas = selector.alphas_
+    errors = exact_cv_errors(X, y, folds, alphas)
+    mean = errors.mean(axis=1)
+    se = errors.std(axis=1, ddof=1) / np.sqrt(len(folds))
     best = np.argmin(mean)
     # glmnet: lambda.1se = max(lambda[cvm <= cvm[min] + cvsd[min]])
-    expected = reference.alphas_[mean <= mean[best] + se[best]].max()
+    expected = alphas[mean <= mean[best] + se[best]].max()
     assert selector.alpha_ == pytest.approx(expected, rel=1e-12)
-    assert selector.alpha_ > reference.alpha_
+    assert selector.alpha_ > alphas[best]
     np.testing.assert_allclose(selector.cv_se_, se, rtol=1e-8)
-    assert selector.get_support().sum() < np.count_nonzero(reference.coef_)
+    assert selector.get_support().sum() < np.count_nonzero(exact_lasso_path(X, y, [alphas[best]]))
 
 
 def test_result_does_not_depend_on_n_jobs(breast_cancer):
@@ -194,9 +270,8 @@ def test_min_features_takes_the_largest_penalty_of_the_path_that_keeps_them(mode
     selector = LassoSelector(cv=cv, rule="1se", model=model, min_features=min_features).fit(X, y)
     assert selector.selection_rule_ == "min_features"
     if model == "linear":
-        # the path as scikit-learn computes it on the centred data
-        _, path, _ = lasso_path(X - X.mean(axis=0), y - y.mean(), alphas=selector.alphas_)
-        np.testing.assert_allclose(selector.coef_path_, path, rtol=1e-12, atol=1e-15)
+        path = exact_lasso_path(X, y, selector.alphas_)
+        np.testing.assert_allclose(selector.coef_path_, path, rtol=1e-10, atol=1e-14)
     else:
         _, path, _ = l1_logistic_path(X, y.astype(float), selector.alphas_)
     kept = np.count_nonzero(path, axis=0)
@@ -204,11 +279,10 @@ def test_min_features_takes_the_largest_penalty_of_the_path_that_keeps_them(mode
     assert selector.alpha_ == expected
     assert selector.alpha_ < cross_validated.alpha_
     assert selector.get_support().sum() >= min_features
-    if model == "linear":  # refitted from zero, as at the cross-validated penalty
-        reference = Lasso(alpha=selector.alpha_).fit(X, y)
-        np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-10, atol=1e-15)
-    else:
-        np.testing.assert_array_equal(selector.coef_, path[:, np.argmax(kept >= min_features)])
+    if model == "linear":
+        reference = Lasso(alpha=selector.alpha_, tol=1e-14, max_iter=10**6).fit(X, y)
+        np.testing.assert_allclose(selector.coef_, reference.coef_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_array_equal(selector.coef_, selector.coef_path_[:, np.argmax(kept >= min_features)])
     assert selector.transform(X).shape == (60, selector.get_support().sum())
 
 
@@ -286,8 +360,8 @@ def test_nan_column_and_constant_table_are_rejected(breast_cancer):
         LassoSelector().fit(np.ones((30, 3)), np.repeat([0, 1], 15))
 
 
-def test_convergence_warnings_are_summarised_once(breast_cancer):
-    X, y = breast_cancer
+def test_convergence_warnings_are_summarised_once():
+    X, y = wide_table()  # coordinate descent: the homotopy has no iterations to run out of
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         LassoSelector(cv=3, n_alphas=10, max_iter=2).fit(X, y)
@@ -348,14 +422,16 @@ def test_coefficient_path_is_the_all_data_path(model, breast_cancer):
     selector = LassoSelector(cv=5, model=model, n_alphas=30).fit(X, y)
     Xa, ya = X.to_numpy(), y.to_numpy().astype(float)
     if model == "linear":
-        _, path, _ = lasso_path(Xa - Xa.mean(axis=0), ya - ya.mean(), alphas=selector.alphas_)
+        path = exact_lasso_path(Xa, ya, selector.alphas_)
         intercepts = ya.mean() - Xa.mean(axis=0) @ path
+        tolerance = {"rtol": 1e-10, "atol": 1e-13}
     else:
         intercepts, path, _ = l1_logistic_path(Xa, ya, selector.alphas_)
-        chosen = int(np.flatnonzero(selector.alphas_ == selector.alpha_)[0])
-        np.testing.assert_array_equal(selector.coef_, path[:, chosen])
-    np.testing.assert_allclose(selector.coef_path_, path, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(selector.intercept_path_, intercepts, rtol=1e-12, atol=1e-15)
+        tolerance = {"rtol": 1e-12, "atol": 1e-15}
+    chosen = int(np.flatnonzero(selector.alphas_ == selector.alpha_)[0])
+    np.testing.assert_array_equal(selector.coef_, selector.coef_path_[:, chosen])
+    np.testing.assert_allclose(selector.coef_path_, path, **tolerance)
+    np.testing.assert_allclose(selector.intercept_path_, intercepts, **tolerance)
     assert selector.coef_path_.shape == (X.shape[1], 30)
 
 
@@ -370,11 +446,13 @@ def glmnet_reference():
 @pytest.mark.parametrize("rule", ["min", "1se"])
 def test_fold_size_weights_match_r_cv_glmnet(rule):
     X, y, folds, reference = glmnet_reference()
-    # converged fits on both sides, so only the averaging is compared
-    params = {"cv": folds, "alphas": reference["lambda"], "tol": 1e-14, "max_iter": 10**6, "rule": rule}
+    # the exact path against glmnet converged to thresh=1e-16, so only the averaging
+    # is compared; the gap left is glmnet's stopping rule (2e-8 on this table)
+    params = {"cv": folds, "alphas": reference["lambda"], "rule": rule}
     weighted = LassoSelector(cv_weights="fold_size", **params).fit(X, y)
-    np.testing.assert_allclose(weighted.cv_mean_, reference["cvm"], rtol=1e-6)
-    np.testing.assert_allclose(weighted.cv_se_, reference["cvsd"], rtol=1e-6)
+    assert weighted.solver_ == "homotopy"
+    np.testing.assert_allclose(weighted.cv_mean_, reference["cvm"], rtol=1e-7)
+    np.testing.assert_allclose(weighted.cv_se_, reference["cvsd"], rtol=1e-7)
     expected = reference.loc[reference[f"lambda_{rule}"], "lambda"].item()
     assert weighted.alpha_ == pytest.approx(expected, rel=1e-12)
     # the unweighted (scikit-learn) average misses glmnet's choice by a grid step
@@ -383,10 +461,10 @@ def test_fold_size_weights_match_r_cv_glmnet(rule):
     assert np.max(np.abs(unweighted.cv_mean_ / reference["cvm"] - 1)) > 1e-4
 
 
-def test_fold_size_weights_from_lasso_cv_fold_errors():
+def test_fold_size_weights_from_the_exact_fold_errors():
     X, y, folds, _ = glmnet_reference()
     selector = LassoSelector(cv=folds, cv_weights="fold_size").fit(X, y)
-    errors = LassoCV(cv=folds).fit(X, y).mse_path_
+    errors = exact_cv_errors(X, y, folds, selector.alphas_)
     sizes = np.array([len(test) for _, test in folds])
     # cv.glmnet: cvm = weighted.mean(cvraw, w); cvsd = sqrt(weighted.mean((cvraw - cvm)^2, w) / (N - 1))
     mean = np.average(errors, axis=1, weights=sizes)

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.base import clone
+from sklearn.linear_model import Lasso
 from sklearn.metrics import (
     accuracy_score,
     f1_score,
@@ -25,7 +27,7 @@ from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, Strat
 from radfuse.datasets import load_wdbc_blocks
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.fusion import StackingFusion
-from radfuse.pipeline import feature_counts, make_radiomics_pipeline
+from radfuse.pipeline import feature_counts, fit_resample_transform, make_radiomics_pipeline
 from radfuse.study import Study
 
 # Small folds leave fewer relevant features than mRMR asks for; it says so and keeps them all.
@@ -194,11 +196,20 @@ def test_feature_counts_and_lasso_coefficients_match_the_final_pipeline(cohort, 
 def test_lasso_path_data_agree_with_sklearn_lasso(cohort, result):
     path = result.lasso_path("radiomics")
     assert path["alpha"] == path["alphas"][np.argmin(path["cv_mean"])]
-    # The path at the chosen alpha equals sklearn's Lasso refit inside the selector; both
-    # are coordinate descent stopped at tol=1e-4 from different starts, hence atol=1e-3.
-    lasso = result.models_[("radiomics", "lr")].named_steps["lasso"]
+    # The exact path at the chosen alpha is the refit, and a converged Lasso on the
+    # selector's own input gives the same coefficients.
+    model = result.models_[("radiomics", "lr")]
+    lasso = model.named_steps["lasso"]
+    assert lasso.solver_ == "homotopy"
     chosen = path["coef_path"][path["alpha"]]
-    np.testing.assert_allclose(chosen.to_numpy(), lasso.coef_, atol=1e-3)
+    np.testing.assert_array_equal(chosen.to_numpy(), lasso.coef_)
+    X, _ = cohort
+    upstream = clone(model[: [name for name, _ in model.steps].index("lasso")])
+    X_lasso, y_lasso = fit_resample_transform(
+        upstream, X.loc[result.y_train.index, model.feature_names_in_], result.y_train
+    )
+    reference = Lasso(alpha=lasso.alpha_, tol=1e-14, max_iter=10**6).fit(X_lasso, y_lasso)
+    np.testing.assert_allclose(lasso.coef_, reference.coef_, rtol=1e-7, atol=1e-9)
     assert list(chosen.index) == list(lasso.feature_names_in_)
 
 

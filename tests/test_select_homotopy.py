@@ -1,0 +1,86 @@
+"""The batched LASSO homotopy against scikit-learn's LARS-LASSO (lars_path)."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, make_regression
+from sklearn.linear_model import lars_path
+
+from radfuse.select._homotopy import (
+    HomotopyFailed,
+    _check_optimality,
+    centred_moments,
+    lasso_homotopy_path,
+)
+
+
+def lars_lasso_path(X, y, alphas):
+    """Exact path of centred data at ``alphas`` from scikit-learn's LARS-LASSO knots."""
+    knots, _, coefs = lars_path(X - X.mean(axis=0), y - y.mean(), method="lasso")
+    return np.array([np.interp(alphas, knots[::-1], row[::-1], right=0.0) for row in coefs])
+
+
+def whole(X, y, alphas, **kwargs):
+    grams, correlations, _, _ = centred_moments(X, y, [np.arange(len(y))])
+    coefs, knots = lasso_homotopy_path(grams, correlations, alphas, **kwargs)
+    return coefs[0], knots[0]
+
+
+def test_path_with_a_feature_leaving_equals_lars_lasso():
+    # On the diabetes data the LASSO path drops a feature and takes it back
+    # (Efron et al. 2004, section 3.1): the LASSO modification is exercised.
+    X, y = load_diabetes(return_X_y=True)
+    lasso_knots = lars_path(X - X.mean(axis=0), y - y.mean(), method="lasso")[0]
+    lar_knots = lars_path(X - X.mean(axis=0), y - y.mean(), method="lar")[0]
+    assert lasso_knots.size > lar_knots.size
+    alphas = np.geomspace(1.5 * lasso_knots[0], 1e-4 * lasso_knots[0], 400)
+    coefs, knots = whole(X, y, alphas)
+    expected = lars_lasso_path(X, y, alphas)
+    np.testing.assert_allclose(coefs, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+    assert knots[alphas >= lasso_knots[0]].max() == 0
+    assert knots.max() == lasso_knots.size - 1
+
+
+def test_a_batch_of_unequal_problems_equals_each_problem_alone():
+    rng = np.random.default_rng(0)
+    X, y = make_regression(n_samples=300, n_features=25, n_informative=10, effective_rank=8,
+                           noise=1.0, random_state=0)
+    parts = [rng.choice(300, size=size, replace=False) for size in (40, 90, 150, 300)]
+    alphas = np.geomspace(np.abs((X - X.mean(0)).T @ (y - y.mean())).max() / 300, 1e-5, 60)
+    grams, correlations, x_means, y_means = centred_moments(X, y, parts)
+    coefs, _ = lasso_homotopy_path(grams, correlations, alphas)
+    for part, coef, x_mean, y_mean in zip(parts, coefs, x_means, y_means):
+        expected = lars_lasso_path(X[part], y[part], alphas)
+        np.testing.assert_allclose(coef, expected, rtol=0, atol=1e-9 * max(np.abs(expected).max(), 1))
+        np.testing.assert_allclose(x_mean, X[part].mean(axis=0), rtol=1e-14)
+        assert y_mean == pytest.approx(y[part].mean(), rel=1e-14)
+
+
+def test_penalties_above_the_largest_useful_one_give_zero():
+    X, y = load_diabetes(return_X_y=True)
+    coefs, knots = whole(X, y, np.array([1e6, 1e5]))
+    assert not coefs.any() and not knots.any()
+
+
+def test_constant_feature_and_constant_outcome_are_zero_not_errors():
+    X, y = load_diabetes(return_X_y=True)
+    X = np.column_stack([X, np.ones(len(y))])
+    alphas = np.geomspace(10.0, 0.01, 20)
+    coefs, _ = whole(X, y, alphas)
+    assert not coefs[-1].any()
+    np.testing.assert_allclose(coefs[:-1], lars_lasso_path(X[:, :-1], y, alphas), atol=1e-8)
+    flat, knots = whole(X, np.full(len(y), 3.0), alphas)
+    assert not flat.any() and not knots.any()
+
+
+def test_too_few_knots_and_a_wrong_solution_raise():
+    X, y = load_diabetes(return_X_y=True)
+    alphas = np.geomspace(10.0, 0.01, 20)
+    with pytest.raises(HomotopyFailed, match="more than 3 knots"):
+        whole(X, y, alphas, max_knots=3)
+    grams, correlations, _, _ = centred_moments(X, y, [np.arange(len(y))])
+    coefs, _ = lasso_homotopy_path(grams, correlations, alphas)
+    start = np.abs(correlations).max(axis=1)
+    _check_optimality(grams, correlations, alphas, coefs, start)
+    coefs[0, 2, 10] *= 1 + 1e-6
+    with pytest.raises(HomotopyFailed, match="optimality conditions"):
+        _check_optimality(grams, correlations, alphas, coefs, start)
