@@ -180,11 +180,13 @@ def check_feature_table(X, step: str) -> None:
             f"{step}: column name(s) {preview(duplicated)} appear more than once; every "
             "feature needs its own name (was a block joined twice?)."
         )
-    # Dtypes first: materialising every column as a Series costs seconds on wide tables.
+    # Dtypes first, each distinct one once: materialising every column as a
+    # Series costs seconds on wide tables, and even one check per column adds up.
+    dtypes = X.dtypes
+    suspect = [dtype for dtype in set(dtypes) if not pd.api.types.is_numeric_dtype(dtype)]
     non_numeric = [
-        name for name, dtype in X.dtypes.items()
-        if not pd.api.types.is_numeric_dtype(dtype) and _not_convertible_to_float(X[name])
-    ]
+        name for name in X.columns[dtypes.isin(suspect)] if _not_convertible_to_float(X[name])
+    ] if suspect else []
     if non_numeric:
         raise ValueError(
             f"{step}: non-numeric column(s) {preview(non_numeric)}; encode them as numbers "
