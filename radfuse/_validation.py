@@ -32,6 +32,37 @@ def feature_names_of(estimator, n_features: int) -> list[str]:
     return [f"x{i}" for i in range(n_features)]
 
 
+def float_frame_values(X) -> np.ndarray | None:
+    """The values of a DataFrame of float64 columns with string names, else None.
+
+    scikit-learn's input validation inspects a DataFrame column by column,
+    about 5 to 10 microseconds a column: 20 to 30 ms on the protocol's 3000
+    features, more than z-scoring them or testing them all. Such a frame
+    needs none of it: a step hands its values to the array validation and
+    keeps the names itself (:func:`keep_feature_names`,
+    :func:`has_fitted_columns`), with the same result.
+    """
+    if not is_float_frame(X) or X.shape[1] == 0 or not pd.api.types.is_string_dtype(X.columns):
+        return None
+    return X.to_numpy()
+
+
+def keep_feature_names(estimator, X: pd.DataFrame) -> None:
+    """``feature_names_in_`` from ``X``'s string column names, as scikit-learn's validation sets it."""
+    estimator.feature_names_in_ = np.asarray(X.columns, dtype=object)
+
+
+def has_fitted_columns(estimator, X: pd.DataFrame) -> bool:
+    """Whether ``X`` has exactly the columns, in order, that ``estimator`` was fitted on."""
+    names = getattr(estimator, "feature_names_in_", None)
+    return names is not None and len(names) == X.shape[1] and bool((X.columns == names).all())
+
+
+def is_float_frame(X) -> bool:
+    """Whether ``X`` is a DataFrame whose columns are all float64 (each distinct dtype checked once)."""
+    return isinstance(X, pd.DataFrame) and set(X.dtypes) <= {np.dtype(np.float64)}
+
+
 def check_finite_features(
     X: np.ndarray, feature_names: Sequence[str], step: str, case_ids: Sequence | None = None
 ) -> None:

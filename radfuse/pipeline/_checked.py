@@ -10,10 +10,19 @@ from imblearn.over_sampling import SMOTE
 from imblearn.utils import check_sampling_strategy
 from sklearn.base import _fit_context, clone
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._methods_text import MethodSentenceMixin
-from .._validation import check_feature_table, check_finite_features, check_same_cases, preview
+from .._validation import (
+    check_feature_table,
+    check_finite_features,
+    check_same_cases,
+    float_frame_values,
+    has_fitted_columns,
+    is_float_frame,
+    keep_feature_names,
+    preview,
+)
 
 
 class CheckedSMOTE(MethodSentenceMixin, SMOTE):
@@ -117,7 +126,7 @@ class CheckedSMOTE(MethodSentenceMixin, SMOTE):
                     )
         self._base_rows = []
         try:
-            if _is_float_frame(X):
+            if is_float_frame(X):
                 resampled = super().fit_resample(X.to_numpy(), labels, **params)
                 # Record the column names as fitting on the frame would have.
                 validate_data(self, X, skip_check_array=True, reset=True)
@@ -187,7 +196,9 @@ class CheckedStandardScaler(MethodSentenceMixin, StandardScaler):
     NaN and the *next* step would report the NaN as bad input. This step
     says that its own computation overflowed, in which column, and by how
     much; new cases that overflow the z-score are named by case and column.
-    The scaling itself is ``StandardScaler``'s, unchanged.
+    The scaling itself is ``StandardScaler``'s, unchanged; on a DataFrame of
+    float64 columns it skips scikit-learn's column-by-column inspection of
+    the frame (30 ms on 3000 columns, ten times the arithmetic).
 
     Parameters are those of ``sklearn.preprocessing.StandardScaler``.
 
@@ -215,8 +226,11 @@ class CheckedStandardScaler(MethodSentenceMixin, StandardScaler):
     _step = "z-score (StandardScaler)"
 
     def partial_fit(self, X, y=None, sample_weight=None):
+        values = None if hasattr(self, "n_samples_seen_") else float_frame_values(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            super().partial_fit(X, y, sample_weight)
+            super().partial_fit(X if values is None else values, y, sample_weight)
+        if values is not None:
+            keep_feature_names(self, X)
         statistics = [getattr(self, name, None) for name in ("mean_", "var_", "scale_")]
         bad = np.zeros(self.n_features_in_, dtype=bool)
         for values in statistics:
@@ -233,8 +247,12 @@ class CheckedStandardScaler(MethodSentenceMixin, StandardScaler):
         return self
 
     def transform(self, X, copy=None):
+        values = float_frame_values(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            Xt = super().transform(X, copy=copy)
+            if values is None:
+                Xt = super().transform(X, copy=copy)
+            else:
+                Xt = self._transform_values(X, values)
         values = np.asarray(Xt, dtype=np.float64)
         if not np.isfinite(values).all():
             names = [str(name) for name in self.get_feature_names_out()]
@@ -242,12 +260,19 @@ class CheckedStandardScaler(MethodSentenceMixin, StandardScaler):
             check_finite_features(values, names, f"{self._step} of new cases", case_ids=case_ids)
         return Xt
 
+    def _transform_values(self, X, values):
+        """``StandardScaler.transform``'s dense arithmetic on a float frame's
+        values, after the name check (see ``float_frame_values``)."""
+        check_is_fitted(self)
+        if not has_fitted_columns(self, X) or not np.isfinite(values).all():
+            return super().transform(X)  # its errors name what is wrong
+        Xt = values - self.mean_ if self.with_mean else values.copy()
+        if self.with_std:
+            Xt /= self.scale_
+        return Xt
+
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
         return "Standardisation: each feature was z-scored with the mean and standard deviation of the training data."
-
-
-def _is_float_frame(X) -> bool:
-    return isinstance(X, pd.DataFrame) and bool((X.dtypes == np.float64).all())
 
 
 def _as_resampled_frame(X_resampled, y_resampled, X, y, parent_indices=None):

@@ -9,9 +9,9 @@ import pandas as pd
 from imblearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 
-from .._validation import preview
+from .._validation import is_float_frame, preview
 from ..harmonize import ComBat
-from ._checked import CheckedSMOTE, _as_resampled_frame, _is_float_frame
+from ._checked import CheckedSMOTE, _as_resampled_frame
 
 
 def _final_estimator_has(method):
@@ -238,7 +238,7 @@ def _fit_resample_float_frame(sampler, X, y):
     :class:`CheckedSMOTE` gets the frame itself: it takes the same shortcut
     and also labels each row with the case id it was made from.
     """
-    if isinstance(sampler, CheckedSMOTE) or not _is_float_frame(X):
+    if isinstance(sampler, CheckedSMOTE) or not is_float_frame(X):
         return sampler.fit_resample(X, y)
     return _as_resampled_frame(*sampler.fit_resample(X.to_numpy(), np.asarray(y)), X, y)
 

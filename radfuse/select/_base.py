@@ -17,6 +17,8 @@ from .._validation import (
     check_no_features_left,
     explain_column_mismatch,
     feature_names_of,
+    float_frame_values,
+    keep_feature_names,
 )
 
 
@@ -51,11 +53,17 @@ class FeatureFilter(MethodSentenceMixin, SelectorMixin, BaseEstimator):
         step = type(self).__name__
         check_same_cases(step, X=X, y=y)
         check_feature_table(X, step)
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False)
-        names = feature_names_of(self, X.shape[1])
-        check_finite_features(X, names, step)
+        # A float frame skips scikit-learn's column-by-column inspection (float_frame_values).
+        values = float_frame_values(X)
+        array, y = validate_data(
+            self, X if values is None else values, y, dtype=np.float64, ensure_all_finite=False
+        )
+        if values is not None:
+            keep_feature_names(self, X)
+        names = feature_names_of(self, array.shape[1])
+        check_finite_features(array, names, step)
         y01, _ = check_binary_target(y, step=step)
-        return X, y01, names
+        return array, y01, names
 
     def _set_support(self, support, criterion: str) -> None:
         support = np.asarray(support, dtype=bool)
