@@ -7,7 +7,7 @@ from sklearn.linear_model import lars_path
 
 from radfuse.select._homotopy import (
     HomotopyFailed,
-    _check_optimality,
+    _check_stretch,
     centred_moments,
     lasso_homotopy_path,
 )
@@ -72,15 +72,50 @@ def test_constant_feature_and_constant_outcome_are_zero_not_errors():
     assert not flat.any() and not knots.any()
 
 
-def test_too_few_knots_and_a_wrong_solution_raise():
+def test_too_few_knots_raise():
     X, y = load_diabetes(return_X_y=True)
-    alphas = np.geomspace(10.0, 0.01, 20)
     with pytest.raises(HomotopyFailed, match="more than 3 knots"):
-        whole(X, y, alphas, max_knots=3)
-    grams, correlations, _, _ = centred_moments(X, y, [np.arange(len(y))])
-    coefs, _ = lasso_homotopy_path(grams, correlations, alphas)
-    start = np.abs(correlations).max(axis=1)
-    _check_optimality(grams, correlations, alphas, coefs, start)
-    coefs[0, 2, 10] *= 1 + 1e-6
+        whole(X, y, np.geomspace(10.0, 0.01, 20), max_knots=3)
+
+
+def stretch_between(X, y, method, knot):
+    """(offset, slope, e, d, active, signs) of the stretch of scikit-learn's
+    ``lars_path(method=method)`` from knot ``knot`` to the next, in the
+    homotopy's terms (one problem), and the two penalties."""
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    gram, correlation = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
+    alphas, _, coefs = lars_path(Xc, yc, method=method)
+    upper, lower = alphas[knot], alphas[knot + 1]
+    d = (coefs[:, knot] - coefs[:, knot + 1]) / (lower - upper)
+    e = coefs[:, knot] + upper * d
+    middle = e - (upper + lower) / 2 * d
+    active = middle != 0
+    signs = np.where(active, np.sign(correlation - gram @ middle), 0.0)
+    parts = (correlation - gram @ e, gram @ d, e, d, active, signs)
+    return [part[None] for part in parts], np.array([upper]), np.array([lower])
+
+
+def sign_change_knot(X, y):
+    """A knot after which plain LAR carries a coefficient through zero (where the LASSO drops it)."""
+    coefs = lars_path(X - X.mean(axis=0), y - y.mean(), method="lar")[2]
+    crossing = (coefs[:, :-1] * coefs[:, 1:] < 0).any(axis=0)
+    return int(np.flatnonzero(crossing)[0])
+
+
+@pytest.mark.parametrize("wrong", ["solve", "inactive bound", "sign"])
+def test_a_stretch_that_misses_the_optimality_conditions_raises(wrong):
+    X, y = load_diabetes(return_X_y=True)
+    tolerance = 1e-9 * np.abs((X - X.mean(0)).T @ (y - y.mean())).max() / len(y)
+    (offset, slope, e, d, active, signs), upper, lower = stretch_between(X, y, "lasso", 3)
+    _check_stretch(offset, slope, e, d, active, signs, upper, lower, tolerance)
+    if wrong == "solve":
+        perturbed = e * (1 + 1e-6)
+        offset = offset - (perturbed - e) @ np.cov(X - X.mean(0), rowvar=False, bias=True)
+        e = perturbed
+    elif wrong == "inactive bound":
+        lower = lower * 0.5  # past the next knot, where another feature has joined
+    else:
+        knot = sign_change_knot(X, y)
+        (offset, slope, e, d, active, signs), upper, lower = stretch_between(X, y, "lar", knot)
     with pytest.raises(HomotopyFailed, match="optimality conditions"):
-        _check_optimality(grams, correlations, alphas, coefs, start)
+        _check_stretch(offset, slope, e, d, active, signs, upper, lower, tolerance)

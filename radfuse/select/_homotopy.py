@@ -100,88 +100,100 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
     n_problems, n_features = correlations.shape
     max_knots = 20 * n_features + 100 if max_knots is None else max_knots
     start = np.abs(correlations).max(axis=1, initial=0.0)
-    alpha_now = start.copy()
-    active = np.zeros((n_problems, n_features), dtype=bool)
-    signs = np.zeros((n_problems, n_features))
-    first = np.abs(correlations).argmax(axis=1)
-    everyone = np.arange(n_problems)
-    active[everyone, first] = True
-    signs[everyone, first] = np.sign(correlations[everyone, first])
-    last_change = first.copy()
-    running = start > alphas[-1]
-    # One row per (knot, problem) reached: the stretch [lower, upper) and its e, d.
-    stretch_problem, stretch_upper, stretch_lower, stretch_e, stretch_d = [], [], [], [], []
-    knot_number = np.zeros(n_problems, dtype=int)
-    stretch_knot = []
+    tolerance = KKT_TOLERANCE * np.max(start, initial=0.0)
+    smallest = alphas[-1]
+    # The problems still on their path ("live"), compacted as they finish.
+    live = np.flatnonzero(start > smallest)
+    gram, correlation, alpha_now = grams[live], correlations[live], start[live]
+    rows = np.arange(live.size)
+    last_change = np.abs(correlation).argmax(axis=1)
+    active = np.zeros((live.size, n_features), dtype=bool)
+    signs = np.zeros((live.size, n_features))
+    active[rows, last_change] = True
+    signs[rows, last_change] = np.sign(correlation[rows, last_change])
+    knot_number = np.zeros(live.size, dtype=int)
+    # Per knot: the problems, their stretch [lower, upper), its e and d, and its number.
+    stretches = []
     for _ in range(max_knots):
-        if not running.any():
+        if live.size == 0:
             break
-        on = np.flatnonzero(running)
-        gram, correlation = grams[on], correlations[on]
-        act, sign = active[on], signs[on]
-        e, d = _solve_on_active_sets(gram, correlation, act, sign)
+        e, d = _solve_on_active_sets(gram, correlation, active, signs)
         offset = correlation - np.einsum("fij,fj->fi", gram, e)
         slope = np.einsum("fij,fj->fi", gram, d)
-        limit = alpha_now[on, None] * (1.0 - EVENT_MARGIN)
+        limit = alpha_now[:, None] * (1.0 - EVENT_MARGIN)
         with np.errstate(divide="ignore", invalid="ignore"):
             joins = np.fmax(
                 _below(offset / (1.0 - slope), limit), _below(-offset / (1.0 + slope), limit)
             )
             leaves = _below(e / d, limit)
-        rows = np.arange(on.size)
-        joins[act] = -np.inf
-        leaves[~act] = -np.inf
+        joins[active] = -np.inf
+        leaves[~active] = -np.inf
         # The feature that changed at the current knot sits exactly on its
         # boundary there; rounding must not turn that into a second event.
-        changed = last_change[on]
-        echo = alpha_now[on] * (1.0 - CHANGED_MARGIN)
-        joins[rows, changed] = np.where(joins[rows, changed] >= echo, -np.inf, joins[rows, changed])
-        leaves[rows, changed] = np.where(leaves[rows, changed] >= echo, -np.inf, leaves[rows, changed])
+        rows = np.arange(live.size)
+        echo = alpha_now * (1.0 - CHANGED_MARGIN)
+        joins[rows, last_change] = np.where(joins[rows, last_change] >= echo, -np.inf, joins[rows, last_change])
+        leaves[rows, last_change] = np.where(leaves[rows, last_change] >= echo, -np.inf, leaves[rows, last_change])
         joiner, leaver = joins.argmax(axis=1), leaves.argmax(axis=1)
         join_at, leave_at = joins[rows, joiner], leaves[rows, leaver]
         alpha_next = np.maximum(np.maximum(join_at, leave_at), 0.0)
 
-        knot_number[on] += 1
-        stretch_problem.append(on)
-        stretch_upper.append(alpha_now[on])
-        stretch_lower.append(alpha_next)
-        stretch_e.append(e)
-        stretch_d.append(d)
-        stretch_knot.append(knot_number[on])
+        knot_number += 1
+        _check_stretch(offset, slope, e, d, active, signs, alpha_now, np.maximum(alpha_next, smallest), tolerance)
+        stretches.append((live, alpha_now, alpha_next, e, d, knot_number.copy()))
 
-        finished = alpha_next <= alphas[-1]
-        running[on[finished]] = False
-        go = ~finished
-        joining = go & (join_at >= leave_at)
-        leaving = go & ~joining
-        which = np.where(joining, joiner, leaver)
-        moved = on[go]
-        active[on[joining], joiner[joining]] = True
-        signs[on[joining], joiner[joining]] = np.sign(
-            offset[joining, joiner[joining]] + alpha_next[joining] * slope[joining, joiner[joining]]
+        joining = join_at >= leave_at
+        changed = np.where(joining, joiner, leaver)
+        active[rows, changed] = joining
+        signs[rows, changed] = np.where(
+            joining, np.sign(offset[rows, joiner] + alpha_next * slope[rows, joiner]), 0.0
         )
-        active[on[leaving], leaver[leaving]] = False
-        signs[on[leaving], leaver[leaving]] = 0.0
-        last_change[moved] = which[go]
-        alpha_now[moved] = alpha_next[go]
+        last_change, alpha_now = changed, alpha_next
+        going_on = alpha_next > smallest
+        if not going_on.all():
+            live, gram, correlation, alpha_now, last_change, active, signs, knot_number = (
+                part[going_on]
+                for part in (live, gram, correlation, alpha_now, last_change, active, signs, knot_number)
+            )
     else:
-        if running.any():
+        if live.size:
             raise HomotopyFailed(f"the path needs more than {max_knots} knots")
+    return _on_the_grid(stretches, alphas, n_problems, n_features)
 
-    coefs = np.zeros((n_problems, alphas.size, n_features))
-    knots = np.zeros((n_problems, alphas.size), dtype=int)
-    if stretch_problem:
-        problem = np.concatenate(stretch_problem)
-        upper, lower = np.concatenate(stretch_upper), np.concatenate(stretch_lower)
-        inside = (lower[:, None] <= alphas) & (alphas < upper[:, None])
-        stretch, alpha_index = np.nonzero(inside)
-        e, d = np.concatenate(stretch_e), np.concatenate(stretch_d)
-        owner = problem[stretch]
-        coefs[owner, alpha_index] = e[stretch] - alphas[alpha_index, None] * d[stretch]
-        knots[owner, alpha_index] = np.concatenate(stretch_knot)[stretch]
-    coefs = coefs.transpose(0, 2, 1)
-    _check_optimality(grams, correlations, alphas, coefs, start)
-    return coefs, knots
+
+def _check_stretch(offset, slope, e, d, active, signs, upper, lower, tolerance):
+    """Raise HomotopyFailed unless every stretch meets the LASSO's optimality
+    (KKT) conditions at both ends, and so, all of them being linear in the
+    penalty, along the whole stretch: :math:`|r_j| \le \alpha` for every
+    feature, :math:`r_j = \alpha s_j` and :math:`s_j \beta_j \ge 0` on the
+    active set, with the residual correlations :math:`r = c - G\beta`
+    computed from the full Gram matrix, not the solve."""
+    for alpha in (upper[:, None], lower[:, None]):
+        residual = offset + alpha * slope
+        coef = np.where(active, e - alpha * d, 0.0)
+        scale = np.abs(coef).max(axis=1, keepdims=True)
+        violated = (
+            (np.abs(residual) - alpha > tolerance)
+            | (active & (np.abs(residual - alpha * signs) > tolerance))
+            | (active & (coef * signs < -KKT_TOLERANCE * scale))
+        )
+        if violated.any():
+            raise HomotopyFailed("a solution misses the optimality conditions")
+
+
+def _on_the_grid(stretches, alphas, n_problems, n_features):
+    """Coefficients (problems x features x penalties) and knot numbers at the
+    grid's penalties, each from the stretch of its problem's path that holds it."""
+    n_alphas = alphas.size
+    coefs = np.zeros((n_problems * n_alphas, n_features))
+    knots = np.zeros(n_problems * n_alphas, dtype=int)
+    if stretches:
+        problem, upper, lower, e, d, number = (np.concatenate(part) for part in zip(*stretches))
+        stretch, alpha_index = np.nonzero((lower[:, None] <= alphas) & (alphas < upper[:, None]))
+        row = problem[stretch] * n_alphas + alpha_index
+        coefs[row] = np.take(e, stretch, axis=0) - alphas[alpha_index, None] * np.take(d, stretch, axis=0)
+        knots[row] = number[stretch]
+    return coefs.reshape(n_problems, n_alphas, n_features).transpose(0, 2, 1), knots.reshape(n_problems, n_alphas)
 
 
 def _solve_on_active_sets(grams, correlations, active, signs):
@@ -214,15 +226,3 @@ def _solve_on_active_sets(grams, correlations, active, signs):
 def _below(candidates, limit):
     """Candidate penalties strictly between 0 and the current knot; -inf otherwise."""
     return np.where((candidates > 0) & (candidates < limit), candidates, -np.inf)
-
-
-def _check_optimality(grams, correlations, alphas, coefs, start):
-    """Raise HomotopyFailed unless every solution meets the LASSO's KKT conditions:
-    :math:`|r_j| \\le \\alpha` for all features and :math:`r_j = \\alpha\\,
-    \\mathrm{sign}(\\beta_j)` where :math:`\\beta_j \\ne 0`."""
-    residual = correlations[:, :, None] - grams @ coefs
-    tolerance = KKT_TOLERANCE * np.max(start, initial=0.0)
-    too_large = np.abs(residual) - alphas > tolerance
-    off_sign = (coefs != 0) & (np.abs(residual - alphas * np.sign(coefs)) > tolerance)
-    if (too_large | off_sign).any():
-        raise HomotopyFailed("a solution misses the optimality conditions")
