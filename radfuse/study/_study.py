@@ -375,14 +375,18 @@ class Study:
             tasks = [(unit, None) for unit in units] + [
                 (unit, (number, *fold)) for number, fold in enumerate(folds) for unit in units
             ]
+            order = _largest_first(tasks, len(X_train))
             calls = (
                 delayed(run_task)(unit, X_train, y_train, None, None, [X for X, _ in cohorts.values()])
                 if fold is None
                 else delayed(run_task)(unit, X_train, y_train, fold[2], fold[3])
-                for unit, fold in tasks
+                for unit, fold in (tasks[index] for index in order)
             )
-            outcomes = Parallel(n_jobs=self.n_jobs, return_as="generator")(calls)
-            outcomes = list(tqdm(outcomes, total=len(tasks), desc="Study", disable=not self.progress))
+            dispatched = Parallel(n_jobs=self.n_jobs, return_as="generator")(calls)
+            outcomes = [None] * len(tasks)
+            for index, outcome in zip(order, tqdm(dispatched, total=len(tasks), desc="Study",
+                                                  disable=not self.progress)):
+                outcomes[index] = outcome
 
         settings = {
             "seed": seed,
@@ -602,6 +606,22 @@ def _youden_thresholds(predictions, y_train) -> pd.Series:
         thresholds[key] = youden_threshold(y_train.loc[cases], part.to_numpy()).threshold
     index = pd.MultiIndex.from_tuples(thresholds, names=["feature_set", "classifier"])
     return pd.Series(list(thresholds.values()), index=index, name="threshold")
+
+
+def _largest_first(tasks, n_training_cases) -> list[int]:
+    """Task positions, the largest first (cases to fit x columns to select).
+
+    Workers take tasks in this order, so the small ones (the CNN block's
+    folds) fill the gaps at the end instead of a large one running alone
+    while the other workers wait: the longest-processing-time-first rule of
+    list scheduling (Graham, 1969). Results are gathered back in task order.
+    """
+    def size(index):
+        unit, fold = tasks[index]
+        n_cases = n_training_cases if fold is None else len(fold[2])
+        return n_cases * len(unit.columns)
+
+    return sorted(range(len(tasks)), key=size, reverse=True)
 
 
 def _prediction_table(labels, case_ids, truths, probabilities):
