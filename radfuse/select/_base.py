@@ -18,6 +18,7 @@ from .._validation import (
     explain_column_mismatch,
     feature_names_of,
     float_frame_values,
+    has_fitted_columns,
     keep_feature_names,
 )
 
@@ -77,6 +78,10 @@ class FeatureFilter(MethodSentenceMixin, SelectorMixin, BaseEstimator):
         rejected (as by every scikit-learn estimator); the message names the
         step and the first misplaced or missing columns.
         """
+        values = float_frame_values(X)
+        if values is not None and has_fitted_columns(self, X) and np.isfinite(values).all():
+            # What scikit-learn's validation would accept; it inspects a wide frame column by column.
+            return values[:, self._get_support_mask()]
         with explain_column_mismatch(self, X, type(self).__name__):
             return super().transform(X)
 
