@@ -240,16 +240,18 @@ def test_tuning_is_nested_inside_each_outer_training_part():
     outer_validation = [set(X.loc[part["case_id"], "case_number"]) for _, part in cv_rows.groupby("fold")]
     # Per task: grid points x inner splits (fit, predict) pairs, the refit, then the
     # evaluation predictions (train + test for the final refit, validation for a fold).
+    # Tasks run largest first, so each is recognised by its refit's training cases.
     per_grid = 2 * len(grid["clf__C"]) * inner_splits
     tasks = [(train_numbers, 2)] + [(train_numbers - v, 1) for v in outer_validation]
     position = 0
-    for outer_train, n_evaluated in tasks:
+    while tasks:
+        refit_kind, refitted = EVENTS[position + per_grid]
+        assert refit_kind == "fit"
+        outer_train, n_evaluated = tasks.pop([train for train, _ in tasks].index(set(refitted)))
         inner = EVENTS[position:position + per_grid]
         for (fit_kind, fitted), (predict_kind, predicted) in zip(inner[::2], inner[1::2]):
             assert (fit_kind, predict_kind) == ("fit", "predict")
             assert set(fitted).isdisjoint(predicted)
             assert set(fitted) | set(predicted) == outer_train  # never an outer validation case
-        refit_kind, refitted = EVENTS[position + per_grid]
-        assert refit_kind == "fit" and set(refitted) == outer_train
         position += per_grid + 1 + n_evaluated
     assert position == len(EVENTS)
