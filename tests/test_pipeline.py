@@ -8,11 +8,13 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.preprocessing import StandardScaler
 
 from radfuse.models import make_classifier
 from radfuse.pipeline import (
     PROTOCOL_STEPS,
     CheckedSMOTE,
+    CheckedStandardScaler,
     feature_counts,
     fit_resample_transform,
     make_radiomics_pipeline,
@@ -180,6 +182,33 @@ def test_an_overflow_in_the_zscore_names_that_step_and_column(wdbc):
     large = wdbc[0].assign(**{"mean radius": wdbc[0]["mean radius"] * 1e150})
     scaled = make_radiomics_pipeline("lr", smote=False, **FAST).fit(large, y)
     assert list(scaled[:-1].get_feature_names_out()) == list(reference[:-1].get_feature_names_out())
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+def test_zscore_of_a_float_frame_equals_standard_scaler_exactly(wdbc, with_mean):
+    """The float-frame shortcut (no column-by-column inspection) changes nothing."""
+    X, _ = wdbc
+    ours = CheckedStandardScaler(with_mean=with_mean).set_output(transform="pandas")
+    theirs = StandardScaler(with_mean=with_mean).set_output(transform="pandas")
+    pd.testing.assert_frame_equal(ours.fit_transform(X), theirs.fit_transform(X), check_exact=True)
+    pd.testing.assert_frame_equal(ours.transform(X.iloc[:7]), theirs.transform(X.iloc[:7]), check_exact=True)
+    np.testing.assert_array_equal(ours.feature_names_in_, theirs.feature_names_in_)
+    # Columns out of order or a NaN take the checked route and its messages.
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        ours.transform(X[X.columns[::-1]])
+    with_nan = X.iloc[:3].copy()
+    with_nan.iloc[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"z-score \(StandardScaler\) of new cases: .*\['mean radius'\]"):
+        ours.transform(with_nan)
+
+
+def test_selector_transform_of_a_float_frame_equals_scikit_learns_route(wdbc):
+    X, y = wdbc
+    selector = MRMRSelector(n_features=5).set_output(transform="pandas").fit(X, y)
+    shortcut = selector.transform(X)
+    pd.testing.assert_frame_equal(shortcut, X[selector.get_feature_names_out()], check_exact=True)
+    with pytest.raises(ValueError, match="MRMRSelector"):
+        selector.transform(X[X.columns[::-1]])
 
 
 def test_protocol_fit_on_wdbc_raises_no_warning(wdbc):
