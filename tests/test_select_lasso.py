@@ -350,6 +350,17 @@ def test_describe_method_states_the_parameters(params, expected):
     )
 
 
+def test_fitted_linear_lasso_names_its_solver_in_the_methods_sentence(breast_cancer):
+    exact = LassoSelector(cv=3, n_alphas=10).fit(*breast_cancer)
+    assert "LASSO was fitted along its exact solution path (LARS-LASSO homotopy), its penalty" in (
+        exact.describe_method()
+    )
+    wide = LassoSelector(cv=3, n_alphas=10).fit(*wide_table())
+    assert "LASSO was fitted by coordinate descent (tolerance 0.0001), its penalty" in wide.describe_method()
+    logistic = LassoSelector(cv=3, n_alphas=5, model="logistic").fit(*breast_cancer)
+    assert "logistic LASSO was fitted, its penalty" in logistic.describe_method()
+
+
 def test_nan_column_and_constant_table_are_rejected(breast_cancer):
     X, y = breast_cancer
     X = X.copy()

@@ -399,8 +399,13 @@ class LassoSelector(FeatureFilter):
     def describe_method(self, *, class_counts=None, kept_range=None) -> str:
         model = "Gaussian (least-squares)" if self.model == "linear" else "L1-penalised logistic"
         rule = "minimising" if self.rule == "min" else "within one standard error of the minimum of"
+        # Once fitted, the linear model says how its path was computed (see solver_).
+        solver = {
+            "homotopy": " along its exact solution path (LARS-LASSO homotopy)",
+            "coordinate descent": f" by coordinate descent (tolerance {self.tol:g})",
+        }.get(getattr(self, "solver_", None), "") if self.model == "linear" else ""
         return (
-            f"LASSO: a {model} LASSO was fitted, its penalty lambda chosen as the value {rule} the "
+            f"LASSO: a {model} LASSO was fitted{solver}, its penalty lambda chosen as the value {rule} the "
             f"cross-validated error over {describe_cv(self.cv)}, and features with a non-zero "
             "coefficient at that penalty were kept."
         )
