@@ -40,7 +40,7 @@ def float_frame_values(X) -> np.ndarray | None:
     features, more than z-scoring them or testing them all. Such a frame
     needs none of it: a step hands its values to the array validation and
     keeps the names itself (:func:`keep_feature_names`,
-    :func:`has_fitted_columns`), with the same result.
+    :func:`fitted_float_values`), with the same result.
     """
     if not is_float_frame(X) or X.shape[1] == 0 or not pd.api.types.is_string_dtype(X.columns):
         return None
@@ -52,10 +52,16 @@ def keep_feature_names(estimator, X: pd.DataFrame) -> None:
     estimator.feature_names_in_ = np.asarray(X.columns, dtype=object)
 
 
-def has_fitted_columns(estimator, X: pd.DataFrame) -> bool:
-    """Whether ``X`` has exactly the columns, in order, that ``estimator`` was fitted on."""
+def fitted_float_values(estimator, X) -> np.ndarray | None:
+    """:func:`float_frame_values` of a new-case table that scikit-learn's
+    validation would pass unchanged: exactly the columns, in order, that
+    ``estimator`` was fitted on, and only finite values. Else None, and the
+    step takes scikit-learn's route, whose errors name what is wrong."""
+    values = float_frame_values(X)
     names = getattr(estimator, "feature_names_in_", None)
-    return names is not None and len(names) == X.shape[1] and bool((X.columns == names).all())
+    if values is None or names is None or len(names) != X.shape[1] or not (X.columns == names).all():
+        return None
+    return values if np.isfinite(values).all() else None
 
 
 def is_float_frame(X) -> bool:

@@ -10,15 +10,15 @@ from imblearn.over_sampling import SMOTE
 from imblearn.utils import check_sampling_strategy
 from sklearn.base import _fit_context, clone
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from .._methods_text import MethodSentenceMixin
 from .._validation import (
     check_feature_table,
     check_finite_features,
     check_same_cases,
+    fitted_float_values,
     float_frame_values,
-    has_fitted_columns,
     is_float_frame,
     keep_feature_names,
     preview,
@@ -247,12 +247,9 @@ class CheckedStandardScaler(MethodSentenceMixin, StandardScaler):
         return self
 
     def transform(self, X, copy=None):
-        values = float_frame_values(X)
+        values = fitted_float_values(self, X)
         with np.errstate(over="ignore", invalid="ignore"):
-            if values is None:
-                Xt = super().transform(X, copy=copy)
-            else:
-                Xt = self._transform_values(X, values)
+            Xt = super().transform(X, copy=copy) if values is None else self._standardise(values)
         values = np.asarray(Xt, dtype=np.float64)
         if not np.isfinite(values).all():
             names = [str(name) for name in self.get_feature_names_out()]
@@ -260,12 +257,9 @@ class CheckedStandardScaler(MethodSentenceMixin, StandardScaler):
             check_finite_features(values, names, f"{self._step} of new cases", case_ids=case_ids)
         return Xt
 
-    def _transform_values(self, X, values):
-        """``StandardScaler.transform``'s dense arithmetic on a float frame's
-        values, after the name check (see ``float_frame_values``)."""
-        check_is_fitted(self)
-        if not has_fitted_columns(self, X) or not np.isfinite(values).all():
-            return super().transform(X)  # its errors name what is wrong
+    def _standardise(self, values):
+        """``StandardScaler.transform``'s dense arithmetic, on values that
+        passed :func:`~radfuse._validation.fitted_float_values`."""
         Xt = values - self.mean_ if self.with_mean else values.copy()
         if self.with_std:
             Xt /= self.scale_

@@ -17,8 +17,8 @@ from .._validation import (
     check_no_features_left,
     explain_column_mismatch,
     feature_names_of,
+    fitted_float_values,
     float_frame_values,
-    has_fitted_columns,
     keep_feature_names,
 )
 
@@ -78,9 +78,8 @@ class FeatureFilter(MethodSentenceMixin, SelectorMixin, BaseEstimator):
         rejected (as by every scikit-learn estimator); the message names the
         step and the first misplaced or missing columns.
         """
-        values = float_frame_values(X)
-        if values is not None and has_fitted_columns(self, X) and np.isfinite(values).all():
-            # What scikit-learn's validation would accept; it inspects a wide frame column by column.
+        values = fitted_float_values(self, X)
+        if values is not None:
             return values[:, self._get_support_mask()]
         with explain_column_mismatch(self, X, type(self).__name__):
             return super().transform(X)

@@ -631,7 +631,7 @@ def _prediction_table(labels, case_ids, truths, probabilities):
     )
     sizes = label_columns.pop("n_cases").to_numpy()
     table = label_columns.loc[label_columns.index.repeat(sizes)].reset_index(drop=True)
-    table["case_id"] = case_ids[0].append(case_ids[1:]) if len(case_ids) > 1 else case_ids[0]
+    table["case_id"] = case_ids[0].append(case_ids[1:])
     table["y_true"] = np.concatenate(truths)
     table["probability"] = np.concatenate(probabilities)
     return table
