@@ -5,18 +5,14 @@ import pytest
 from sklearn.datasets import load_diabetes, make_regression
 from sklearn.linear_model import lars_path
 
+from lasso_reference import exact_lasso_path
+
 from radfuse.select._homotopy import (
     HomotopyFailed,
     _check_stretch,
     centred_moments,
     lasso_homotopy_path,
 )
-
-
-def lars_lasso_path(X, y, alphas):
-    """Exact path of centred data at ``alphas`` from scikit-learn's LARS-LASSO knots."""
-    knots, _, coefs = lars_path(X - X.mean(axis=0), y - y.mean(), method="lasso")
-    return np.array([np.interp(alphas, knots[::-1], row[::-1], right=0.0) for row in coefs])
 
 
 def whole(X, y, alphas, **kwargs):
@@ -34,7 +30,7 @@ def test_path_with_a_feature_leaving_equals_lars_lasso():
     assert lasso_knots.size > lar_knots.size
     alphas = np.geomspace(1.5 * lasso_knots[0], 1e-4 * lasso_knots[0], 400)
     coefs, knots = whole(X, y, alphas)
-    expected = lars_lasso_path(X, y, alphas)
+    expected = exact_lasso_path(X, y, alphas)
     np.testing.assert_allclose(coefs, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
     assert knots[alphas >= lasso_knots[0]].max() == 0
     assert knots.max() == lasso_knots.size - 1
@@ -49,7 +45,7 @@ def test_a_batch_of_unequal_problems_equals_each_problem_alone():
     grams, correlations, x_means, y_means = centred_moments(X, y, parts)
     coefs, _ = lasso_homotopy_path(grams, correlations, alphas)
     for part, coef, x_mean, y_mean in zip(parts, coefs, x_means, y_means):
-        expected = lars_lasso_path(X[part], y[part], alphas)
+        expected = exact_lasso_path(X[part], y[part], alphas)
         np.testing.assert_allclose(coef, expected, rtol=0, atol=1e-9 * max(np.abs(expected).max(), 1))
         np.testing.assert_allclose(x_mean, X[part].mean(axis=0), rtol=1e-14)
         assert y_mean == pytest.approx(y[part].mean(), rel=1e-14)
@@ -67,7 +63,7 @@ def test_constant_feature_and_constant_outcome_are_zero_not_errors():
     alphas = np.geomspace(10.0, 0.01, 20)
     coefs, _ = whole(X, y, alphas)
     assert not coefs[-1].any()
-    np.testing.assert_allclose(coefs[:-1], lars_lasso_path(X[:, :-1], y, alphas), atol=1e-8)
+    np.testing.assert_allclose(coefs[:-1], exact_lasso_path(X[:, :-1], y, alphas), atol=1e-8)
     flat, knots = whole(X, np.full(len(y), 3.0), alphas)
     assert not flat.any() and not knots.any()
 

@@ -11,7 +11,7 @@ from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Lasso, LassoCV, LogisticRegression, lars_path, lasso_path
+from sklearn.linear_model import Lasso, LassoCV, LogisticRegression, lasso_path
 from sklearn.metrics import log_loss
 from sklearn.model_selection import (
     GridSearchCV,
@@ -28,6 +28,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.fixes import parse_version
 
 from estimator_checks import BINARY_OUTCOME_EXPECTED_FAILURES
+from lasso_reference import exact_cv_errors, exact_lasso_path
 
 from radfuse.select import LassoSelector
 from radfuse.select import _lasso
@@ -65,26 +66,6 @@ def wide_table():
     """More features than training cases: the path runs without a Gram matrix."""
     X, y = make_classification(n_samples=50, n_features=80, n_informative=5, random_state=3)
     return StandardScaler().fit_transform(X), y
-
-
-def exact_lasso_path(X, y, alphas):
-    """The exact LASSO path of centred data at ``alphas`` (features x penalties): the
-    knots of scikit-learn's LARS-LASSO, linearly interpolated (the path is
-    piecewise linear between them and zero above the first)."""
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    knots, _, coefs = lars_path(X - X.mean(axis=0), y - y.mean(), method="lasso")
-    return np.array([np.interp(alphas, knots[::-1], row[::-1], right=0.0) for row in coefs])
-
-
-def exact_cv_errors(X, y, folds, alphas):
-    """Held-out MSE (penalties x splits) of the exact path fitted on each training part."""
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    errors = []
-    for train, test in folds:
-        coefs = exact_lasso_path(X[train], y[train], alphas)
-        intercepts = y[train].mean() - X[train].mean(axis=0) @ coefs
-        errors.append(((X[test] @ coefs + intercepts - y[test][:, None]) ** 2).mean(axis=0))
-    return np.column_stack(errors)
 
 
 def test_single_splitter_follows_the_exact_path(breast_cancer):
