@@ -9,8 +9,10 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special, stats
+from statsmodels.genmod.families import Binomial
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.tools import add_constant
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._validation import check_binary_target, check_probabilities, check_same_cases
@@ -121,8 +123,8 @@ def _logistic_recalibration(y01: np.ndarray, y_prob: np.ndarray):
             stacklevel=3,
         )
         return float("nan"), float("nan")
-    binomial = sm.families.Binomial()
-    intercept = sm.GLM(y_fit, np.ones_like(logit), family=binomial, offset=logit).fit()
+    binomial = Binomial()
+    intercept = GLM(y_fit, np.ones_like(logit), family=binomial, offset=logit).fit()
     if np.ptp(logit) == 0:
         warnings.warn(
             "calibration: all predictions are equal, so the calibration slope is NaN.",
@@ -130,7 +132,7 @@ def _logistic_recalibration(y01: np.ndarray, y_prob: np.ndarray):
             stacklevel=3,
         )
         return float(intercept.params[0]), float("nan")
-    slope = sm.GLM(y_fit, sm.add_constant(logit), family=binomial).fit()
+    slope = GLM(y_fit, add_constant(logit), family=binomial).fit()
     return float(intercept.params[0]), float(slope.params[1])
 
 
