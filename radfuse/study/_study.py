@@ -647,14 +647,16 @@ def _assemble_result(
     # the table is built once at the end (a DataFrame per part costs ~1 ms).
     labels, case_ids, truths, probabilities = [], [], [], []
 
-    def add(unit, clf_name, split, ids, y, prob, repeat=-1, fold=-1):
+    def add(unit, clf_name, split, ids, truth, prob, repeat=-1, fold=-1):
         labels.append((unit.name, clf_name, split, repeat, fold, len(ids)))
         case_ids.append(ids)
-        truths.append(y.loc[ids].to_numpy())
+        truths.append(truth)
         probabilities.append(np.asarray(prob, dtype=np.float64))
 
+    y_refit = [y_train, *(y for _, y in cohorts.values())]
     for (unit, fold), outcome in zip(tasks, outcomes):
         number, repeat, train, validation = (-1, -1, None, None) if fold is None else fold
+        y_evaluated = y_refit if fold is None else [y_train]
         raised += [(unit.name, number, category, message) for category, message in outcome.warnings]
         if outcome.failure is not None:
             n_train = y_train.size if train is None else len(train)
@@ -663,28 +665,23 @@ def _assemble_result(
                 for clf_name in unit.classifier_names
             ]
             continue
+        # The classifiers of a task share its evaluated cases, hence their true labels.
+        truth = [y.loc[ids].to_numpy() for y, ids in zip(y_evaluated, outcome.evaluated)]
         for clf_name, probs in outcome.probabilities.items():
             key = (unit.name, clf_name)
             if fold is None:
-                add(unit, clf_name, "train", outcome.evaluated[0], y_train, probs[0])
-                for cohort, (_, y_cohort), ids, prob in zip(cohorts, cohorts.values(), outcome.evaluated[1:], probs[1:]):
-                    add(unit, clf_name, cohort, ids, y_cohort, prob)
+                add(unit, clf_name, "train", outcome.evaluated[0], truth[0], probs[0])
+                for cohort, ids, cohort_truth, prob in zip(cohorts, outcome.evaluated[1:], truth[1:], probs[1:]):
+                    add(unit, clf_name, cohort, ids, cohort_truth, prob)
                 models[key] = outcome.models[clf_name]
                 selections[key] = outcome.selection.get(clf_name, {})
             else:
-                add(unit, clf_name, "cv", outcome.evaluated[0], y_train, probs[0], repeat, number)
+                add(unit, clf_name, "cv", outcome.evaluated[0], truth[0], probs[0], repeat, number)
             if clf_name in outcome.lasso_rules:
                 rules.append((unit.name, clf_name, repeat, number, outcome.lasso_rules[clf_name]))
             if clf_name in outcome.feature_counts:
                 series = outcome.feature_counts[clf_name]
-                counts.append(
-                    pd.DataFrame(
-                        {
-                            "feature_set": unit.name, "classifier": clf_name, "fold": number,
-                            "step": series.index, "n_features": series.to_numpy(),
-                        }
-                    )
-                )
+                counts += [(unit.name, clf_name, number, step, n) for step, n in series.items()]
             if clf_name in outcome.best_params:
                 tuning.append({"feature_set": unit.name, "classifier": clf_name, "fold": number,
                                **outcome.best_params[clf_name]})
@@ -709,11 +706,7 @@ def _assemble_result(
     fitted = pd.MultiIndex.from_frame(predictions[["feature_set", "classifier"]]).isin(list(models))
     predictions = predictions[fitted].reset_index(drop=True)
     thresholds = _youden_thresholds(predictions, y_train).loc[list(models)]
-    feature_counts = (
-        pd.concat(counts, ignore_index=True)
-        if counts
-        else pd.DataFrame(columns=["feature_set", "classifier", "fold", "step", "n_features"])
-    )
+    feature_counts = pd.DataFrame(counts, columns=["feature_set", "classifier", "fold", "step", "n_features"])
     return StudyResult(
         predictions=predictions,
         y_train=y_train,
