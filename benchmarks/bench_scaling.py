@@ -18,17 +18,35 @@ How to check the scaling on any machine: ``python -m benchmarks.bench_scaling
 joblib's process workers each get cores / W BLAS threads). Under a Dask
 cluster, run the Study inside ``joblib.parallel_config(backend="dask")``
 instead; the tasks are the same.
+
+``--project 2 16`` answers the question a machine with fewer cores cannot
+measure: how well the Study's work units would fill W workers. It times
+every task of one single-process run, in dispatch order, and replays them
+on W workers the way joblib hands them out (each task to the first free
+worker). Projected time = the run's serial part (the main process before
+and after the tasks) + that schedule's length. The projection leaves out
+what only the larger machine shows: its cores' speed, memory-bandwidth
+contention, and starting the pool (its cold start is printed as its own
+row: every worker imports the task's modules once).
 """
 
 from __future__ import annotations
 
+import heapq
 import os
+import time
+from unittest import mock
 
 import pandas as pd
+from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from benchmarks import PAIRS, interleaved, print_rows, timing_row
+from benchmarks import PAIRS, interleaved, machine_note, print_rows, timing_row, wall_time
 from radfuse.datasets.multimodal import make_multimodal_table
+from radfuse.models import PROTOCOL_CLASSIFIERS
+from radfuse.pipeline import make_radiomics_pipeline
+import radfuse.study._study as study_module
 from radfuse.study import Study
 
 SEED = 0
@@ -81,6 +99,63 @@ def run(jobs=(1, 2), pairs: int = PAIRS, n_repeats: int = 5) -> list[dict]:
     return rows
 
 
+def task_times(n_repeats: int = 5) -> tuple[list[float], float]:
+    """Wall seconds of each task of a single-process Study, in dispatch order, and of the run."""
+    times, run_task = [], study_module.run_task
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        outcome = run_task(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+        return outcome
+
+    with mock.patch.object(study_module, "run_task", timed):
+        total = wall_time(_study(1, n_repeats=n_repeats).run)
+    return times, total
+
+
+def schedule_length(times, workers: int) -> float:
+    """Makespan of ``times`` handed out in order, each to the first free of ``workers``."""
+    free_at = [0.0] * workers
+    for seconds in times:
+        heapq.heappush(free_at, heapq.heappop(free_at) + seconds)
+    return max(free_at)
+
+
+def pool_start(workers: int) -> float:
+    """Seconds to start ``workers`` fresh joblib workers that load the protocol's classifiers."""
+    templates = [make_radiomics_pipeline(name, random_state=SEED) for name in PROTOCOL_CLASSIFIERS]
+    get_reusable_executor().shutdown(wait=True)
+    return wall_time(lambda: Parallel(n_jobs=workers)(delayed(len)(templates) for _ in range(workers)))
+
+
+def project(jobs=(2, 16), n_repeats: int = 5) -> list[dict]:
+    """Projected efficiency of each worker count in ``jobs`` against the smallest (see the module docstring)."""
+    times, total = task_times(n_repeats)
+    serial = total - sum(times)
+    fewest, *more = sorted(set(jobs))
+    projected = {workers: serial + schedule_length(times, workers) for workers in (fewest, *more)}
+    rows = []
+    for workers in more:
+        efficiency = projected[fewest] * fewest / (projected[workers] * workers)
+        rows.append({
+            "what": f"Study projected on {workers} vs {fewest} workers, 270 x 3000, {n_repeats}x5 CV",
+            "radfuse_s": projected[workers],
+            "peer_s": projected[fewest],
+            "ratio": projected[fewest] / projected[workers],
+            "note": (f"projected efficiency {efficiency:.2f} (warm pool); {len(times)} tasks of "
+                     f"{min(times):.2f}-{max(times):.2f} s, serial part {serial:.2f} s, "
+                     f"from one 1-worker run of {total:.1f} s; {machine_note()}"),
+        })
+    start = pool_start(min(os.cpu_count() or 1, fewest))
+    rows.append({
+        "what": f"cold start of {min(os.cpu_count() or 1, fewest)} workers loading the classifiers",
+        "radfuse_s": start, "peer_s": float("nan"), "ratio": float("nan"),
+        "note": f"one run; paid once per pool, by the first Study after the worker count changes; {machine_note()}",
+    })
+    return rows
+
+
 if __name__ == "__main__":
     import argparse
 
@@ -88,5 +163,7 @@ if __name__ == "__main__":
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--pairs", type=int, default=PAIRS)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--project", type=int, nargs="+", metavar="W",
+                        help="project these worker counts from one single-process run instead")
     args = parser.parse_args()
-    print_rows(run(args.jobs, args.pairs, args.repeats))
+    print_rows(project(args.project, args.repeats) if args.project else run(args.jobs, args.pairs, args.repeats))
