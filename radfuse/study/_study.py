@@ -611,10 +611,15 @@ def _youden_thresholds(predictions, y_train) -> pd.Series:
 def _largest_first(tasks, n_training_cases) -> list[int]:
     """Task positions, the largest first (cases to fit x columns to select).
 
-    Workers take tasks in this order, so the small ones (the CNN block's
-    folds) fill the gaps at the end instead of a large one running alone
-    while the other workers wait: the longest-processing-time-first rule of
-    list scheduling (Graham, 1969). Results are gathered back in task order.
+    Workers take tasks in this order, so the refits on every training case
+    start first instead of running alone at the end while the other workers
+    wait: the longest-processing-time-first rule of list scheduling (Graham,
+    1969). The size is a proxy: the classifiers' share of a task depends on
+    how many features its selection keeps, unknown before it runs (on the
+    scaling benchmark a 300-column fold takes 0.68 s, a 3000-column one
+    0.57 s; replayed on 16 workers this order reaches 0.93 of the ideal
+    schedule's efficiency, a perfect ordering 0.98). Results are gathered
+    back in task order.
     """
     def size(index):
         unit, fold = tasks[index]
