@@ -10,9 +10,14 @@ T2), all seven feature classes:
   provenance: a large share beside this cohort's tiny images, little beside
   real ones) (target: at most 3% overhead, i.e. ratio >= 0.97);
 * the same on PyRadiomics' own test images (brain1, brain2, breast1, beside
-  the repository in ``../shared``; rows left out when absent): per case (the
-  three images minus breast1 alone), and one brain1 image inside the worker
-  against reading and extracting it alone;
+  the repository in ``../shared``; rows left out when absent): per case
+  (brain1 and brain2 three times each, plus breast1, minus breast1 alone),
+  against a peer loop that holds each case's images until the next are read
+  and one that frees them first, as radfuse's work items do (the order of
+  frees alone moves glibc's page faults, and the time, by a few percent);
+  one brain1 image inside the worker against reading and extracting it
+  alone; and radfuse's own work per image timed in place, inside
+  ``extract_features``, against its reading and PyRadiomics' time there;
 * ``n_jobs=2`` vs ``n_jobs=1`` throughput on the whole cohort (target: at
   least 1.8x on 2 cores), with the worker pool forced (the cohort is below
   the work for which ``extract_features`` starts one) and already running;
@@ -48,6 +53,10 @@ N_CASES = 24
 MODALITIES = ("US", "MG", "T2", "DCE")
 #: PyRadiomics' own test images, beside the repository (``../shared``).
 REAL_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pyradiomics"
+#: Cases made of each of brain1 and brain2 in the real-image per-case row.
+REAL_COPIES = 3
+#: Runs of the in-place timing of radfuse's own per-image work.
+OWN_WORK_RUNS = 5
 ALL_CLASSES = {
     "setting": {"binWidth": 25},
     "imageType": {"Original": {}},
@@ -55,32 +64,51 @@ ALL_CLASSES = {
 }
 
 
-def _direct_pyradiomics(manifest, extractors):
-    """The peer: what a user would write with PyRadiomics and SimpleITK alone."""
+def _peer_image(row, extractors):
+    """One manifest row with PyRadiomics and SimpleITK alone: its features and its images."""
     import SimpleITK as sitk
 
+    image = sitk.ReadImage(row.image)
+    mask = sitk.ReadImage(row.mask)
+    if row.block == "T2":
+        mask = sitk.Resample(mask, image, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
+    values = extractors[row.block].execute(image, mask, label=1)
+    features = {f"{row.block}__{name}": float(value) for name, value in values.items()
+                if not name.startswith("diagnostics_")}
+    return features, (image, mask)
+
+
+def _direct_pyradiomics(manifest, extractors, *, hold_images=True):
+    """The peer: what a user would write with PyRadiomics and SimpleITK alone.
+
+    With ``hold_images`` each row's images live until the next row's are
+    read, as in a loop whose variables are reassigned; without, they are
+    freed first, as when each row is a function call (radfuse's work items
+    are). The order of frees changes how often glibc's allocator hands
+    memory back to the system and faults it in again (minor page faults):
+    on brain1 and brain2 the two styles of the same code differ by ~2%.
+    """
     rows = {}
     for row in manifest.itertuples(index=False):
-        image = sitk.ReadImage(row.image)
-        mask = sitk.ReadImage(row.mask)
-        if row.block == "T2":
-            mask = sitk.Resample(mask, image, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
-        values = extractors[row.block].execute(image, mask, label=1)
-        features = {k: v for k, v in values.items() if not k.startswith("diagnostics_")}
-        rows.setdefault(row.case_id, {}).update(
-            {f"{row.block}__{name}": float(value) for name, value in features.items()}
-        )
+        features, images = _peer_image(row, extractors)
+        if not hold_images:
+            del images
+        rows.setdefault(row.case_id, {}).update(features)
     return rows
 
 
 def _real_images_row() -> list[dict]:
     """Per-case overhead on PyRadiomics' own brain1, brain2 and breast1 images, all feature classes.
 
-    As the synthetic per-case row: each side's time for the three images
-    minus its time for breast1 alone, which leaves out what a run costs once
-    (manifest checks, table, provenance). Empty when the images are not
+    As the synthetic per-case row: each side's time for brain1 and brain2,
+    ``REAL_COPIES`` cases each, plus breast1, minus its time for breast1
+    alone, which leaves out what a run costs once (manifest checks, table,
+    provenance). Six cases instead of two make the difference large beside
+    the run-to-run noise of either time. Empty when the images are not
     beside the repository.
     """
+    import warnings
+
     import pandas as pd
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
@@ -88,30 +116,45 @@ def _real_images_row() -> list[dict]:
 
     if not REAL_IMAGES.is_dir():
         return []
-    manifest = pd.DataFrame([
-        {"case_id": case, "block": "MRI", "image": str(REAL_IMAGES / f"{case}_image.nrrd"),
-         "mask": str(REAL_IMAGES / f"{case}_label.nrrd")}
-        for case in ("brain1", "brain2", "breast1")
-    ])
-    small = manifest[manifest["case_id"] == "breast1"]
+
+    def case(name, case_id):
+        return {"case_id": case_id, "block": "MRI", "image": str(REAL_IMAGES / f"{name}_image.nrrd"),
+                "mask": str(REAL_IMAGES / f"{name}_label.nrrd")}
+
+    small = pd.DataFrame([case("breast1", "breast1")])
+    copies = [case(name, f"{name}-{copy}") for copy in range(REAL_COPIES) for name in ("brain1", "brain2")]
+    manifest = pd.concat([pd.DataFrame(copies), small], ignore_index=True)
     extractors = {"MRI": RadiomicsFeatureExtractor(ALL_CLASSES)}
 
     def ours(cases):
-        return lambda: extract_features(cases, ALL_CLASSES, n_jobs=1, progress=False)
+        def extract():
+            with warnings.catch_warnings():
+                # The copies share their files on purpose; radfuse warns about that.
+                warnings.simplefilter("ignore", UserWarning)
+                extract_features(cases, ALL_CLASSES, n_jobs=1, progress=False)
+        return extract
 
-    def bare(cases):
-        return lambda: _direct_pyradiomics(cases, extractors)
+    def bare(cases, hold_images=True):
+        return lambda: _direct_pyradiomics(cases, extractors, hold_images=hold_images)
+
+    def per_case(hold_images):
+        """Per-case seconds of each side and clock: (all - small) / cases added."""
+        clocks = {"all": interleaved_clocks(ours(manifest), bare(manifest, hold_images), pairs=7),
+                  "small": interleaved_clocks(ours(small), bare(small, hold_images), pairs=7)}
+        whole = 100 * (median(clocks["all"]["wall"][0]) / median(clocks["all"]["wall"][1]) - 1)
+        return whole, {
+            clock: [[(big - few) / (len(manifest) - 1)
+                     for big, few in zip(clocks["all"][clock][side], clocks["small"][clock][side])]
+                    for side in (0, 1)]
+            for clock in ("wall", "cpu")
+        }
+
+    def cpu_overhead(times):
+        return 100 * (median(times["cpu"][0]) / median(times["cpu"][1]) - 1)
 
     ours(manifest)()  # warm-up: the shared extractor is built before the clock starts
-    clocks = {"all": interleaved_clocks(ours(manifest), bare(manifest), pairs=7),
-              "small": interleaved_clocks(ours(small), bare(small), pairs=7)}
-    per_case = {
-        clock: [[big - few for big, few in zip(clocks["all"][clock][side], clocks["small"][clock][side])]
-                for side in (0, 1)]
-        for clock in ("wall", "cpu")
-    }
-    whole = 100 * (median(clocks["all"]["wall"][0]) / median(clocks["all"]["wall"][1]) - 1)
-    per_case_cpu = 100 * (median(per_case["cpu"][0]) / median(per_case["cpu"][1]) - 1)
+    whole, held = per_case(hold_images=True)
+    whole_freed, freed = per_case(hold_images=False)
 
     # One image inside a worker: hashing, reading, checks, extraction and value
     # conversion, against reading and extracting alone.
@@ -120,16 +163,71 @@ def _real_images_row() -> list[dict]:
     item = _extractor.WorkItem("brain1", "MRI", "reader1", brain1["image"], brain1["mask"], 1, params,
                                (), 1, 1e-4, None)
     worker = interleaved(lambda: _extractor.run_work_item(item), bare(manifest.iloc[:1]), pairs=11)
+    own, shared = _own_work_in_place(manifest)
     return [
         timing_row(
-            "per case, PyRadiomics' brain1+brain2 (3 images minus 1), wall (target >= 0.97)",
-            *per_case["wall"],
-            f"per-case CPU overhead {per_case_cpu:+.1f}%; whole run of the 3 images {whole:+.1f}% wall "
-            "(fixed costs included); all 7 feature classes, bin width 25",
+            f"per case, PyRadiomics' brain1+brain2 x {REAL_COPIES} (+breast1 - breast1), wall (target >= 0.97)",
+            *held["wall"],
+            f"per-case CPU overhead {cpu_overhead(held):+.1f}%; whole run of the {len(manifest)} images "
+            f"{whole:+.1f}% wall (fixed costs included); peer loop holds each case's images until the "
+            "next are read; all 7 feature classes, bin width 25",
+        ),
+        timing_row(
+            "the same, peer freeing each case's images before the next (as radfuse's work items)",
+            *freed["wall"],
+            f"per-case CPU overhead {cpu_overhead(freed):+.1f}%; whole run {whole_freed:+.1f}% wall",
         ),
         timing_row("one brain1 image in the worker vs read + execute (target >= 0.97)", *worker,
                    "radfuse's per-image work alone: hashing, checks, value conversion"),
+        {
+            "what": "radfuse's own work per image inside extract_features, vs its reading + PyRadiomics",
+            "radfuse_s": median(own), "peer_s": median(shared), "ratio": median(shared) / median(own),
+            "note": (f"own work {100 * median(own) / median(shared):.2f}% of the shared work "
+                     f"(hashing, checks, conversion, bookkeeping of the item; medians over "
+                     f"{len(own)} images, {OWN_WORK_RUNS} runs); timed in place, so neither "
+                     "the allocator's page faults nor run-to-run noise of two totals enter it"),
+        },
     ]
+
+
+def _own_work_in_place(manifest) -> tuple[list[float], list[float]]:
+    """Per image: radfuse's own seconds, and its reading plus PyRadiomics' seconds.
+
+    Runs ``extract_features`` with its image reading and PyRadiomics call
+    timed where they happen; the rest of each work item's time
+    (``ItemOutcome.seconds``) is radfuse's own work.
+    """
+    import time
+    import warnings
+
+    from radfuse.extract import _extractor, extract_features
+
+    spent, own, shared = [], [], []
+
+    def timed(function):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            result = function(*args, **kwargs)
+            spent[-1] += time.perf_counter() - start
+            return result
+        return call
+
+    run_item = _extractor.run_work_item
+
+    def item_with_clock(*args, **kwargs):
+        spent.append(0.0)
+        outcome = run_item(*args, **kwargs)
+        own.append(outcome.seconds - spent[-1])
+        shared.append(spent[-1])
+        return outcome
+
+    with mock.patch.multiple(_extractor, read_image=timed(_extractor.read_image),
+                             _compute_features=timed(_extractor._compute_features),
+                             run_work_item=item_with_clock), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the manifest's copies share files
+        for _ in range(OWN_WORK_RUNS):
+            extract_features(manifest, ALL_CLASSES, n_jobs=1, progress=False)
+    return own, shared
 
 
 def _stop_pool():
