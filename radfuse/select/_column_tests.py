@@ -1,7 +1,8 @@
-"""Shapiro–Wilk and Mann–Whitney p-values for many columns at once.
+"""Shapiro–Wilk, t-test and Mann–Whitney p-values for many columns at once.
 
-scipy runs ``shapiro`` one column at a time and ranks with a general
-``rankdata``; here each test is a few array operations over a block of
+scipy runs ``shapiro`` one column at a time, ranks with a general
+``rankdata`` and spends most of a vectorised ``ttest_ind`` call on input
+handling; here each test is a few array operations over a block of
 columns, equal to scipy's per-column results (see the tests).
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 from scipy import special, stats
 
 from ..stats import choose_group_test
-from ._ranks import sorted_runs, tie_term
+from ._ranks import run_bounds, sorted_run_starts, tie_term
 
 # Coefficients of Royston's (1995) algorithm AS R94, in the order scipy's
 # translation evaluates them: c[0], then c[nord - 1] ... c[1] by Horner's rule.
@@ -222,6 +223,30 @@ def levene_pvalues(ordered_groups) -> np.ndarray:
         return special.fdtrc(k - 1.0, float(total - k), between / within)
 
 
+def t_test_pvalues(x0: np.ndarray, x1: np.ndarray, *, equal_var: bool) -> np.ndarray:
+    """Two-sided Student's (``equal_var=True``) or Welch's t-test p-value of every column.
+
+    scipy's own ``ttest_ind_from_stats`` on each group's column means and
+    standard deviations: the formulas of ``ttest_ind(x0, x1, axis=0)``
+    without its per-call input handling, which costs 8x the arithmetic on a
+    few thousand columns. Equal to ``ttest_ind`` to about 1e-14 relative
+    (the standard deviation is squared back instead of using the variance).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> from radfuse.select._column_tests import t_test_pvalues
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=(30, 4)), rng.normal(0.5, 2.0, size=(25, 4))
+    >>> expected = stats.ttest_ind(a, b, axis=0, equal_var=False).pvalue
+    >>> bool(np.allclose(t_test_pvalues(a, b, equal_var=False), expected, rtol=1e-12))
+    True
+    """
+    summaries = [(x.mean(axis=0), x.std(axis=0, ddof=1), x.shape[0]) for x in (x0, x1)]
+    return stats.ttest_ind_from_stats(*summaries[0], *summaries[1], equal_var=equal_var).pvalue
+
+
 def choose_column_tests(ordered_groups, normality, *, normality_alpha, levene_alpha):
     """Levene p-value and test of every column, by :func:`radfuse.stats.choose_group_test`.
 
@@ -314,14 +339,24 @@ def mann_whitney_pvalues(x0: np.ndarray, x1: np.ndarray, presorted: bool = False
     True
     """
     n0, n1 = x0.shape[0], x1.shape[0]
-    order, first, past_last = sorted_runs(np.vstack([x0, x1]), "stable" if presorted else None)
-    ties = tie_term(first, past_last)
-    # Rank sum of the first group: average ranks at its sorted positions.
-    rank_sum = np.where(order < n0, (first + past_last + 1) / 2.0, 0.0).sum(axis=1)
-    del order, first, past_last
+    n = n0 + n1
+    order, starts = sorted_run_starts(np.vstack([x0, x1]), "stable" if presorted else None)
+    in_first = order < n0
+    del order
+    # Rank sum of the first group: average ranks at its sorted positions,
+    # which are the positions + 1 in a column without ties. Only the tied
+    # columns need the runs (half-integer sums: exact either way).
+    rank_sum = np.where(in_first, np.arange(1.0, n + 1), 0.0).sum(axis=1)
+    ties = np.zeros(rank_sum.shape)
+    tied = ~starts.all(axis=1)
+    if tied.any():
+        first, past_last = run_bounds(starts[tied])
+        ties[tied] = tie_term(first, past_last)
+        rank_sum[tied] = np.where(in_first[tied], (first + past_last + 1) / 2.0, 0.0).sum(axis=1)
+        del first, past_last
+    del starts, in_first
     u0 = rank_sum - n0 * (n0 + 1) / 2
     u = np.maximum(u0, n0 * n1 - u0)
-    n = n0 + n1
     spread = np.sqrt(n0 * n1 / 12 * ((n + 1) - ties / (n * (n - 1))))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (u - n0 * n1 / 2 - 0.5) / spread

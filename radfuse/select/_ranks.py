@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def sorted_runs(values: np.ndarray, kind: str | None = None):
-    """Sort order of every column and the runs of equal values in it.
+def sorted_run_starts(values: np.ndarray, kind: str | None = None):
+    """Sort order of every column and where its runs of equal values start.
 
     Works on the transposed, contiguous table: sorting along rows of memory
     is several times faster than along strided columns.
@@ -22,24 +22,38 @@ def sorted_runs(values: np.ndarray, kind: str | None = None):
     -------
     order : ndarray of int, shape (n_columns, n_samples)
         ``order[j, k]`` is the row of the ``k``-th smallest value of column ``j``.
-    first, past_last : ndarray of int, shape (n_columns, n_samples)
-        For the ``k``-th smallest value, the sorted positions where its run
-        of equal values starts and ends (exclusive).
+    starts : ndarray of bool, shape (n_columns, n_samples)
+        Whether the ``k``-th smallest value differs from the one before it;
+        a column without ties is all True.
     """
     by_column = np.ascontiguousarray(values.T)
-    n = by_column.shape[1]
     order = np.argsort(by_column, axis=1, kind=kind)
     ordered = np.take_along_axis(by_column, order, axis=1)
     del by_column
     starts = np.ones(ordered.shape, dtype=bool)
     np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts[:, 1:])
-    del ordered
+    return order, starts
+
+
+def run_bounds(starts: np.ndarray):
+    """For every sorted position, where its run of equal values starts and ends (exclusive).
+
+    Parameters
+    ----------
+    starts : ndarray of bool, shape (n_columns, n_samples)
+        From :func:`sorted_run_starts`.
+
+    Returns
+    -------
+    first, past_last : ndarray of int, shape (n_columns, n_samples)
+    """
+    n = starts.shape[1]
     ends = np.ones(starts.shape, dtype=bool)
     ends[:, :-1] = starts[:, 1:]
     position = np.arange(n)
     first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
     past_last = np.minimum.accumulate(np.where(ends, position + 1, n)[:, ::-1], axis=1)[:, ::-1]
-    return order, first, past_last
+    return first, past_last
 
 
 def tie_term(first: np.ndarray, past_last: np.ndarray) -> np.ndarray:
@@ -83,7 +97,9 @@ def column_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> ranks.ravel().tolist(), tie_term.tolist()
     ([3.5, 1.0, 3.5, 2.0], [6.0])
     """
-    order, first, past_last = sorted_runs(values)
+    order, starts = sorted_run_starts(values)
+    first, past_last = run_bounds(starts)
+    del starts
     ranks = np.empty(order.shape, dtype=np.float64)
     np.put_along_axis(ranks, order, (first + past_last + 1) / 2.0, axis=1)
     return ranks.T, tie_term(first, past_last)

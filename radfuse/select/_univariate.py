@@ -17,6 +17,7 @@ from ._column_tests import (
     mann_whitney_pvalues,
     shapiro_pvalues,
     sorted_columns,
+    t_test_pvalues,
 )
 
 # About 2 MB of float64 per column block.
@@ -212,9 +213,7 @@ class UnivariateFilter(FeatureFilter):
         for name, equal in (("student", True), ("welch", False)):
             columns = chosen == name
             if columns.any():
-                pvalues[columns] = stats.ttest_ind(
-                    *(g[:, columns] for g in groups), equal_var=equal, axis=0
-                ).pvalue
+                pvalues[columns] = t_test_pvalues(*(g[:, columns] for g in groups), equal_var=equal)
                 tests[columns] = name
         rank = chosen == "rank"
         if rank.any():
