@@ -160,6 +160,25 @@ def test_checked_smote_mixed_dtype_frame_is_resampled_by_imblearn(wdbc):
     pd.testing.assert_frame_equal(ours_X, expected_X.set_axis(X.index[sampler.parent_indices_]), check_exact=True)
 
 
+def test_checked_smote_records_names_as_imblearn_for_integer_names_and_boolean_columns(wdbc):
+    """The names and dtypes are handled on whole indexes, not column by column:
+    integer names are not recorded (scikit-learn records string names only), and
+    boolean columns are resampled as floats; the values equal imbalanced-learn's."""
+    X, y = wdbc
+    numbered = X.set_axis(range(X.shape[1]), axis=1)
+    sampler, reference = CheckedSMOTE(random_state=1), SMOTE(random_state=1)
+    ours_X, _ = sampler.fit_resample(numbered, y)
+    expected_X, _ = reference.fit_resample(numbered, y)
+    pd.testing.assert_frame_equal(ours_X, expected_X.set_axis(ours_X.index), check_exact=True)
+    assert not hasattr(sampler, "feature_names_in_") and not hasattr(reference, "feature_names_in_")
+    assert sampler.n_features_in_ == reference.n_features_in_ == X.shape[1]
+
+    flagged = X.assign(large=X.iloc[:, 0] > X.iloc[:, 0].median())
+    ours_X, _ = CheckedSMOTE(random_state=1).fit_resample(flagged, y)
+    expected_X, _ = SMOTE(random_state=1).fit_resample(flagged.astype({"large": np.float64}), y)
+    pd.testing.assert_frame_equal(ours_X, expected_X.set_axis(ours_X.index), check_exact=True)
+
+
 def test_checked_smote_keeps_no_training_rows(wdbc):
     """Issue 12.6: a saved protocol model carried the minority class's rows (148 MB)."""
     X, y = wdbc

@@ -93,15 +93,17 @@ class CheckedSMOTE(MethodSentenceMixin, SMOTE):
         step = "SMOTE"
         check_same_cases(step, X=X, y=y)
         check_feature_table(X, step)
+        # Whole-index operations: a Python loop over 3000 column names or
+        # dtypes costs milliseconds (pandas 3 string names most of all).
         if isinstance(X, pd.DataFrame):
-            booleans = {name: np.float64 for name, dtype in X.dtypes.items() if dtype == bool}
-            if booleans:
-                X = X.astype(booleans)
+            booleans = X.columns[(X.dtypes == bool).to_numpy()]
+            if booleans.size:
+                X = X.astype(dict.fromkeys(booleans, np.float64))
         elif np.asarray(X).dtype == bool:
             X = np.asarray(X, dtype=np.float64)
         values = np.asarray(X, dtype=np.float64)
         if values.ndim == 2:
-            names = [str(name) for name in X.columns] if isinstance(X, pd.DataFrame) else [
+            names = X.columns.astype(str) if isinstance(X, pd.DataFrame) else [
                 f"x{i}" for i in range(values.shape[1])
             ]
             check_finite_features(values, names, step)
@@ -129,7 +131,10 @@ class CheckedSMOTE(MethodSentenceMixin, SMOTE):
             if is_float_frame(X):
                 resampled = super().fit_resample(X.to_numpy(), labels, **params)
                 # Record the column names as fitting on the frame would have.
-                validate_data(self, X, skip_check_array=True, reset=True)
+                if pd.api.types.is_string_dtype(X.columns):
+                    keep_feature_names(self, X)
+                else:
+                    validate_data(self, X, skip_check_array=True, reset=True)
             else:
                 resampled = super().fit_resample(X, y, **params)
             self.parent_indices_ = self._parent_indices(labels, len(resampled[1]))
