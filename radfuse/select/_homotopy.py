@@ -162,7 +162,7 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
 
 
 def _check_stretch(offset, slope, e, d, active, signs, upper, lower, tolerance):
-    """Raise HomotopyFailed unless every stretch meets the LASSO's optimality
+    r"""Raise HomotopyFailed unless every stretch meets the LASSO's optimality
     (KKT) conditions at both ends, and so, all of them being linear in the
     penalty, along the whole stretch: :math:`|r_j| \le \alpha` for every
     feature, :math:`r_j = \alpha s_j` and :math:`s_j \beta_j \ge 0` on the
