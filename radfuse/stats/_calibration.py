@@ -10,10 +10,10 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from scipy import special, stats
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from statsmodels.genmod.families import Binomial
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.tools import add_constant
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._validation import check_binary_target, check_probabilities, check_same_cases
 from ._params import POS_LABEL
