@@ -147,9 +147,10 @@ def project(jobs=(2, 16), n_repeats: int = 5) -> list[dict]:
                      f"{min(times):.2f}-{max(times):.2f} s, serial part {serial:.2f} s, "
                      f"from one 1-worker run of {total:.1f} s; {machine_note()}"),
         })
-    start = pool_start(min(os.cpu_count() or 1, fewest))
+    started = min(os.cpu_count() or 1, fewest)
+    start = pool_start(started)
     rows.append({
-        "what": f"cold start of {min(os.cpu_count() or 1, fewest)} workers loading the classifiers",
+        "what": f"cold start of {started} workers loading the classifiers",
         "radfuse_s": start, "peer_s": float("nan"), "ratio": float("nan"),
         "note": f"one run; paid once per pool, by the first Study after the worker count changes; {machine_note()}",
     })
