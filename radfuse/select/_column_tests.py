@@ -232,6 +232,12 @@ def t_test_pvalues(x0: np.ndarray, x1: np.ndarray, *, equal_var: bool) -> np.nda
     few thousand columns. Equal to ``ttest_ind`` to about 1e-14 relative
     (the standard deviation is squared back instead of using the variance).
 
+    References
+    ----------
+    Student (1908). The probable error of a mean. Biometrika, 6(1), 1-25.
+    Welch, B. L. (1947). The generalization of "Student's" problem when
+    several different population variances are involved. Biometrika, 34, 28-35.
+
     Examples
     --------
     >>> import numpy as np
