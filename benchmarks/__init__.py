@@ -77,6 +77,13 @@ def interleaved(radfuse, peer, pairs: int = PAIRS, *, setup=None) -> tuple[list[
     return interleaved_clocks(radfuse, peer, pairs, setup=setup)["wall"]
 
 
+def stop_worker_pool() -> None:
+    """Shut joblib's reusable loky executor down, so the next pool starts cold (untimed)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
 def blas_threads() -> str:
     """Threads of the BLAS libraries loaded in this process, e.g. ``"openblas 2"``."""
     from threadpoolctl import threadpool_info

@@ -47,7 +47,7 @@ from pathlib import Path
 from statistics import median
 from unittest import mock
 
-from benchmarks import interleaved, interleaved_clocks, print_rows, timing_row
+from benchmarks import interleaved, interleaved_clocks, print_rows, stop_worker_pool, timing_row
 
 N_CASES = 24
 MODALITIES = ("US", "MG", "T2", "DCE")
@@ -163,7 +163,7 @@ def _real_images_row() -> list[dict]:
     item = _extractor.WorkItem("brain1", "MRI", "reader1", brain1["image"], brain1["mask"], 1, params,
                                (), 1, 1e-4, None)
     worker = interleaved(lambda: _extractor.run_work_item(item), bare(manifest.iloc[:1]), pairs=11)
-    own, shared = _own_work_in_place(manifest)
+    own, shared = _own_work_in_place(ours(manifest))
     return [
         timing_row(
             f"per case, PyRadiomics' brain1+brain2 x {REAL_COPIES} (+breast1 - breast1), wall (target >= 0.97)",
@@ -190,17 +190,16 @@ def _real_images_row() -> list[dict]:
     ]
 
 
-def _own_work_in_place(manifest) -> tuple[list[float], list[float]]:
+def _own_work_in_place(extract) -> tuple[list[float], list[float]]:
     """Per image: radfuse's own seconds, and its reading plus PyRadiomics' seconds.
 
-    Runs ``extract_features`` with its image reading and PyRadiomics call
-    timed where they happen; the rest of each work item's time
-    (``ItemOutcome.seconds``) is radfuse's own work.
+    Runs ``extract()`` (an ``extract_features`` call) with its image reading
+    and PyRadiomics call timed where they happen; the rest of each work
+    item's time (``ItemOutcome.seconds``) is radfuse's own work.
     """
     import time
-    import warnings
 
-    from radfuse.extract import _extractor, extract_features
+    from radfuse.extract import _extractor
 
     spent, own, shared = [], [], []
 
@@ -223,18 +222,10 @@ def _own_work_in_place(manifest) -> tuple[list[float], list[float]]:
 
     with mock.patch.multiple(_extractor, read_image=timed(_extractor.read_image),
                              _compute_features=timed(_extractor._compute_features),
-                             run_work_item=item_with_clock), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the manifest's copies share files
+                             run_work_item=item_with_clock):
         for _ in range(OWN_WORK_RUNS):
-            extract_features(manifest, ALL_CLASSES, n_jobs=1, progress=False)
+            extract()
     return own, shared
-
-
-def _stop_pool():
-    """Shut joblib's reusable loky executor down, so the next pool starts cold (untimed)."""
-    from joblib.externals.loky import get_reusable_executor
-
-    get_reusable_executor().shutdown(wait=True)
 
 
 def run(n_cases: int = N_CASES) -> list[dict]:
@@ -276,8 +267,8 @@ def run(n_cases: int = N_CASES) -> list[dict]:
                                           lambda: _direct_pyradiomics(small, extractors))
 
         pool_start, small_serial = interleaved(forced_pool, lambda: extract(1, small),
-                                               setup=_stop_pool)
-        _stop_pool()
+                                               setup=stop_worker_pool)
+        stop_worker_pool()
         small_two, small_one = interleaved(lambda: extract(2, small), lambda: extract(1, small))
 
         forced_pool(manifest)  # warm-up of the pool for the throughput row
@@ -285,7 +276,7 @@ def run(n_cases: int = N_CASES) -> list[dict]:
 
         cache_dir = os.path.join(folder, "cache")
         extract(1, cache_dir=cache_dir)
-        _stop_pool()
+        stop_worker_pool()
         cached, fresh = interleaved(lambda: extract(2, cache_dir=cache_dir), lambda: extract(1))
     load_after = os.getloadavg()
 

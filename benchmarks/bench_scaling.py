@@ -39,10 +39,9 @@ from unittest import mock
 
 import pandas as pd
 from joblib import Parallel, delayed
-from joblib.externals.loky import get_reusable_executor
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from benchmarks import PAIRS, interleaved, machine_note, print_rows, timing_row, wall_time
+from benchmarks import PAIRS, interleaved, machine_note, print_rows, stop_worker_pool, timing_row, wall_time
 from radfuse.datasets.multimodal import make_multimodal_table
 from radfuse.models import PROTOCOL_CLASSIFIERS
 from radfuse.pipeline import make_radiomics_pipeline
@@ -125,7 +124,7 @@ def schedule_length(times, workers: int) -> float:
 def pool_start(workers: int) -> float:
     """Seconds to start ``workers`` fresh joblib workers that load the protocol's classifiers."""
     templates = [make_radiomics_pipeline(name, random_state=SEED) for name in PROTOCOL_CLASSIFIERS]
-    get_reusable_executor().shutdown(wait=True)
+    stop_worker_pool()
     return wall_time(lambda: Parallel(n_jobs=workers)(delayed(len)(templates) for _ in range(workers)))
 
 
