@@ -189,7 +189,12 @@ def _on_the_grid(stretches, alphas, n_problems, n_features):
     knots = np.zeros(n_problems * n_alphas, dtype=int)
     if stretches:
         problem, upper, lower, e, d, number = (np.concatenate(part) for part in zip(*stretches))
-        stretch, alpha_index = np.nonzero((lower[:, None] <= alphas) & (alphas < upper[:, None]))
+        # The grid decreases, so the penalties lower <= alpha < upper of a
+        # stretch are one run of indices, found by bisection on the negated grid.
+        first = np.searchsorted(-alphas, -upper, side="right")
+        counts = np.searchsorted(-alphas, -lower, side="right") - first
+        stretch = np.repeat(np.arange(counts.size), counts)
+        alpha_index = np.arange(stretch.size) - np.repeat(np.cumsum(counts) - counts - first, counts)
         row = problem[stretch] * n_alphas + alpha_index
         coefs[row] = np.take(e, stretch, axis=0) - alphas[alpha_index, None] * np.take(d, stretch, axis=0)
         knots[row] = number[stretch]
@@ -205,21 +210,23 @@ def _solve_on_active_sets(grams, correlations, active, signs):
     identity): a solve costs the cube of its size, and most knots have far
     fewer active features than the table has columns.
     """
-    n_problems = active.shape[0]
+    n_problems, n_features = active.shape
     n_active = active.sum(axis=1)
     size = int(n_active.max())
     order = np.argsort(~active, axis=1, kind="stable")[:, :size]
     used = np.arange(size) < n_active[:, None]
-    problem = np.arange(n_problems)[:, None]
-    block = grams[problem[:, :, None], order[:, :, None], order[:, None, :]]
+    # Flat positions and ``take``: several times faster than indexing with
+    # three broadcast index arrays, for the same elements.
+    entries = np.arange(n_problems)[:, None] * n_features + order
+    block = grams.reshape(-1).take(entries[:, :, None] * n_features + order[:, None, :])
     block = np.where(used[:, :, None] & used[:, None, :], block, np.eye(size))
-    right = np.stack([correlations[problem, order], signs[problem, order]], axis=2) * used[..., None]
+    right = np.stack([correlations.take(entries), signs.take(entries)], axis=2) * used[..., None]
     try:
         solution = np.linalg.solve(block, right)
     except np.linalg.LinAlgError as error:
         raise HomotopyFailed("singular Gram matrix on an active set") from error
     e, d = np.zeros(active.shape), np.zeros(active.shape)
-    e[problem, order], d[problem, order] = solution[..., 0], solution[..., 1]
+    e.reshape(-1)[entries], d.reshape(-1)[entries] = solution[..., 0], solution[..., 1]
     return e, d
 
 
