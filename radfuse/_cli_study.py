@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._files import read_csv_exact
+from ._files import read_case_table
 
 log = logging.getLogger("radfuse.cli")
 
@@ -111,29 +111,6 @@ def run_study_command(args) -> int:
 
 
 # ------------------------------------------------------------------ compare
-def read_table(path, id_column=None) -> pd.DataFrame:
-    """A CSV or Parquet table, indexed by ``id_column`` when given."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no file at {path}.")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        table = pd.read_parquet(path)
-    elif suffix == ".csv":
-        table = read_csv_exact(path, dtype={id_column: str} if id_column else None)
-    else:
-        raise ValueError(f"cannot read {path.name}: use a .csv or .parquet file.")
-    if id_column is not None:
-        if id_column not in table.columns:
-            if table.index.name == id_column:
-                return table
-            raise ValueError(
-                f"{path.name} has no column {id_column!r}; name the case id column with --id-column."
-            )
-        table = table.set_index(id_column)
-    return table
-
-
 def _outcome(values: pd.Series, pos_label) -> np.ndarray:
     """0/1 outcome; ``pos_label`` from the command line is compared as text."""
     from ._validation import check_binary_target
@@ -189,7 +166,7 @@ def compare_command(args) -> int:
         from .cli import check_output_table
 
         check_output_table(args.output, "-o/--output", (".csv",))
-    table = read_table(args.predictions)
+    table = read_case_table(args.predictions, source="the predictions file")
     result = compare_predictions(table, args.a, args.b, args.label, args.pos_label)
     attrs = result.attrs
     print(
@@ -260,7 +237,10 @@ def predict_command(args) -> int:
         features = _features_from_manifest(model, args.manifest, args.jobs)
         subset = True
     else:
-        features = read_table(args.features, args.id_column)
+        features = read_case_table(
+            args.features, args.id_column, source="--features",
+            remedy="name the case id column with --id-column",
+        )
         subset = args.subset
     if subset:
         # Only the extra columns go; missing ones are still named by the model's column check.

@@ -1,4 +1,4 @@
-"""Writing output files so that a failure never leaves a torn or half-replaced file.
+"""Reading case tables, and writing output files so that a failure never leaves a torn or half-replaced file.
 
 Every radfuse output (feature tables and their sidecars, cache entries, model
 files, study reports) is written to a temporary file in the destination's own
@@ -34,6 +34,50 @@ def read_csv_exact(path, **options):
     if int(pd.__version__.split(".")[0]) < 3:
         options["float_precision"] = "round_trip"
     return pd.read_csv(path, **options)
+
+
+def read_case_table(path, id_column=None, *, source: str, remedy: str = "name it"):
+    """A CSV or Parquet table, indexed by its case-id column with the ids as text.
+
+    Ids are text whatever the file stores, so tables read from a CSV and a
+    Parquet file of the same cohort index the same cases alike. A Parquet
+    file may hold the ids as its index instead of a column.
+
+    Parameters
+    ----------
+    path : str or Path
+    id_column : str, default=None
+        The case-id column; None keeps the file's own index.
+    source : str
+        What the table is, for errors (``"data.labels"``, ``"--features"``).
+    remedy : str, default="name it"
+        How to name the id column, for the missing-column error.
+    """
+    import pandas as pd
+
+    from ._validation import preview
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{source}: no file at {path}.")
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"{source}: cannot read {path.name}: use a .csv or .parquet file.")
+    if suffix == ".parquet":
+        table = pd.read_parquet(path)
+    else:
+        table = read_csv_exact(path, dtype={id_column: str} if id_column else None)
+    if id_column is None:
+        return table
+    if id_column in table.columns:
+        table = table.set_index(id_column)
+    elif table.index.name != id_column:
+        raise ValueError(
+            f"{source} {path.name}: no id column {id_column!r} among its columns "
+            f"{preview(list(table.columns))}; {remedy}."
+        )
+    table.index = table.index.astype(str)
+    return table
 
 
 def fsync_file(path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
-from .._files import read_csv_exact
+from .._files import read_case_table
 from .._validation import preview
 from ..pipeline import make_radiomics_pipeline
 from ..select import reliability_summary
@@ -16,20 +16,7 @@ from ._schema import Checker, combat_columns
 
 
 def _read_table(path: Path, id_column: str, what: str) -> pd.DataFrame:
-    if path.suffix.lower() == ".parquet":
-        table = pd.read_parquet(path)
-        if id_column in table.columns:
-            table = table.set_index(id_column)
-    else:
-        table = read_csv_exact(path, dtype={id_column: str})
-        if id_column not in table.columns:
-            raise ValueError(
-                f"{what} {path.name}: no id column {id_column!r}; set data.id_column to one of "
-                f"{list(table.columns[:5])}..."
-            )
-        table = table.set_index(id_column)
-    table.index = table.index.astype(str)
-    return table
+    return read_case_table(path, id_column, source=what, remedy="set data.id_column to one of them")
 
 
 def _split_label(table: pd.DataFrame, label_column: str, what: str):
