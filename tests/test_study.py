@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.base import clone
-from sklearn.linear_model import Lasso
+from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
     f1_score,
@@ -29,6 +29,7 @@ from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, Strat
 
 from radfuse.datasets import load_wdbc_blocks
 from radfuse.datasets.multimodal import make_multimodal_table
+from radfuse.models import PROTOCOL_CLASSIFIERS
 from radfuse.fusion import StackingFusion
 from radfuse.pipeline import feature_counts, fit_resample_transform, make_radiomics_pipeline
 from radfuse.study import Study
@@ -95,6 +96,51 @@ def test_shared_selection_equals_one_full_pipeline_per_classifier(cohort, result
             result.probabilities(("radiomics", classifier)).loc[X_test.index].to_numpy(),
             final.predict_proba(X_test[columns])[:, 1],
         )
+
+
+def test_cv_folds_fit_every_protocol_classifier_on_arrays_with_the_frames_models(cohort):
+    # In CV folds radfuse's classifiers are fitted on the selected table's bare
+    # array; each must predict exactly what its full pipeline fitted on the
+    # DataFrame predicts.
+    X, y = cohort
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=SEED)
+    result = make_study(cohort, classifiers=PROTOCOL_CLASSIFIERS, feature_sets={"US": ["US"]}, cv=cv).run()
+    X_train, y_train = X.loc[result.y_train.index], result.y_train
+    columns = result.settings["feature_sets"]["US"]
+    for number, (train, validation) in enumerate(cv.split(X_train, y_train)):
+        for classifier in PROTOCOL_CLASSIFIERS:
+            model = quick_pipeline(classifier, SEED).fit(X_train.iloc[train][columns], y_train.iloc[train])
+            stored = result.predictions.query(
+                "classifier == @classifier and split == 'cv' and fold == @number"
+            ).set_index("case_id")["probability"]
+            np.testing.assert_array_equal(
+                stored.loc[X_train.index[validation]].to_numpy(),
+                model.predict_proba(X_train.iloc[validation][columns])[:, 1],
+                err_msg=f"{classifier}, fold {number}",
+            )
+
+
+class _NamedColumnsOnly(LogisticRegression):
+    """A user's classifier that needs the table's column names."""
+
+    def fit(self, X, y):
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("fit without column names")
+        return super().fit(X, y)
+
+    def predict_proba(self, X):
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("predict_proba without column names")
+        return super().predict_proba(X)
+
+
+def test_cv_folds_give_other_classifiers_the_selected_dataframe(cohort):
+    def pipeline(classifier, random_state):
+        return quick_pipeline(_NamedColumnsOnly(), random_state)
+
+    result = make_study(cohort, pipeline=pipeline, classifiers=["named"], n_jobs=1).run()
+    assert result.failed_folds.empty
+    assert len(result.predictions.query("split == 'cv'")) == 2 * 2 * len(result.y_train)
 
 
 def test_cv_predictions_cover_every_training_case_once_per_repeat(result):
