@@ -75,7 +75,7 @@ def _positive_probability(model, X) -> np.ndarray:
 _VALUE_ONLY_TYPES = frozenset(spec.factory for spec in CLASSIFIERS.values())
 
 
-def uses_values_only(classifier) -> bool:
+def _uses_values_only(classifier) -> bool:
     """Whether ``classifier`` fits the same model on a float table's bare array
     as on the DataFrame: one of radfuse's classifier types, or the SVM's
     calibration wrapper around one."""
@@ -191,7 +191,7 @@ class SharedSelection:
         # keep the column names they are saved and used with.
         arrays = None if final else _bare_arrays(Xt, yt, evaluated)
         for clf_name, classifier in self.classifiers.items():
-            fit_X, fit_y, scored = arrays if arrays and uses_values_only(classifier) else (Xt, yt, evaluated)
+            fit_X, fit_y, scored = arrays if arrays and _uses_values_only(classifier) else (Xt, yt, evaluated)
             model = clone(classifier).fit(fit_X, fit_y)
             outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in scored]
             if counts is not None:
