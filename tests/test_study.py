@@ -98,7 +98,7 @@ def test_shared_selection_equals_one_full_pipeline_per_classifier(cohort, result
         )
 
 
-def test_cv_folds_fit_every_protocol_classifier_on_arrays_with_the_frames_models(cohort):
+def test_cv_folds_on_arrays_predict_as_each_full_pipeline_on_dataframes(cohort):
     # In CV folds radfuse's classifiers are fitted on the selected table's bare
     # array; each must predict exactly what its full pipeline fitted on the
     # DataFrame predicts.
