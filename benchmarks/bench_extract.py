@@ -43,6 +43,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
+import warnings
 from pathlib import Path
 from statistics import median
 from unittest import mock
@@ -107,8 +109,6 @@ def _real_images_row() -> list[dict]:
     the run-to-run noise of either time. Empty when the images are not
     beside the repository.
     """
-    import warnings
-
     import pandas as pd
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
@@ -197,8 +197,6 @@ def _own_work_in_place(extract) -> tuple[list[float], list[float]]:
     and PyRadiomics call timed where they happen; the rest of each work
     item's time (``ItemOutcome.seconds``) is radfuse's own work.
     """
-    import time
-
     from radfuse.extract import _extractor
 
     spent, own, shared = [], [], []
