@@ -7,6 +7,7 @@ from sklearn.linear_model import lars_path
 
 from lasso_reference import exact_lasso_path
 
+from radfuse.select import _homotopy
 from radfuse.select._homotopy import (
     HomotopyFailed,
     _check_stretch,
@@ -47,8 +48,49 @@ def test_a_batch_of_unequal_problems_equals_each_problem_alone():
     for part, coef, x_mean, y_mean in zip(parts, coefs, x_means, y_means):
         expected = exact_lasso_path(X[part], y[part], alphas)
         np.testing.assert_allclose(coef, expected, rtol=0, atol=1e-9 * max(np.abs(expected).max(), 1))
+        np.testing.assert_allclose(x_mean, X[part].mean(axis=0), rtol=0, atol=1e-14 * np.abs(X).max())
+        assert y_mean == pytest.approx(y[part].mean(), rel=0, abs=1e-14 * np.abs(y).max())
+
+
+def test_moments_of_parts_equal_each_part_centred_alone():
+    # Parts as cross-validation makes them (most rows once) and as the
+    # bootstrap does (rows repeated, others left out); the moments come from
+    # the whole table's less the rows whose count differs.
+    rng = np.random.default_rng(1)
+    X, y = make_regression(n_samples=120, n_features=8, noise=1.0, random_state=1)
+    X, y = X * 50 + 200, y + 1000  # far-off means: the centring must not lose precision
+    parts = [np.delete(np.arange(120), np.arange(k, 120, 10)) for k in range(3)]
+    parts += [rng.choice(120, size=120, replace=True), np.arange(120), np.arange(10)]
+    grams, correlations, x_means, y_means = centred_moments(X, y, parts)
+    for part, gram, correlation, x_mean, y_mean in zip(parts, grams, correlations, x_means, y_means):
+        X_centred, y_centred = X[part] - X[part].mean(axis=0), y[part] - y[part].mean()
+        expected = X_centred.T @ X_centred / len(part)
+        np.testing.assert_allclose(gram, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+        np.testing.assert_array_equal(gram, gram.T)
+        expected = X_centred.T @ y_centred / len(part)
+        np.testing.assert_allclose(correlation, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
         np.testing.assert_allclose(x_mean, X[part].mean(axis=0), rtol=1e-14)
         assert y_mean == pytest.approx(y[part].mean(), rel=1e-14)
+
+
+def test_a_stretch_missing_the_optimality_conditions_is_recomputed_from_fresh_inverses(monkeypatch):
+    # Without the rank-one updates every inverse after the first knot is
+    # stale: each stretch must then be caught and recomputed afresh.
+    X, y = load_diabetes(return_X_y=True)
+    alphas = np.geomspace(1000.0, 0.01, 50)
+    expected, expected_knots = whole(X, y, alphas)
+    fresh, computed_afresh = [], _homotopy._inverse_on_active_sets
+
+    def counted(*args):
+        fresh.append(computed_afresh(*args))
+        return fresh[-1]
+
+    monkeypatch.setattr(_homotopy, "_update_inverse", lambda *args: None)
+    monkeypatch.setattr(_homotopy, "_inverse_on_active_sets", counted)
+    coefs, knots = whole(X, y, alphas)
+    assert len(fresh) == knots.max() - 1
+    np.testing.assert_allclose(coefs, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+    np.testing.assert_array_equal(knots, expected_knots)
 
 
 def test_penalties_above_the_largest_useful_one_give_zero():
