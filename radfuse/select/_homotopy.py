@@ -140,7 +140,7 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
     signs[rows, last_change] = np.sign(correlation[rows, last_change])
     inverse[rows, last_change, last_change] = 1.0 / gram[rows, last_change, last_change]
     knot_number = np.zeros(live.size, dtype=int)
-    # Per knot: the problems, their stretch [lower, upper), its e and d, and its number.
+    # Per knot: the problems, their stretch [lower, upper), its e and d (stacked), and its number.
     stretches = []
     for _ in range(max_knots):
         if live.size == 0:
@@ -152,8 +152,8 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
         except HomotopyFailed:
             inverse = _inverse_on_active_sets(gram, active)
             stretch = _stretch(inverse, *path)
-        e, d, offset, slope, joiner, leaver, join_at, leave_at, alpha_next = stretch
-        stretches.append((live, alpha_now, alpha_next, e, d, knot_number.copy()))
+        solution, offset, slope, joiner, leaver, join_at, leave_at, alpha_next = stretch
+        stretches.append((live, alpha_now, alpha_next, solution, knot_number.copy()))
 
         rows = np.arange(live.size)
         joining = join_at >= leave_at
@@ -177,8 +177,8 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
 
 
 def _stretch(inverse, gram, correlation, active, signs, alpha_now, last_change, smallest, tolerance):
-    """The stretch of each path below its current knot, checked: ``e``, ``d``,
-    the residual correlations' offset and slope, the features that would
+    """The stretch of each path below its current knot, checked: ``e`` and
+    ``d`` stacked (problems x features x 2), the residual correlations' offset and slope, the features that would
     join or leave next, the penalties at which they would, and the next knot."""
     right = np.stack([correlation, signs], axis=2) * active[..., None]
     solution = inverse @ right
@@ -204,7 +204,7 @@ def _stretch(inverse, gram, correlation, active, signs, alpha_now, last_change, 
     join_at, leave_at = joins[rows, joiner], leaves[rows, leaver]
     alpha_next = np.maximum(np.maximum(join_at, leave_at), 0.0)
     _check_stretch(offset, slope, e, d, active, signs, alpha_now, np.maximum(alpha_next, smallest), tolerance)
-    return e, d, offset, slope, joiner, leaver, join_at, leave_at, alpha_next
+    return solution, offset, slope, joiner, leaver, join_at, leave_at, alpha_next
 
 
 def _update_inverse(inverse, gram, changed, joining):
@@ -243,39 +243,42 @@ def _check_stretch(offset, slope, e, d, active, signs, upper, lower, tolerance):
     active set, with the residual correlations :math:`r = c - G\beta`
     computed from the full Gram matrix, not from the inverse. A value that is
     not finite (a singular update) misses them too."""
-    for alpha in (upper[:, None], lower[:, None]):
-        residual = offset + alpha * slope
-        coef = np.where(active, e - alpha * d, 0.0)
-        # A coefficient's rounding is relative to the terms it is the difference of.
-        scale = np.where(active, np.abs(e) + alpha * np.abs(d), 0.0).max(axis=1, keepdims=True)
-        violated = (
-            (np.abs(residual) - alpha > tolerance)
-            | (active & (np.abs(residual - alpha * signs) > tolerance))
-            | (active & (coef * signs < -KKT_TOLERANCE * scale))
-            | ~np.isfinite(residual)
-            | ~np.isfinite(coef)
-        )
-        if violated.any():
-            raise HomotopyFailed("a solution misses the optimality conditions")
+    alpha = np.stack([upper, lower])[:, :, None]
+    residual = offset + alpha * slope
+    coef = np.where(active, e - alpha * d, 0.0)
+    # A coefficient's rounding is relative to the terms it is the difference
+    # of, which are largest at the upper end.
+    scale = np.where(active, np.abs(e) + upper[:, None] * np.abs(d), 0.0).max(axis=1, keepdims=True)
+    # Written as what holds, so that NaN fails every comparison.
+    met = (
+        (np.abs(residual) - alpha <= tolerance)
+        & (~active | (np.abs(residual - alpha * signs) <= tolerance))
+        & (~active | (coef * signs >= -KKT_TOLERANCE * scale))
+    )
+    if not met.all():
+        raise HomotopyFailed("a solution misses the optimality conditions")
 
 
 def _on_the_grid(stretches, alphas, n_problems, n_features):
     """Coefficients (problems x features x penalties) and knot numbers at the
     grid's penalties, each from the stretch of its problem's path that holds it."""
     n_alphas = alphas.size
-    coefs = np.zeros((n_problems * n_alphas, n_features))
-    knots = np.zeros(n_problems * n_alphas, dtype=int)
-    if stretches:
-        problem, upper, lower, e, d, number = (np.concatenate(part) for part in zip(*stretches))
-        # The grid decreases, so the penalties lower <= alpha < upper of a
-        # stretch are one run of indices, found by bisection on the negated grid.
-        first = np.searchsorted(-alphas, -upper, side="right")
-        counts = np.searchsorted(-alphas, -lower, side="right") - first
-        stretch = np.repeat(np.arange(counts.size), counts)
-        alpha_index = np.arange(stretch.size) - np.repeat(np.cumsum(counts) - counts - first, counts)
-        row = problem[stretch] * n_alphas + alpha_index
-        coefs[row] = np.take(e, stretch, axis=0) - alphas[alpha_index, None] * np.take(d, stretch, axis=0)
-        knots[row] = number[stretch]
+    if not stretches:
+        return np.zeros((n_problems, n_features, n_alphas)), np.zeros((n_problems, n_alphas), dtype=int)
+    problem, upper, lower, solutions, number = (np.concatenate(part) for part in zip(*stretches))
+    # The grid decreases, so the penalties lower <= alpha < upper of a
+    # stretch are one run of indices, found by bisection on the negated grid.
+    first = np.searchsorted(-alphas, -upper, side="right")
+    counts = np.searchsorted(-alphas, -lower, side="right") - first
+    stretch = np.repeat(np.arange(counts.size), counts)
+    alpha_index = np.arange(stretch.size) - np.repeat(np.cumsum(counts) - counts - first, counts)
+    # Each grid point's stretch; points above a path's start, which no
+    # stretch holds, read an appended zero solution (every coefficient 0).
+    holder = np.full(n_problems * n_alphas, problem.size)
+    holder[problem[stretch] * n_alphas + alpha_index] = stretch
+    held = np.concatenate([solutions, np.zeros((1, n_features, 2))]).take(holder, axis=0)
+    coefs = held[..., 0] - np.tile(alphas, n_problems)[:, None] * held[..., 1]
+    knots = np.append(number, 0).take(holder)
     return coefs.reshape(n_problems, n_alphas, n_features).transpose(0, 2, 1), knots.reshape(n_problems, n_alphas)
 
 
