@@ -150,6 +150,8 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
         try:
             stretch = _stretch(inverse, *path)
         except HomotopyFailed:
+            # Rounding accumulated over the updates, or a singular block:
+            # inverses computed afresh tell which, by raising if it persists.
             inverse = _inverse_on_active_sets(gram, active)
             stretch = _stretch(inverse, *path)
         solution, offset, slope, joiner, leaver, join_at, leave_at, alpha_next = stretch
@@ -165,10 +167,11 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
         last_change, alpha_now = changed, alpha_next
         going_on = alpha_next > smallest
         if not going_on.all():
-            compacted = (live, gram, correlation, alpha_now, last_change, joining, active, signs, inverse, knot_number)
-            live, gram, correlation, alpha_now, last_change, joining, active, signs, inverse, knot_number = (
-                part[going_on] for part in compacted
+            state = (live, gram, correlation, alpha_now, last_change, joining, active, signs, inverse)
+            live, gram, correlation, alpha_now, last_change, joining, active, signs, inverse = (
+                part[going_on] for part in state
             )
+            knot_number = knot_number[going_on]
         _update_inverse(inverse, gram, last_change, joining)
     else:
         if live.size:
@@ -178,8 +181,9 @@ def lasso_homotopy_path(grams, correlations, alphas, *, max_knots=None):
 
 def _stretch(inverse, gram, correlation, active, signs, alpha_now, last_change, smallest, tolerance):
     """The stretch of each path below its current knot, checked: ``e`` and
-    ``d`` stacked (problems x features x 2), the residual correlations' offset and slope, the features that would
-    join or leave next, the penalties at which they would, and the next knot."""
+    ``d`` stacked (problems x features x 2), the residual correlations'
+    offset and slope, the features that would join or leave next, the
+    penalties at which they would, and the next knot."""
     right = np.stack([correlation, signs], axis=2) * active[..., None]
     solution = inverse @ right
     # One step of iterative refinement, its residual from G itself: an

@@ -177,7 +177,7 @@ class LassoSelector(FeatureFilter):
     ``tol=1e-12``, to 1e-10 in the tests). ``LassoCV`` at its default
     ``tol=1e-4`` stops short of it: on the protocol's table its held-out
     errors differ from the exact ones by up to 1.7%. The homotopy is also
-    faster, 7x the coordinate-descent path on the protocol's 20 x 10-fold
+    faster, 9x the coordinate-descent path on the protocol's 20 x 10-fold
     CV of 30 features (``benchmarks/bench_lasso.py``).
 
     Coordinate descent runs scikit-learn's kernel once per penalty, warm
