@@ -93,6 +93,20 @@ def test_a_stretch_missing_the_optimality_conditions_is_recomputed_from_fresh_in
     np.testing.assert_array_equal(knots, expected_knots)
 
 
+def test_a_singular_active_block_raises():
+    X, _ = load_diabetes(return_X_y=True)
+    X = np.column_stack([X, X[:, 2]])
+    gram = np.cov(X, rowvar=False, bias=True)[None]
+    active = np.zeros((1, X.shape[1]), dtype=bool)
+    active[0, [0, 2]] = True
+    inverse = _homotopy._inverse_on_active_sets(gram, active)
+    np.testing.assert_allclose(inverse[0][np.ix_([0, 2], [0, 2])], np.linalg.inv(gram[0][np.ix_([0, 2], [0, 2])]))
+    assert not inverse[0][~active[0]].any() and not inverse[0][:, ~active[0]].any()
+    active[0, -1] = True
+    with pytest.raises(HomotopyFailed, match="singular Gram matrix"):
+        _homotopy._inverse_on_active_sets(gram, active)
+
+
 def test_penalties_above_the_largest_useful_one_give_zero():
     X, y = load_diabetes(return_X_y=True)
     coefs, knots = whole(X, y, np.array([1e6, 1e5]))
