@@ -224,7 +224,7 @@ def _update_inverse(inverse, gram, changed, joining):
     projected = (inverse @ column[..., None])[..., 0]
     held = inverse[rows, :, changed]
     vector = np.where(joining[:, None], projected, held)
-    vector[rows, changed] = np.where(joining, -1.0, held[rows, changed])
+    vector[rows[joining], changed[joining]] = -1.0
     # A singular Gram block gives a zero pivot here; the stretch's check
     # catches the non-finite values it leaves.
     with np.errstate(divide="ignore", invalid="ignore"):
